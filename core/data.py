@@ -1,0 +1,237 @@
+"""Benchmark datasets: Omniglot (Vinyals split, rotations as classes), mini-ImageNet and any
+folder of class subfolders (the torchvision ImageFolder layout).
+
+Data is read from ../shared/data by default (FEWSHOT_DATA overrides it); decoded Omniglot
+is cached once under ~/.cache/fewshotlab (FEWSHOT_CACHE overrides it), outside the repo.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from core.images import CHARACTER_SIZE, ImageRejected, decode_image, omniglot_array
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff")
+OMNIGLOT_SPLITS = ("train", "val", "test", "trainval")
+MINIIMAGENET_SPLITS = ("train", "val", "test")
+
+
+def data_root() -> Path:
+    return Path(os.environ.get("FEWSHOT_DATA", PROJECT_ROOT.parent / "shared" / "data"))
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("FEWSHOT_CACHE", Path.home() / ".cache" / "fewshotlab"))
+
+
+class DatasetMissing(FileNotFoundError):
+    """A benchmark dataset is not where it was looked for; the message says how to get it."""
+
+
+# --- Omniglot ------------------------------------------------------------------------------
+
+
+@dataclass
+class TensorDataset:
+    """Classes of equal size held as one uint8 tensor (C, M, H, W), ink = 255.
+
+    `name` and `classes` describe it; `batch` returns float tensors for the network.
+    """
+
+    name: str
+    classes: list[str]
+    data: torch.Tensor  # (C, M, H, W) uint8
+
+    def class_sizes(self) -> list[int]:
+        return [self.data.shape[1]] * self.data.shape[0]
+
+    def batch(self, classes: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
+        """(N,), (N, K) -> (N, K, 1, H, W) float in [0, 1]."""
+        picked = self.data[classes.to(self.data.device)[:, None], items.to(self.data.device)]
+        return picked.unsqueeze(2).float().div_(255.0)
+
+    def images(self, class_index: int, items: Sequence[int]) -> list[Image.Image]:
+        """As PIL images, dark ink on white, as a person would upload them."""
+        return [
+            Image.fromarray(255 - self.data[class_index, i].cpu().numpy(), "L") for i in items
+        ]
+
+    def to(self, device: torch.device | str) -> TensorDataset:
+        return TensorDataset(self.name, self.classes, self.data.to(device))
+
+
+def _omniglot_sources(root: Path) -> list[Path]:
+    """Both background and evaluation sets, as zips or as extracted folders."""
+    found = []
+    for part in ("images_background", "images_evaluation"):
+        for candidate in (root / f"{part}.zip", root / part, root / "omniglot-py" / part):
+            if candidate.exists():
+                found.append(candidate)
+                break
+        else:
+            raise DatasetMissing(
+                f"Omniglot not found: expected {root / (part + '.zip')} or the folder {root / part}. "
+                "Put images_background.zip and images_evaluation.zip from "
+                "https://github.com/brendenlake/omniglot there, or download them with "
+                "torchvision.datasets.Omniglot(download=True) and point FEWSHOT_DATA at it."
+            )
+    return found
+
+
+def _read_omniglot_characters(sources: list[Path], size: int) -> dict[str, np.ndarray]:
+    """'Alphabet/characterNN' -> (20, size, size) uint8 with ink = 255."""
+    drawings: dict[str, list[tuple[str, bytes]]] = {}
+    for source in sources:
+        if source.suffix == ".zip":
+            with zipfile.ZipFile(source) as archive:
+                for member in archive.namelist():
+                    parts = member.split("/")
+                    if member.endswith(".png") and len(parts) >= 4:
+                        key = f"{parts[-3]}/{parts[-2]}"
+                        drawings.setdefault(key, []).append((parts[-1], archive.read(member)))
+        else:
+            for path in source.glob("*/*/*.png"):
+                key = f"{path.parent.parent.name}/{path.parent.name}"
+                drawings.setdefault(key, []).append((path.name, path.read_bytes()))
+    characters = {}
+    for key, files in drawings.items():
+        arrays = [
+            omniglot_array(Image.open(io.BytesIO(data)), size) for _, data in sorted(files)
+        ]
+        characters[key] = (np.stack(arrays) * 255.0).round().astype(np.uint8)
+    return characters
+
+
+def omniglot_characters(root: Path | None = None, size: int = CHARACTER_SIZE) -> dict[str, np.ndarray]:
+    """All 1623 characters, decoded once and cached as .npz outside the repo."""
+    root = Path(root or data_root() / "omniglot")
+    sources = _omniglot_sources(root)
+    stamp = hashlib.sha1(
+        json.dumps([[str(s), s.stat().st_size, s.stat().st_mtime_ns] for s in sources]).encode()
+    ).hexdigest()[:12]
+    cache = cache_root() / f"omniglot-{size}px-{stamp}.npz"
+    if cache.exists():
+        with np.load(cache) as stored:
+            return {key.replace("|", "/"): stored[key] for key in stored.files}
+    characters = _read_omniglot_characters(sources, size)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_suffix(f".{os.getpid()}.tmp.npz")
+    np.savez(tmp, **{key.replace("/", "|"): value for key, value in characters.items()})
+    os.replace(tmp, cache)
+    return characters
+
+
+def omniglot(split: str = "test", root: Path | None = None, size: int = CHARACTER_SIZE) -> TensorDataset:
+    """The Vinyals et al. (2016) split: each line 'Alphabet/characterNN/rotXXX' is a class."""
+    if split not in OMNIGLOT_SPLITS:
+        raise ValueError(f"unknown Omniglot split {split!r}; expected one of {OMNIGLOT_SPLITS}")
+    root = Path(root or data_root() / "omniglot")
+    split_file = root / "splits" / "vinyals" / f"{split}.txt"
+    if not split_file.exists():
+        raise DatasetMissing(f"Omniglot split file not found: {split_file}")
+    characters = omniglot_characters(root, size)
+    lines = [line.strip() for line in split_file.read_text().splitlines() if line.strip()]
+    arrays = []
+    for line in lines:
+        character, rotation = line.rsplit("/", 1)
+        if character not in characters:
+            raise DatasetMissing(f"{split_file} names {character}, which the Omniglot files lack")
+        quarter_turns = int(rotation.removeprefix("rot")) // 90
+        arrays.append(np.rot90(characters[character], k=quarter_turns, axes=(1, 2)))
+    data = torch.from_numpy(np.ascontiguousarray(np.stack(arrays)))
+    return TensorDataset(f"omniglot/{split}", lines, data)
+
+
+# --- folders of class subfolders (mini-ImageNet, a user's own) ----------------------------
+
+
+@dataclass
+class FolderDataset:
+    """root/<class>/<image>: classes and files sorted by name, decoded on demand.
+
+    Files that cannot be decoded are reported in `rejected` when first read, and skipped.
+    """
+
+    name: str
+    root: Path
+    classes: list[str]
+    files: list[list[Path]]
+    rejected: list[str] = field(default_factory=list)
+
+    def class_sizes(self) -> list[int]:
+        return [len(f) for f in self.files]
+
+    def images(self, class_index: int, items: Sequence[int]) -> list[Image.Image]:
+        out = []
+        for i in items:
+            path = self.files[class_index][i]
+            out.append(decode_image(path.read_bytes(), str(path.relative_to(self.root))))
+        return out
+
+
+def image_folder(root: Path | str, name: str | None = None) -> FolderDataset:
+    """Index a folder of class subfolders. Raises DatasetMissing if there is no such folder
+    or it holds fewer than two classes with images."""
+    root = Path(root)
+    if not root.is_dir():
+        raise DatasetMissing(f"no folder at {root}: expected class subfolders of images")
+    classes, files = [], []
+    for sub in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        images = sorted(
+            p for p in sub.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+        )
+        if images:
+            classes.append(sub.name)
+            files.append(images)
+    if len(classes) < 2:
+        raise DatasetMissing(
+            f"{root} holds {len(classes)} class folder(s) with images; at least 2 are needed "
+            "(layout: root/<class name>/<image files>)"
+        )
+    return FolderDataset(name or str(root), root, classes, files)
+
+
+def miniimagenet(split: str = "test", root: Path | None = None) -> FolderDataset:
+    """mini-ImageNet with the Ravi & Larochelle (2017) class split, 84x84 JPEGs."""
+    if split not in MINIIMAGENET_SPLITS:
+        raise ValueError(f"unknown mini-ImageNet split {split!r}; expected {MINIIMAGENET_SPLITS}")
+    root = Path(root or data_root() / "miniimagenet")
+    if not (root / split).is_dir():
+        raise DatasetMissing(
+            f"mini-ImageNet not found at {root / split}. It needs the ImageNet images "
+            "(non-commercial terms); put them in <class>/<image> folders per split there."
+        )
+    return image_folder(root / split, f"miniimagenet/{split}")
+
+
+def load_dataset(name: str, split: str = "test") -> TensorDataset | FolderDataset:
+    """'omniglot', 'miniimagenet', or a path to a folder of class subfolders."""
+    if name == "omniglot":
+        return omniglot(split)
+    if name == "miniimagenet":
+        return miniimagenet(split)
+    return image_folder(name)
+
+
+__all__ = [
+    "DatasetMissing",
+    "FolderDataset",
+    "ImageRejected",
+    "TensorDataset",
+    "image_folder",
+    "load_dataset",
+    "miniimagenet",
+    "omniglot",
+]
