@@ -1,0 +1,146 @@
+"""Evaluate a model on N-way K-shot episodes: mean accuracy and 95% confidence interval.
+
+    python -m core.evaluate --model omniglot-protonet --dataset omniglot --split test \\
+        --ways 5 --shots 1 --queries 15 --episodes 1000 --seed 0 --json
+
+The interval is 1.96 * std / sqrt(episodes) over per-episode accuracies (the protocol of
+Snell et al. and Finn et al.). Fixed seed -> the same episodes every time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import shlex
+import sys
+import time
+from dataclasses import asdict, dataclass
+
+import torch
+from tqdm import tqdm
+
+from core.data import DatasetMissing, FolderDataset, TensorDataset, load_dataset
+from core.episodes import episodes
+from core.images import ImageRejected
+from core.learner import FewShotModel, load_model
+
+
+@dataclass
+class EvalConfig:
+    model: str
+    dataset: str = "omniglot"  # "omniglot", "miniimagenet" or a folder of class subfolders
+    split: str = "test"
+    ways: int = 5
+    shots: int = 1
+    queries: int = 15
+    episodes: int = 1000
+    seed: int = 0
+    inner_steps: int | None = None  # MAML: test-time inner steps (default: the model card's)
+    device: str = "cpu"
+
+
+def mean_ci95(values: list[float]) -> tuple[float, float]:
+    """Mean and 1.96 * sample std / sqrt(n) of a list of numbers."""
+    n = len(values)
+    mean = sum(values) / n
+    if n < 2:
+        return mean, float("nan")
+    variance = sum((v - mean) ** 2 for v in values) / (n - 1)
+    return mean, 1.96 * math.sqrt(variance / n)
+
+
+def _episode_inputs(model: FewShotModel, data, episode, device):
+    """Encoded support and query inputs for one episode: (N*K, ...), (N*Q, ...)."""
+    if isinstance(data, TensorDataset) and model.input_kind == "character":
+        support = data.batch(episode.classes, episode.support).flatten(0, 1)
+        query = data.batch(episode.classes, episode.query).flatten(0, 1)
+        return support.to(device), query.to(device)
+    support_images, query_images = [], []
+    for k, c in enumerate(episode.classes.tolist()):
+        support_images += data.images(c, episode.support[k].tolist())
+        query_images += data.images(c, episode.query[k].tolist())
+    encoded = model.encode(support_images + query_images)
+    return encoded[: len(support_images)].to(device), encoded[len(support_images) :].to(device)
+
+
+def evaluate(config: EvalConfig, model: FewShotModel | None = None, progress: bool = False,
+             on_episode=None) -> dict:
+    """Run the episodes; returns the JSON-able result (accuracy and ci95 in percent)."""
+    model = model or load_model(config.model)
+    data = load_dataset(config.dataset, config.split)
+    device = torch.device(config.device)
+    if device.type != "cpu":
+        model = model.to(device)
+    started = time.perf_counter()
+    accuracies = []
+    iterator = episodes(
+        data.class_sizes(), config.ways, config.shots, config.queries, config.episodes, config.seed
+    )
+    settings = {} if config.inner_steps is None else {"inner_steps": config.inner_steps}
+    for episode in tqdm(iterator, total=config.episodes, disable=not progress, file=sys.stderr,
+                        desc=f"{model.name} {config.ways}w{config.shots}s"):
+        support, query = _episode_inputs(model, data, episode, device)
+        support_labels = torch.arange(config.ways).repeat_interleave(config.shots)
+        query_labels = torch.arange(config.ways).repeat_interleave(config.queries)
+        classifier = model.adapt_tensors(
+            support, support_labels.to(device), list(range(config.ways)), **settings
+        )
+        predicted = torch.from_numpy(classifier.predict_proba_tensors(query).argmax(1))
+        accuracies.append(float((predicted == query_labels).float().mean()))
+        if on_episode is not None:
+            on_episode(len(accuracies), accuracies[-1])
+    mean, ci = mean_ci95(accuracies)
+    result = {
+        **asdict(config),
+        "accuracy": round(100 * mean, 2),
+        "ci95": round(100 * ci, 2),
+        "algorithm": model.algorithm,
+        "wall_time_s": round(time.perf_counter() - started, 1),
+    }
+    if model.algorithm == "maml":
+        result["inner_steps"] = (
+            config.inner_steps if config.inner_steps is not None else model.default_inner_loop.steps
+        )
+    if isinstance(data, FolderDataset) and data.rejected:
+        result["rejected"] = data.rejected
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m core.evaluate", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", required=True, help="a name from assets/models")
+    parser.add_argument("--dataset", default="omniglot",
+                        help="omniglot, miniimagenet, or a folder of class subfolders")
+    parser.add_argument("--split", default="test")
+    for name, default in (("ways", 5), ("shots", 1), ("queries", 15), ("episodes", 1000),
+                          ("seed", 0)):
+        parser.add_argument(f"--{name}", type=int, default=default)
+    parser.add_argument("--inner-steps", type=int, default=None,
+                        help="MAML test-time inner steps (default: the model card's)")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--json", action="store_true", help="print one JSON line")
+    args = parser.parse_args(argv)
+    flags = vars(args)
+    as_json = flags.pop("json")
+    config = EvalConfig(**flags)
+    try:
+        result = evaluate(config, progress=True)
+    except (DatasetMissing, ValueError, ImageRejected) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    result["command"] = "python -m core.evaluate " + shlex.join(
+        argv if argv is not None else sys.argv[1:]
+    )
+    if as_json:
+        print(json.dumps(result))
+    else:
+        print(f"{result['model']} on {result['dataset']}/{result['split']} "
+              f"{config.ways}-way {config.shots}-shot: {result['accuracy']:.2f} "
+              f"+- {result['ci95']:.2f}% ({config.episodes} episodes)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
