@@ -247,8 +247,8 @@ def plane_step_figure(
             )  # fmt: skip
     low, high = axis[0], axis[-1]
     figure.update_layout(
-        **_LAYOUT, title=title, height=380, showlegend=True,
-        legend={"orientation": "h", "y": -0.15, "font": {"size": 10}},
+        **_LAYOUT, title=title, height=440, showlegend=True,
+        legend={"orientation": "h", "y": -0.22, "yanchor": "top", "font": {"size": 10}},
     )  # fmt: skip
     figure.update_xaxes(range=[low, high], title="x1", constrain="domain")
     figure.update_yaxes(range=[low, high], title="x2", scaleanchor="x", scaleratio=1)

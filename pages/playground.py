@@ -126,9 +126,9 @@ def _train(run: dict) -> None:
         return run["stop"]
 
     try:
-        run["phase"] = "meta-training MAML"
+        run["phase"] = "Meta-training MAML"
         maml = toy.meta_train(config, on_meta_step, stop_requested)
-        run["phase"] = "training the pretrained baseline"
+        run["phase"] = "Training the pretrained baseline (no meta-learning)"
         run["stop"] = False  # a stop ends meta-training; the quick baseline still trains
         pretrained = toy.pretrain(config, on_pretrain_step, stop_requested)
         run["params"] = {
@@ -173,7 +173,7 @@ def _training_panel(family: str) -> None:
     config: toy.ToyConfig = run["config"]
     losses = list(run["meta_losses"])  # a copy: the thread keeps appending
     if run["status"] == "running":
-        st.progress(min(run["progress"], 1.0), text=f"{run['phase'].capitalize()}…")
+        st.progress(min(run["progress"], 1.0), text=f"{run['phase']}… {run['progress']:.0%}")
     elif run["status"] == "error":
         st.error(run["error"])
     else:
