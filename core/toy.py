@@ -168,11 +168,13 @@ class TaskBatch:
         )
 
 
-def _uniform(shape: tuple[int, ...], low: float, high: float, generator: torch.Generator):
+def _uniform(
+    shape: tuple[int, ...], low: float, high: float, generator: torch.Generator
+) -> torch.Tensor:
     return low + (high - low) * torch.rand(shape, generator=generator)
 
 
-def sine_values(inputs: torch.Tensor, amplitude: torch.Tensor, phase: torch.Tensor):
+def sine_values(inputs: torch.Tensor, amplitude: torch.Tensor, phase: torch.Tensor) -> torch.Tensor:
     """y = A sin(x - phase), the ground truth of a sine task.
 
     Args:
@@ -333,7 +335,7 @@ def mlp_forward(params: Params, inputs: torch.Tensor) -> torch.Tensor:
     return hidden
 
 
-def per_task_loss(config: ToyConfig, outputs: torch.Tensor, targets: torch.Tensor):
+def per_task_loss(config: ToyConfig, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Mean squared error (sine) or binary cross-entropy on logits (2-D), per task.
 
     Args:
@@ -445,6 +447,9 @@ def meta_train(
 
     Returns:
         TrainResult with the meta-learned initialisation and the meta-loss curve.
+
+    Raises:
+        ValueError: when the meta-loss stops being finite (learning rates too large).
     """
     generator = make_generator(config.seed)
     params = init_mlp_params(config.input_dim, config.hidden_units, generator)
@@ -466,6 +471,7 @@ def meta_train(
         )
         query_outputs = mlp_forward(adapted, tasks.query_inputs)  # (T, Q, 1)
         meta_loss = per_task_loss(config, query_outputs, tasks.query_targets).mean()
+        _check_finite(meta_loss, step, "meta-loss")
         optimiser.zero_grad(set_to_none=True)
         meta_loss.backward()
         optimiser.step()
@@ -505,6 +511,7 @@ def pretrain(
         inputs = torch.cat([tasks.support_inputs, tasks.query_inputs], dim=1)
         targets = torch.cat([tasks.support_targets, tasks.query_targets], dim=1)
         loss = per_task_loss(config, mlp_forward(params, inputs), targets).mean()
+        _check_finite(loss, step, "pretraining loss")
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()
@@ -517,6 +524,13 @@ def pretrain(
         stopped=stopped,
         seconds=time.perf_counter() - start,
     )
+
+
+def _check_finite(loss: torch.Tensor, step: int, what: str) -> None:
+    if not torch.isfinite(loss):
+        raise ValueError(
+            f"the {what} became {loss.item()} at step {step}; lower the learning rates"
+        )
 
 
 def random_init(config: ToyConfig) -> Params:
@@ -676,7 +690,9 @@ def sine_curve_inputs(points: int = 200) -> torch.Tensor:
     return torch.linspace(*SINE_INPUT_RANGE, points).unsqueeze(-1)
 
 
-def plane_grid(resolution: int = 60, extent: tuple[float, float] = PLANE_EXTENT):
+def plane_grid(
+    resolution: int = 60, extent: tuple[float, float] = PLANE_EXTENT
+) -> tuple[torch.Tensor, torch.Tensor]:
     """A square grid over the plane for decision regions.
 
     Returns:

@@ -140,7 +140,7 @@ def _train(run: dict) -> None:
         run["seconds"] = maml.seconds + pretrained.seconds
         run["status"] = "done"
     except (RuntimeError, ValueError) as error:  # shown as a sentence, never a traceback
-        run["error"] = f"Meta-training failed: {error}. Try smaller learning rates."
+        run["error"] = f"Training stopped: {error}."
         run["status"] = "error"
 
 

@@ -181,6 +181,12 @@ def test_meta_train_reports_every_step_and_can_be_stopped():
     assert all(not value.requires_grad for value in result.params.values())
 
 
+def test_diverging_training_says_which_setting_to_lower():
+    config = toy.default_config("sine", inner_lr=1.0, inner_steps=5, meta_steps=20)
+    with pytest.raises(ValueError, match="meta-loss became .* lower the learning rates"):
+        toy.meta_train(config)
+
+
 def test_meta_train_is_repeatable_with_a_fixed_seed():
     config = toy.default_config("sine", meta_steps=5, meta_batch_size=4)
     first, again = toy.meta_train(config), toy.meta_train(config)
