@@ -46,6 +46,7 @@ class InnerLoop:
         if not 0 <= self.steps <= 100:
             raise ValueError(f"inner steps must be between 0 and 100, got {self.steps}")
         rates = self.lr.values() if isinstance(self.lr, dict) else [self.lr]
+        rates = [float(r.detach()) if isinstance(r, torch.Tensor) else float(r) for r in rates]
         if not all(float(r) >= 0 for r in rates):
             raise ValueError(f"inner learning rates must be >= 0, got {self.lr}")
         if self.head_init not in ("proto", "zero"):

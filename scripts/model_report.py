@@ -1,0 +1,76 @@
+"""Record evaluation results in model cards and draw training curves.
+
+    python scripts/model_report.py docs/results/eval.jsonl [more.jsonl ...]
+
+Each line of the JSONL files is the output of `python -m core.evaluate --json`. The card of
+each evaluated model gains metrics["<dataset>/<split> <ways>w<shots>s"] = {accuracy, ci95,
+episodes, command, ...}; a later line for the same key replaces an earlier one. Then every
+card with a training curve gets docs/<name>-training.png (validation accuracy vs steps).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from core.checkpoints import atomic_write_bytes, list_checkpoints, models_dir, read_card
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def metric_key(result: dict) -> str:
+    dataset = Path(result["dataset"]).name if "/" in result["dataset"] else result["dataset"]
+    return f"{dataset}/{result['split']} {result['ways']}w{result['shots']}s"
+
+
+def record(paths: list[Path]) -> None:
+    for path in paths:
+        for line in path.read_text().splitlines():
+            if not line.strip().startswith("{") or '"model"' not in line:
+                continue
+            result = json.loads(line)
+            card_path = models_dir() / f"{result['model']}.json"
+            card = read_card(card_path)
+            keep = ("accuracy", "ci95", "episodes", "queries", "seed", "inner_steps", "device",
+                    "wall_time_s", "command")
+            card.setdefault("metrics", {})[metric_key(result)] = {
+                k: result[k] for k in keep if k in result and result[k] is not None
+            }
+            atomic_write_bytes(card_path, json.dumps(card, indent=2).encode())
+
+
+def plot_curves() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    for name in list_checkpoints():
+        card = read_card(models_dir() / f"{name}.json")
+        curve = card.get("training", {}).get("curve")
+        if not curve:
+            continue
+        fig, ax = plt.subplots(figsize=(6, 3.4), dpi=110)
+        settings = sorted(curve[0]["val"])
+        for setting in settings:
+            ax.plot([p["step"] for p in curve], [p["val"][setting] for p in curve],
+                    marker="o", markersize=3, label=f"val {setting}")
+        best = card["training"].get("best_step")
+        if best:
+            ax.axvline(best, color="grey", linestyle=":", label=f"chosen (step {best})")
+        ax.set_xlabel("meta-training step" + (" (episodes)" if card["algorithm"] == "protonet"
+                                              else " (meta-batches)"))
+        ax.set_ylabel("validation accuracy (%)")
+        ax.set_title(f"{name}: Omniglot val (Vinyals), 15 queries")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        DOCS.mkdir(exist_ok=True)
+        fig.savefig(DOCS / f"{name}-training.png")
+        plt.close(fig)
+
+
+if __name__ == "__main__":
+    record([Path(p) for p in sys.argv[1:]])
+    plot_curves()
