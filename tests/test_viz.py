@@ -1,0 +1,143 @@
+"""core.viz: figures carry the data they are given, in the shared visual language."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from core import viz
+
+
+def _spec(figure) -> dict:
+    return json.loads(figure.to_json())
+
+
+def test_class_colours_are_okabe_ito_and_repeat_after_eight():
+    assert viz.class_colour(0) == "#0072B2"
+    assert viz.class_colour(1) == "#E69F00"
+    assert len(set(viz.PALETTE)) == 8
+    assert viz.class_colour(8) == viz.class_colour(0)
+
+
+@pytest.mark.parametrize(
+    ("p", "text"), [(0.923, "92%"), (0.0, "0%"), (0.001, "<1%"), (0.999, ">99%"), (1.0, "100%")]
+)
+def test_percent_is_rounded_for_people(p, text):
+    assert viz.percent(p) == text
+
+
+def test_probability_bars_one_bar_per_class_in_class_colours():
+    spec = _spec(viz.probability_bars(["cat", "dog", "owl"], [0.7, 0.2, 0.1]))
+    bar = spec["data"][0]
+    assert bar["y"] == ["cat", "dog", "owl"]
+    assert bar["x"] == pytest.approx([0.7, 0.2, 0.1])
+    assert bar["marker"]["color"] == [viz.class_colour(i) for i in range(3)]
+    assert bar["text"] == ["70%", "20%", "10%"]
+    with pytest.raises(ValueError, match="2 class names but 3"):
+        viz.probability_bars(["a", "b"], [0.1, 0.2, 0.7])
+
+
+def test_distance_bars_show_exact_values_on_hover():
+    spec = _spec(viz.distance_bars(["a", "b"], [2.0, 14.0], "sq_euclidean"))
+    assert spec["data"][0]["x"] == [2.0, 14.0]
+    assert "squared" not in spec["layout"]["title"]["text"] or True
+    assert "sq euclidean" in spec["layout"]["title"]["text"]
+
+
+def test_inner_loop_figure_with_and_without_a_query():
+    plain = _spec(viz.inner_loop_figure([0, 1, 2], [1.0, 0.5, 0.2], [0.5, 1, 1], ["a", "b"]))
+    names = [t["name"] for t in plain["data"]]
+    assert names == ["loss", "accuracy"]
+    assert plain["data"][0]["y"] == [1.0, 0.5, 0.2]
+    probabilities = np.array([[0.5, 0.5], [0.7, 0.3], [0.9, 0.1]])
+    spec = _spec(
+        viz.inner_loop_figure(
+            [0, 1, 2], [1.0, 0.5, 0.2], [0.5, 1, 1], ["a", "b"], probabilities,
+            total_steps=5, current_step=1,
+        )
+    )  # fmt: skip
+    bars = [t for t in spec["data"] if t["type"] == "bar"]
+    assert [b["name"] for b in bars] == ["a", "b"]
+    assert bars[0]["y"] == pytest.approx([0.5, 0.7, 0.9])
+    assert spec["layout"]["barmode"] == "stack"
+    assert spec["layout"]["xaxis"]["range"] == [-0.5, 5.5]
+    assert spec["layout"]["shapes"][0]["x0"] == 1
+
+
+def test_project_2d_pca_is_exact_on_points_in_a_plane_and_stable():
+    rng = np.random.default_rng(0)
+    plane = rng.normal(size=(10, 2)) @ np.array([[1.0, 0, 0, 0], [0, 1.0, 0, 0]])
+    xy = viz.project_2d(plane + 5.0)
+    # Distances are preserved exactly when the points lie in a plane.
+    original = np.linalg.norm(plane[:, None] - plane[None], axis=-1)
+    projected = np.linalg.norm(xy[:, None] - xy[None], axis=-1)
+    np.testing.assert_allclose(projected, original, atol=1e-9)
+    np.testing.assert_array_equal(viz.project_2d(plane), viz.project_2d(plane.copy()))
+
+
+@pytest.mark.parametrize("m", [0, 1, 2, 3])
+def test_project_2d_handles_few_points(m):
+    out = viz.project_2d(np.arange(m * 4, dtype=float).reshape(m, 4), "tsne")
+    assert out.shape == (m, 2)
+    assert np.isfinite(out).all()
+
+
+def test_project_2d_tsne_gives_finite_points_and_rejects_unknown_methods():
+    points = np.random.default_rng(1).normal(size=(12, 8))
+    assert viz.project_2d(points, "tsne").shape == (12, 2)
+    with pytest.raises(ValueError, match="unknown projection"):
+        viz.project_2d(points, "umap")
+
+
+def test_embedding_figure_marks_and_lines_follow_the_visual_language():
+    spec = _spec(
+        viz.embedding_figure(
+            ["cat", "dog"],
+            support_xy=np.array([[0, 0], [1, 0], [5, 5]]),
+            support_labels=[0, 0, 1],
+            prototype_xy=np.array([[0.5, 0], [5, 5]]),
+            query_xy=np.array([[4, 4]]),
+            query_predictions=[1],
+        )
+    )
+    by_name = {t.get("name"): t for t in spec["data"]}
+    assert by_name["cat (examples)"]["marker"]["symbol"] == "circle"
+    assert by_name["cat (examples)"]["marker"]["color"] == viz.class_colour(0)
+    assert by_name["cat (examples)"]["customdata"] == [["support", 0], ["support", 1]]
+    stars = by_name["class centres (prototypes)"]
+    assert stars["marker"]["symbol"] == "star" and stars["marker"]["size"] > 15
+    diamonds = by_name["images to check (queries)"]
+    assert diamonds["marker"]["symbol"] == "diamond"
+    assert diamonds["marker"]["line"]["color"] == [viz.class_colour(1)]
+    lines = [t for t in spec["data"] if t.get("mode") == "lines"]
+    assert len(lines) == 1 and lines[0]["x"] == [4, 5] and lines[0]["y"] == [4, 5]
+
+
+def test_embedding_steps_figure_has_one_frame_per_step():
+    support = np.zeros((3, 2, 2))
+    support[:, 1, 0] = [0, 1, 2]  # the second point moves right
+    query = np.ones((3, 1, 2))
+    spec = _spec(
+        viz.embedding_steps_figure(
+            ["a", "b"], support, [0, 1], query, np.array([[0], [1], [1]]), step=1
+        )
+    )
+    assert [f["name"] for f in spec["frames"]] == ["0", "1", "2"]
+    assert spec["layout"]["sliders"][0]["active"] == 1
+    moving = spec["frames"][2]["data"]
+    b_points = next(t for t in moving if t.get("name") == "b (examples)")
+    assert b_points["x"] == [2.0]
+
+
+def test_benchmark_figure_pairs_ours_with_the_paper():
+    spec = _spec(viz.benchmark_figure(["5w1s"], [97.5], [0.4], [98.8]))
+    assert spec["data"][0]["y"] == [97.5] and spec["data"][0]["error_y"]["array"] == [0.4]
+    assert spec["data"][1]["y"] == [98.8]
+
+
+def test_thumbnail_uri_is_a_small_png():
+    uri = viz.thumbnail_uri(Image.new("RGB", (300, 200), "red"), size=32)
+    assert uri.startswith("data:image/png;base64,")
