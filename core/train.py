@@ -227,6 +227,9 @@ class Trainer:
         atomic_write_bytes(self.state_path, buffer.getvalue())
 
     def try_resume(self) -> bool:
+        # A write interrupted by a kill leaves only a hidden temporary file: drop it.
+        for leftover in self.run_dir.glob(".*.tmp") if self.run_dir.is_dir() else []:
+            leftover.unlink(missing_ok=True)
         if not self.state_path.exists():
             return False
         state = torch.load(self.state_path, map_location=self.device, weights_only=True)

@@ -1,0 +1,124 @@
+"""Classify a folder of query images from a support folder of class subfolders.
+
+    python -m core.predict --model omniglot-protonet --support my_support/ --query my_queries/ --json
+
+support/<class name>/<images>: the classes to learn; query/: images to classify (subfolders
+are searched too). Files that cannot be used are listed with the reason and skipped; the
+rest are still classified. Exit status 0 on success, 2 when the input cannot be used (a
+class without any valid image, fewer than two classes, an unknown model).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from core.checkpoints import CheckpointError
+from core.data import IMAGE_SUFFIXES
+from core.images import ImageRejected, decode_image
+from core.learner import MAX_CLASSES, MIN_CLASSES, load_model
+
+
+def _read_images(paths: list[Path], root: Path, rejected: list[dict]) -> tuple[list, list[str]]:
+    images, names = [], []
+    for path in paths:
+        name = str(path.relative_to(root))
+        try:
+            images.append(decode_image(path.read_bytes(), name))
+            names.append(name)
+        except ImageRejected as error:
+            rejected.append({"file": str(path), "reason": error.reason})
+        except OSError as error:
+            rejected.append({"file": str(path), "reason": f"cannot be read ({error.strerror})"})
+    return images, names
+
+
+def _files(folder: Path, recursive: bool) -> list[Path]:
+    pattern = folder.rglob("*") if recursive else folder.iterdir()
+    return sorted(p for p in pattern if p.is_file() and not p.name.startswith("."))
+
+
+def predict(model_name: str, support: Path, query: Path, progress: bool = False) -> dict:
+    """Returns {"classes", "predictions": [{file, predicted, probabilities}], "rejected"}.
+
+    Raises ValueError with a message for a person when the input cannot be used.
+    """
+    if not support.is_dir():
+        raise ValueError(f"support folder not found: {support}")
+    if not query.exists():
+        raise ValueError(f"query folder not found: {query}")
+    rejected: list[dict] = []
+    class_dirs = sorted(p for p in support.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not MIN_CLASSES <= len(class_dirs) <= MAX_CLASSES:
+        raise ValueError(
+            f"{support} has {len(class_dirs)} class folders; between {MIN_CLASSES} and "
+            f"{MAX_CLASSES} are needed (layout: support/<class name>/<images>)"
+        )
+    support_images, labels, empty = [], [], []
+    for class_dir in class_dirs:
+        images, _ = _read_images(_files(class_dir, recursive=True), support, rejected)
+        if not images:
+            empty.append(class_dir.name)
+        support_images += images
+        labels += [class_dir.name] * len(images)
+    if empty:
+        raise ValueError(
+            f"no valid image for class(es) {', '.join(empty)} in {support}; every class needs "
+            f"at least one readable image ({', '.join(IMAGE_SUFFIXES)})"
+            + (f". Rejected: {json.dumps(rejected)}" if rejected else "")
+        )
+    query_paths = [query] if query.is_file() else _files(query, recursive=True)
+    root = query.parent if query.is_file() else query
+    query_images, query_names = _read_images(query_paths, root, rejected)
+    model = load_model(model_name)
+    classifier = model.adapt(support_images, labels)
+    predictions = []
+    batch = 64
+    for start in tqdm(range(0, len(query_images), batch), disable=not progress, file=sys.stderr,
+                      desc="classifying"):
+        probabilities = classifier.predict_proba(query_images[start : start + batch])
+        for name, row in zip(query_names[start : start + batch], probabilities):
+            predictions.append({
+                "file": name,
+                "predicted": classifier.classes[int(row.argmax())],
+                "probabilities": {c: round(float(p), 6) for c, p in zip(classifier.classes, row)},
+            })
+    return {
+        "model": model_name,
+        "classes": list(classifier.classes),
+        "support_images": len(support_images),
+        "predictions": predictions,
+        "rejected": rejected,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m core.predict", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", required=True, help="a name from assets/models")
+    parser.add_argument("--support", required=True, type=Path, help="folder of class subfolders")
+    parser.add_argument("--query", required=True, type=Path, help="folder (or file) to classify")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    args = parser.parse_args(argv)
+    try:
+        result = predict(args.model, args.support, args.query, progress=not args.json)
+    except (ValueError, CheckpointError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        for item in result["predictions"]:
+            p = item["probabilities"][item["predicted"]]
+            print(f"{item['file']}: {item['predicted']} ({p:.0%})")
+        for item in result["rejected"]:
+            print(f"skipped {item['file']}: {item['reason']}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,68 @@
+"""Loaders read the real ../shared/data; episodes are reproducible from a seed."""
+
+import torch
+
+from core.data import image_folder, miniimagenet, omniglot
+from core.episodes import episodes
+
+
+def test_omniglot_vinyals_split_sizes(omniglot_root):
+    # 1028 / 172 / 423 characters, each in 4 rotations, 20 drawings each.
+    for split, characters in (("train", 1028), ("val", 172), ("test", 423)):
+        data = omniglot(split, omniglot_root)
+        assert tuple(data.data.shape) == (4 * characters, 20, 28, 28)
+        assert data.data.dtype == torch.uint8
+    test = omniglot("test", omniglot_root)
+    assert test.classes[0].count("/") == 2 and test.classes[0].endswith("rot000")
+
+
+def test_rotations_are_rotated_copies(omniglot_test):
+    rot0 = omniglot_test.data[0]
+    rot90_index = omniglot_test.classes.index(omniglot_test.classes[0][:-3] + "090")
+    assert torch.equal(torch.rot90(rot0, 1, (1, 2)), omniglot_test.data[rot90_index])
+
+
+def test_test_split_never_meets_train_or_val(omniglot_root):
+    test = set(omniglot("test", omniglot_root).classes)
+    assert not test & set(omniglot("train", omniglot_root).classes)
+    assert not test & set(omniglot("val", omniglot_root).classes)
+
+
+def test_ink_is_bright_on_dark_background(omniglot_test):
+    mean = omniglot_test.data.float().mean() / 255
+    assert 0.05 < float(mean) < 0.3  # mostly background (0), some ink (1)
+
+
+def test_miniimagenet_and_folders(miniimagenet_root):
+    test = miniimagenet("test", miniimagenet_root)
+    assert len(test.classes) == 20 and test.class_sizes() == [400] * 20
+    image = test.images(0, [0])[0]
+    assert image.size == (84, 84) and image.mode == "RGB"
+    folder = image_folder(miniimagenet_root / "val")
+    assert len(folder.classes) == 16
+
+
+def test_same_seed_same_episodes_other_seed_other_episodes():
+    sizes = [20] * 50
+    first = list(episodes(sizes, 5, 1, 15, 3, seed=7))
+    again = list(episodes(sizes, 5, 1, 15, 3, seed=7))
+    other = list(episodes(sizes, 5, 1, 15, 3, seed=8))
+    for a, b in zip(first, again):
+        assert torch.equal(a.classes, b.classes) and torch.equal(a.support, b.support)
+        assert torch.equal(a.query, b.query)
+    assert not all(torch.equal(a.classes, c.classes) for a, c in zip(first, other))
+
+
+def test_episode_items_are_distinct_and_in_range():
+    for episode in episodes([20] * 30, 20, 5, 15, 5, seed=0):
+        assert len(set(episode.classes.tolist())) == 20
+        items = torch.cat([episode.support, episode.query], 1)
+        assert all(len(set(row.tolist())) == 20 for row in items)
+        assert int(items.max()) < 20
+
+
+def test_impossible_episodes_are_refused_with_the_reason():
+    import pytest
+
+    with pytest.raises(ValueError, match="need 5 classes with at least 16 images"):
+        list(episodes([20, 20, 10], 5, 1, 15, 1, seed=0))
