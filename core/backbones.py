@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -41,10 +42,25 @@ class Conv4(nn.Module):
 
 class FeatureHead(nn.Module):
     """A small head over fixed features (used over a frozen pretrained backbone):
-    Linear -> ReLU -> Linear, or a single Linear when hidden == 0."""
+    Linear -> ReLU -> Linear, or a single Linear when hidden == 0.
 
-    def __init__(self, in_features: int, out_features: int, hidden: int = 0) -> None:
+    Optional input normalisation, stored in the weights file rather than the model card:
+    center subtracts the buffer `center` (D_in,), e.g. the mean training feature (set it
+    after construction; zeros until then); normalize then scales each row to unit L2 norm.
+    (B, D_in) -> (B, D_out).
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        hidden: int = 0,
+        center: bool = False,
+        normalize: bool = False,
+    ) -> None:
         super().__init__()
+        self.normalize = normalize
+        self.register_buffer("center", torch.zeros(in_features) if center else None)
         if hidden:
             self.net: nn.Module = nn.Sequential(
                 nn.Linear(in_features, hidden), nn.ReLU(), nn.Linear(hidden, out_features)
@@ -53,6 +69,10 @@ class FeatureHead(nn.Module):
             self.net = nn.Linear(in_features, out_features)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.center is not None:
+            x = x - self.center
+        if self.normalize:
+            x = F.normalize(x, dim=-1)
         return self.net(x)
 
 
@@ -64,6 +84,10 @@ def build_network(spec: dict[str, Any]) -> nn.Module:
         return Conv4(int(spec.get("in_channels", 1)), int(spec.get("hidden", 64)))
     if kind == "feature_head":
         return FeatureHead(
-            int(spec["in_features"]), int(spec["out_features"]), int(spec.get("hidden", 0))
+            int(spec["in_features"]),
+            int(spec["out_features"]),
+            int(spec.get("hidden", 0)),
+            center=bool(spec.get("center", False)),
+            normalize=bool(spec.get("normalize", False)),
         )
     raise ValueError(f"unknown network type {kind!r}; expected 'conv4' or 'feature_head'")

@@ -64,9 +64,7 @@ class TensorDataset:
 
     def images(self, class_index: int, items: Sequence[int]) -> list[Image.Image]:
         """As PIL images, dark ink on white, as a person would upload them."""
-        return [
-            Image.fromarray(255 - self.data[class_index, i].cpu().numpy(), "L") for i in items
-        ]
+        return [Image.fromarray(255 - self.data[class_index, i].cpu().numpy(), "L") for i in items]
 
     def to(self, device: torch.device | str) -> TensorDataset:
         return TensorDataset(self.name, self.classes, self.data.to(device))
@@ -82,7 +80,8 @@ def _omniglot_sources(root: Path) -> list[Path]:
                 break
         else:
             raise DatasetMissing(
-                f"Omniglot not found: expected {root / (part + '.zip')} or the folder {root / part}. "
+                f"Omniglot not found: expected {root / (part + '.zip')} "
+                f"or the folder {root / part}. "
                 "Put images_background.zip and images_evaluation.zip from "
                 "https://github.com/brendenlake/omniglot there, or download them with "
                 "torchvision.datasets.Omniglot(download=True) and point FEWSHOT_DATA at it."
@@ -107,14 +106,14 @@ def _read_omniglot_characters(sources: list[Path], size: int) -> dict[str, np.nd
                 drawings.setdefault(key, []).append((path.name, path.read_bytes()))
     characters = {}
     for key, files in drawings.items():
-        arrays = [
-            omniglot_array(Image.open(io.BytesIO(data)), size) for _, data in sorted(files)
-        ]
+        arrays = [omniglot_array(Image.open(io.BytesIO(data)), size) for _, data in sorted(files)]
         characters[key] = (np.stack(arrays) * 255.0).round().astype(np.uint8)
     return characters
 
 
-def omniglot_characters(root: Path | None = None, size: int = CHARACTER_SIZE) -> dict[str, np.ndarray]:
+def omniglot_characters(
+    root: Path | None = None, size: int = CHARACTER_SIZE
+) -> dict[str, np.ndarray]:
     """All 1623 characters, decoded once and cached as .npz outside the repo."""
     root = Path(root or data_root() / "omniglot")
     sources = _omniglot_sources(root)
@@ -133,7 +132,9 @@ def omniglot_characters(root: Path | None = None, size: int = CHARACTER_SIZE) ->
     return characters
 
 
-def omniglot(split: str = "test", root: Path | None = None, size: int = CHARACTER_SIZE) -> TensorDataset:
+def omniglot(
+    split: str = "test", root: Path | None = None, size: int = CHARACTER_SIZE
+) -> TensorDataset:
     """The Vinyals et al. (2016) split: each line 'Alphabet/characterNN/rotXXX' is a class."""
     if split not in OMNIGLOT_SPLITS:
         raise ValueError(f"unknown Omniglot split {split!r}; expected one of {OMNIGLOT_SPLITS}")

@@ -21,7 +21,7 @@ import torch
 from tqdm import tqdm
 
 from core.data import DatasetMissing, FolderDataset, TensorDataset, load_dataset
-from core.episodes import episodes
+from core.episodes import check_episode_shape, episodes
 from core.images import ImageRejected
 from core.learner import FewShotModel, load_model
 
@@ -50,8 +50,16 @@ def mean_ci95(values: list[float]) -> tuple[float, float]:
     return mean, 1.96 * math.sqrt(variance / n)
 
 
-def _episode_inputs(model: FewShotModel, data, episode, device):
-    """Encoded support and query inputs for one episode: (N*K, ...), (N*Q, ...)."""
+def _episode_inputs(model: FewShotModel, data, episode, device, table=None):
+    """Encoded support and query inputs for one episode: (N*K, ...), (N*Q, ...).
+
+    table: optional encodings of every image of `data` (one (M_c, ...) tensor per class).
+    """
+    if table is not None:
+        classes = episode.classes.tolist()
+        support = torch.cat([table[c][episode.support[k]] for k, c in enumerate(classes)])
+        query = torch.cat([table[c][episode.query[k]] for k, c in enumerate(classes)])
+        return support.to(device), query.to(device)
     if isinstance(data, TensorDataset) and model.input_kind == "character":
         support = data.batch(episode.classes, episode.support).flatten(0, 1)
         query = data.batch(episode.classes, episode.query).flatten(0, 1)
@@ -64,8 +72,9 @@ def _episode_inputs(model: FewShotModel, data, episode, device):
     return encoded[: len(support_images)].to(device), encoded[len(support_images) :].to(device)
 
 
-def evaluate(config: EvalConfig, model: FewShotModel | None = None, progress: bool = False,
-             on_episode=None) -> dict:
+def evaluate(
+    config: EvalConfig, model: FewShotModel | None = None, progress: bool = False, on_episode=None
+) -> dict:
     """Run the episodes; returns the JSON-able result (accuracy and ci95 in percent)."""
     model = model or load_model(config.model)
     data = load_dataset(config.dataset, config.split)
@@ -78,9 +87,20 @@ def evaluate(config: EvalConfig, model: FewShotModel | None = None, progress: bo
         data.class_sizes(), config.ways, config.shots, config.queries, config.episodes, config.seed
     )
     settings = {} if config.inner_steps is None else {"inner_steps": config.inner_steps}
-    for episode in tqdm(iterator, total=config.episodes, disable=not progress, file=sys.stderr,
-                        desc=f"{model.name} {config.ways}w{config.shots}s"):
-        support, query = _episode_inputs(model, data, episode, device)
+    # Encoders of heavy backbones may offer every image's encoding at once (cached on disk,
+    # core.photo); None when encoding per episode is cheaper.
+    dataset_encodings = getattr(model.encode, "dataset_features", None)
+    check_episode_shape(config.ways, config.shots, config.queries, data.class_sizes())
+    draws = config.episodes * config.ways * (config.shots + config.queries)
+    table = dataset_encodings(data, draws, progress) if dataset_encodings else None
+    for episode in tqdm(
+        iterator,
+        total=config.episodes,
+        disable=not progress,
+        file=sys.stderr,
+        desc=f"{model.name} {config.ways}w{config.shots}s",
+    ):
+        support, query = _episode_inputs(model, data, episode, device, table)
         support_labels = torch.arange(config.ways).repeat_interleave(config.shots)
         query_labels = torch.arange(config.ways).repeat_interleave(config.queries)
         classifier = model.adapt_tensors(
@@ -108,17 +128,32 @@ def evaluate(config: EvalConfig, model: FewShotModel | None = None, progress: bo
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m core.evaluate", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m core.evaluate",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--model", required=True, help="a name from assets/models")
-    parser.add_argument("--dataset", default="omniglot",
-                        help="omniglot, miniimagenet, or a folder of class subfolders")
+    parser.add_argument(
+        "--dataset",
+        default="omniglot",
+        help="omniglot, miniimagenet, or a folder of class subfolders",
+    )
     parser.add_argument("--split", default="test")
-    for name, default in (("ways", 5), ("shots", 1), ("queries", 15), ("episodes", 1000),
-                          ("seed", 0)):
+    for name, default in (
+        ("ways", 5),
+        ("shots", 1),
+        ("queries", 15),
+        ("episodes", 1000),
+        ("seed", 0),
+    ):
         parser.add_argument(f"--{name}", type=int, default=default)
-    parser.add_argument("--inner-steps", type=int, default=None,
-                        help="MAML test-time inner steps (default: the model card's)")
+    parser.add_argument(
+        "--inner-steps",
+        type=int,
+        default=None,
+        help="MAML test-time inner steps (default: the model card's)",
+    )
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json", action="store_true", help="print one JSON line")
     args = parser.parse_args(argv)
@@ -136,9 +171,11 @@ def main(argv: list[str] | None = None) -> int:
     if as_json:
         print(json.dumps(result))
     else:
-        print(f"{result['model']} on {result['dataset']}/{result['split']} "
-              f"{config.ways}-way {config.shots}-shot: {result['accuracy']:.2f} "
-              f"+- {result['ci95']:.2f}% ({config.episodes} episodes)")
+        print(
+            f"{result['model']} on {result['dataset']}/{result['split']} "
+            f"{config.ways}-way {config.shots}-shot: {result['accuracy']:.2f} "
+            f"+- {result['ci95']:.2f}% ({config.episodes} episodes)"
+        )
     return 0
 
 

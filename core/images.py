@@ -125,7 +125,8 @@ def character_array(image: Image.Image, size: int = CHARACTER_SIZE) -> np.ndarra
         cols = np.flatnonzero(mask.any(0))
         top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
         side = max(bottom - top, right - left)
-        # Omniglot characters span about 70% of their frame after resizing (measured on the 28 px set).
+        # Omniglot characters span about 70% of their frame after resizing
+        # (measured on the 28 px set).
         frame = int(np.ceil(side / 0.7)) + 2
         cy, cx = (top + bottom) / 2.0, (left + right) / 2.0
         canvas = np.zeros((frame, frame), dtype=np.float32)

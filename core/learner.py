@@ -18,7 +18,7 @@ from PIL import Image
 from torch import nn
 
 from core import maml, protonet
-from core.checkpoints import list_checkpoints, load_checkpoint, read_card, models_dir
+from core.checkpoints import list_checkpoints, load_checkpoint, models_dir, read_card
 from core.encoders import Encoder, build_encoder
 
 MIN_CLASSES, MAX_CLASSES = 2, 20
@@ -77,9 +77,11 @@ class AdaptedClassifier:
             raise TypeError("distances to prototypes exist for ProtoNet models only")
         with torch.no_grad():
             embedded = self._embed(self.model.encode(images))
-            return protonet.distances(
-                embedded, self.trace.prototypes, self.settings["distance"]
-            ).cpu().numpy()
+            return (
+                protonet.distances(embedded, self.trace.prototypes, self.settings["distance"])
+                .cpu()
+                .numpy()
+            )
 
 
 class FewShotModel:
@@ -98,7 +100,9 @@ class FewShotModel:
         self._params, self._buffers = maml.split_state(self.net)
 
     def __repr__(self) -> str:
-        return f"FewShotModel({self.name!r}, algorithm={self.algorithm!r}, input={self.input_kind!r})"
+        return (
+            f"FewShotModel({self.name!r}, algorithm={self.algorithm!r}, input={self.input_kind!r})"
+        )
 
     def to(self, device: torch.device | str) -> FewShotModel:
         """A copy of this model on another device (the original is untouched)."""
@@ -233,9 +237,7 @@ class FewShotModel:
         def predict_logits(x: torch.Tensor) -> torch.Tensor:
             return protonet.logits(net(x), protos, distance, scale)
 
-        return AdaptedClassifier(
-            self, classes, trace, predict_logits, net, {"distance": distance}
-        )
+        return AdaptedClassifier(self, classes, trace, predict_logits, net, {"distance": distance})
 
 
 def _scaled(lr: float | dict[str, float], scale: float | None) -> float | dict[str, float]:

@@ -90,7 +90,8 @@ def make_features_fn(net: nn.Module) -> Callable[[Params, Params, torch.Tensor],
 
 
 def init_head(features: torch.Tensor, one_hot: torch.Tensor, head_init: HeadInit) -> Params:
-    """(S, D) support features and (S, N) one-hot labels -> {"head.weight": (N, D), "head.bias": (N,)}."""
+    """(S, D) support features, (S, N) one-hot labels -> {"head.weight": (N, D),
+    "head.bias": (N,)}."""
     if head_init == "zero":
         n, d = one_hot.shape[1], features.shape[1]
         return {HEAD_WEIGHT: features.new_zeros(n, d), HEAD_BIAS: features.new_zeros(n)}
@@ -242,9 +243,7 @@ def adapt_with_trace(
     """
     params = {k: v.detach() for k, v in params.items()}
     with torch.no_grad():
-        head = init_head(
-            features_fn(params, buffers, support_x), support_one_hot, config.head_init
-        )
+        head = init_head(features_fn(params, buffers, support_x), support_one_hot, config.head_init)
     fast = {**params, **head}
     rates = {k: float(v) for k, v in step_sizes(config.lr, fast).items()}
     step_grad = grad(lambda p: _support_loss(features_fn, p, buffers, support_x, support_one_hot))

@@ -1,6 +1,6 @@
 """Classify a folder of query images from a support folder of class subfolders.
 
-    python -m core.predict --model omniglot-protonet --support my_support/ --query my_queries/ --json
+    python -m core.predict --model omniglot-protonet --support support/ --query queries/ --json
 
 support/<class name>/<images>: the classes to learn; query/: images to classify (subfolders
 are searched too). Files that cannot be used are listed with the reason and skipped; the
@@ -78,15 +78,23 @@ def predict(model_name: str, support: Path, query: Path, progress: bool = False)
     classifier = model.adapt(support_images, labels)
     predictions = []
     batch = 64
-    for start in tqdm(range(0, len(query_images), batch), disable=not progress, file=sys.stderr,
-                      desc="classifying"):
+    for start in tqdm(
+        range(0, len(query_images), batch),
+        disable=not progress,
+        file=sys.stderr,
+        desc="classifying",
+    ):
         probabilities = classifier.predict_proba(query_images[start : start + batch])
         for name, row in zip(query_names[start : start + batch], probabilities):
-            predictions.append({
-                "file": name,
-                "predicted": classifier.classes[int(row.argmax())],
-                "probabilities": {c: round(float(p), 6) for c, p in zip(classifier.classes, row)},
-            })
+            predictions.append(
+                {
+                    "file": name,
+                    "predicted": classifier.classes[int(row.argmax())],
+                    "probabilities": {
+                        c: round(float(p), 6) for c, p in zip(classifier.classes, row)
+                    },
+                }
+            )
     return {
         "model": model_name,
         "classes": list(classifier.classes),
@@ -97,8 +105,11 @@ def predict(model_name: str, support: Path, query: Path, progress: bool = False)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m core.predict", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m core.predict",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--model", required=True, help="a name from assets/models")
     parser.add_argument("--support", required=True, type=Path, help="folder of class subfolders")
     parser.add_argument("--query", required=True, type=Path, help="folder (or file) to classify")

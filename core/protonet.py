@@ -58,7 +58,9 @@ def cosine_distance(x: torch.Tensor, p: torch.Tensor, eps: float = 1e-8) -> torc
     return 1.0 - xn @ pn.T
 
 
-def distances(x: torch.Tensor, p: torch.Tensor, distance: Distance = "sq_euclidean") -> torch.Tensor:
+def distances(
+    x: torch.Tensor, p: torch.Tensor, distance: Distance = "sq_euclidean"
+) -> torch.Tensor:
     """Dispatch on the distance name; see the functions above."""
     if distance == "sq_euclidean":
         return squared_euclidean(x, p)

@@ -19,7 +19,7 @@ import platform
 import shlex
 import sys
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -142,7 +142,8 @@ def validate(
 def hardware() -> str:
     if torch.cuda.is_available():
         return f"{torch.cuda.get_device_name(0)} (CUDA), torch {torch.__version__}"
-    return f"{platform.processor() or platform.machine()} CPU x{os.cpu_count()}, torch {torch.__version__}"
+    cpu = platform.processor() or platform.machine()
+    return f"{cpu} CPU x{os.cpu_count()}, torch {torch.__version__}"
 
 
 class Trainer:
@@ -175,8 +176,11 @@ class Trainer:
         # MAML's inner step sizes, one per tensor (head included), as log values.
         names = [k for k, _ in self.net.named_parameters()] + [maml.HEAD_WEIGHT, maml.HEAD_BIAS]
         self.log_inner_lr = {
-            k: torch.tensor(math.log(config.inner_lr), device=self.device,
-                            requires_grad=config.learn_inner_lr and config.algorithm == "maml")
+            k: torch.tensor(
+                math.log(config.inner_lr),
+                device=self.device,
+                requires_grad=config.learn_inner_lr and config.algorithm == "maml",
+            )
             for k in names
         }
         groups: list[dict[str, Any]] = [{"params": list(self.net.parameters())}]
@@ -301,8 +305,14 @@ class Trainer:
         rates = {k: v.exp() for k, v in self.log_inner_lr.items()}
         loop = maml.InnerLoop(c.inner_steps, rates, c.first_order, c.head_init)
         loss, accuracy = maml.meta_loss(
-            features, params, buffers, sx, F.one_hot(sy, ways).float(), qx,
-            F.one_hot(qy, ways).float(), loop,
+            features,
+            params,
+            buffers,
+            sx,
+            F.one_hot(sy, ways).float(),
+            qx,
+            F.one_hot(qy, ways).float(),
+            loop,
         )
         self.optimizer.zero_grad(set_to_none=True)
         (loss * len(tasks) / c.meta_batch * self.world).backward()
@@ -330,8 +340,11 @@ class Trainer:
         step_fn = self.protonet_step if c.algorithm == "protonet" else self.maml_step
         start = time.perf_counter() - self.elapsed
         bar = tqdm(
-            total=c.episodes, initial=self.step, disable=quiet or self.rank != 0,
-            desc=f"{c.name} ({'resumed' if resumed else 'new'})", file=sys.stderr,
+            total=c.episodes,
+            initial=self.step,
+            disable=quiet or self.rank != 0,
+            desc=f"{c.name} ({'resumed' if resumed else 'new'})",
+            file=sys.stderr,
         )
         losses: list[float] = []
         while self.step < c.episodes:
@@ -347,8 +360,12 @@ class Trainer:
                     scores = validate(self.net, c, val, self.device, self.inner_rates())
                     score = sum(scores.values()) / len(scores)
                     self.curve.append(
-                        {"step": self.step, "train_loss": sum(losses) / len(losses),
-                         "val": scores, "seconds": round(self.elapsed, 1)}
+                        {
+                            "step": self.step,
+                            "train_loss": sum(losses) / len(losses),
+                            "val": scores,
+                            "seconds": round(self.elapsed, 1),
+                        }
                     )
                     losses = []
                     bar.set_postfix({k: f"{v:.2f}" for k, v in scores.items()})
@@ -371,7 +388,9 @@ class Trainer:
     def write_model(self) -> dict[str, Any]:
         c = self.config
         net = build_network(self.network_spec)
-        net.load_state_dict({k: v.cpu() for k, v in (self.best_state or self.net.state_dict()).items()})
+        net.load_state_dict(
+            {k: v.cpu() for k, v in (self.best_state or self.net.state_dict()).items()}
+        )
         card: dict[str, Any] = {
             "name": c.name,
             "algorithm": c.algorithm,
@@ -401,13 +420,20 @@ class Trainer:
             card["protonet"] = {"distance": "sq_euclidean", "cosine_scale": 10.0}
         else:
             card["maml"] = {
-                "steps": c.inner_steps, "test_steps": c.test_inner_steps,
+                "steps": c.inner_steps,
+                "test_steps": c.test_inner_steps,
                 "lr": self.best_rates or self.inner_rates(),
-                "head_init": c.head_init, "first_order": c.first_order,
+                "head_init": c.head_init,
+                "first_order": c.first_order,
             }
         save_checkpoint(net, card, self.out_dir)
-        return {"name": c.name, "best_val": self.best_score, "best_step": self.best_step,
-                "steps": self.step, "wall_time_s": round(self.elapsed, 1)}
+        return {
+            "name": c.name,
+            "best_val": self.best_score,
+            "best_step": self.best_step,
+            "steps": self.step,
+            "wall_time_s": round(self.elapsed, 1),
+        }
 
 
 def _plain(value: Any) -> Any:
@@ -416,7 +442,8 @@ def _plain(value: Any) -> Any:
 
 def parse_args(argv: list[str] | None = None) -> TrainConfig:
     parser = argparse.ArgumentParser(
-        prog="python -m core.train", description=__doc__,
+        prog="python -m core.train",
+        description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     for f in fields(TrainConfig):

@@ -32,8 +32,17 @@ def record(paths: list[Path]) -> None:
             result = json.loads(line)
             card_path = models_dir() / f"{result['model']}.json"
             card = read_card(card_path)
-            keep = ("accuracy", "ci95", "episodes", "queries", "seed", "inner_steps", "device",
-                    "wall_time_s", "command")
+            keep = (
+                "accuracy",
+                "ci95",
+                "episodes",
+                "queries",
+                "seed",
+                "inner_steps",
+                "device",
+                "wall_time_s",
+                "command",
+            )
             card.setdefault("metrics", {})[metric_key(result)] = {
                 k: result[k] for k in keep if k in result and result[k] is not None
             }
@@ -54,13 +63,20 @@ def plot_curves() -> None:
         fig, ax = plt.subplots(figsize=(6, 3.4), dpi=110)
         settings = sorted(curve[0]["val"])
         for setting in settings:
-            ax.plot([p["step"] for p in curve], [p["val"][setting] for p in curve],
-                    marker="o", markersize=3, label=f"val {setting}")
+            ax.plot(
+                [p["step"] for p in curve],
+                [p["val"][setting] for p in curve],
+                marker="o",
+                markersize=3,
+                label=f"val {setting}",
+            )
         best = card["training"].get("best_step")
         if best:
             ax.axvline(best, color="grey", linestyle=":", label=f"chosen (step {best})")
-        ax.set_xlabel("meta-training step" + (" (episodes)" if card["algorithm"] == "protonet"
-                                              else " (meta-batches)"))
+        ax.set_xlabel(
+            "meta-training step"
+            + (" (episodes)" if card["algorithm"] == "protonet" else " (meta-batches)")
+        )
         ax.set_ylabel("validation accuracy (%)")
         ax.set_title(f"{name}: Omniglot val (Vinyals), 15 queries")
         ax.grid(alpha=0.3)

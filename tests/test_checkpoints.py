@@ -37,7 +37,9 @@ def test_tampered_weights_are_named(copy_of_protonet):
     path = copy_of_protonet / "m.safetensors"
     data = bytearray(path.read_bytes())
     header = int.from_bytes(data[:8], "little")
-    data[8 : 8 + header] = data[8 : 8 + header].replace(b"encoder.0.0.weight", b"encoder.9.9.weight")
+    data[8 : 8 + header] = data[8 : 8 + header].replace(
+        b"encoder.0.0.weight", b"encoder.9.9.weight"
+    )
     path.write_bytes(bytes(data))
     with pytest.raises(CheckpointError, match="do not match the network"):
         load_checkpoint("m", copy_of_protonet)
@@ -45,9 +47,16 @@ def test_tampered_weights_are_named(copy_of_protonet):
 
 @pytest.mark.parametrize(
     "text, message",
-    [("{not json", "not a readable JSON"), ('{"schema": 1}', "lacks"), ("[1, 2]", "JSON object"),
-     ('{"schema": 99, "name": "m", "algorithm": "protonet", "input": "character", '
-      '"network": {"type": "conv4"}}', "schema 99")],
+    [
+        ("{not json", "not a readable JSON"),
+        ('{"schema": 1}', "lacks"),
+        ("[1, 2]", "JSON object"),
+        (
+            '{"schema": 99, "name": "m", "algorithm": "protonet", "input": "character", '
+            '"network": {"type": "conv4"}}',
+            "schema 99",
+        ),
+    ],
 )
 def test_bad_model_cards_are_named(copy_of_protonet, text, message):
     (copy_of_protonet / "m.json").write_text(text)

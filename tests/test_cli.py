@@ -11,8 +11,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(*args, timeout=300):
-    return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
 
 
 @pytest.mark.parametrize("module", ["core.train", "core.evaluate", "core.predict"])
@@ -22,9 +23,26 @@ def test_help(module):
 
 
 def test_evaluate_json(omniglot_root):
-    result = run("core.evaluate", "--model", "omniglot-protonet", "--dataset", "omniglot",
-                 "--split", "test", "--ways", "5", "--shots", "1", "--queries", "15",
-                 "--episodes", "20", "--seed", "0", "--json")
+    result = run(
+        "core.evaluate",
+        "--model",
+        "omniglot-protonet",
+        "--dataset",
+        "omniglot",
+        "--split",
+        "test",
+        "--ways",
+        "5",
+        "--shots",
+        "1",
+        "--queries",
+        "15",
+        "--episodes",
+        "20",
+        "--seed",
+        "0",
+        "--json",
+    )
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     assert {"accuracy", "ci95", "ways", "shots", "queries", "episodes", "seed", "model"} <= set(out)
@@ -51,8 +69,16 @@ def folders(tmp_path, omniglot_test):
 
 
 def test_predict_json_classifies_and_lists_rejects(folders):
-    result = run("core.predict", "--model", "omniglot-protonet", "--support",
-                 str(folders / "support"), "--query", str(folders / "query"), "--json")
+    result = run(
+        "core.predict",
+        "--model",
+        "omniglot-protonet",
+        "--support",
+        str(folders / "support"),
+        "--query",
+        str(folders / "query"),
+        "--json",
+    )
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     assert out["classes"] == ["alpha", "beta", "ב gamma 🙂"]
@@ -68,6 +94,14 @@ def test_predict_json_classifies_and_lists_rejects(folders):
 def test_predict_fails_clearly_when_a_class_has_no_valid_image(folders):
     for path in (folders / "support" / "beta").iterdir():
         path.write_bytes(b"")
-    result = run("core.predict", "--model", "omniglot-protonet", "--support",
-                 str(folders / "support"), "--query", str(folders / "query"), "--json")
+    result = run(
+        "core.predict",
+        "--model",
+        "omniglot-protonet",
+        "--support",
+        str(folders / "support"),
+        "--query",
+        str(folders / "query"),
+        "--json",
+    )
     assert result.returncode == 2 and "no valid image for class(es) beta" in result.stderr

@@ -93,8 +93,14 @@ def test_trace_records_every_step_and_loss_falls():
     features = maml.make_features_fn(net)
     params, buffers = maml.split_state(net)
     adapted = maml.adapt_with_trace(
-        features, params, buffers, sx[0], sy[0], maml.InnerLoop(5, 0.5, head_init="zero"),
-        query_x=qx[0], keep_features=True,
+        features,
+        params,
+        buffers,
+        sx[0],
+        sy[0],
+        maml.InnerLoop(5, 0.5, head_init="zero"),
+        query_x=qx[0],
+        keep_features=True,
     )
     assert [r.step for r in adapted.trace] == [0, 1, 2, 3, 4, 5]
     assert adapted.trace[0].support_loss == pytest.approx(torch.log(torch.tensor(3.0)).item())

@@ -15,7 +15,9 @@ def test_distances_on_hand_computed_values():
     # cos(x, p) = 12 / sqrt(14 * 12) for both prototypes: cosine ignores scale.
     expected = 1 - 12 / math.sqrt(168)
     assert expected == pytest.approx(0.0742, abs=1e-4)
-    assert protonet.cosine_distance(X, P)[0].tolist() == pytest.approx([expected, expected], rel=1e-5)
+    assert protonet.cosine_distance(X, P)[0].tolist() == pytest.approx(
+        [expected, expected], rel=1e-5
+    )
 
 
 def test_squared_euclidean_is_exact_and_never_negative():
