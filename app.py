@@ -1,0 +1,68 @@
+"""Few-Shot Lab: the entry point. Page config and navigation only; nothing heavy at import.
+
+streamlit run app.py
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import ui
+
+st.set_page_config(page_title="Few-Shot Lab", layout="wide")
+
+TEACH = "pages/teach.py"
+HOW = "pages/how_it_works.py"
+
+
+def home() -> None:
+    """Landing page: what few-shot learning is, and three ways in."""
+    st.title("Few-Shot Lab")
+    st.markdown(
+        "**Few-shot learning** means teaching a model new classes from a handful of examples "
+        "each, because it has already *learned how to learn* from many other tasks."
+    )
+    st.write("")
+    handwriting, photos, how = st.columns(3, gap="large")
+    with handwriting.container(border=True):
+        st.subheader("Teach it your handwriting")
+        st.write("Draw or upload a few characters per class; it learns them instantly.")
+        if st.button(
+            "Start with handwriting", key="home_handwriting", type="primary", width="stretch"
+        ):
+            ui.workspace().input_kind = "character"
+            st.switch_page(TEACH)
+    with photos.container(border=True):
+        st.subheader("Teach it your photos")
+        st.write("Upload or snap a few photos per class: your cat, your mug, your plant.")
+        if st.button("Start with photos", key="home_photos", type="primary", width="stretch"):
+            ui.workspace().input_kind = "photo"
+            st.switch_page(TEACH)
+    with how.container(border=True):
+        st.subheader("How it works")
+        st.write("MAML and Prototypical Networks in plain words, with the formulas.")
+        if st.button("Read how it works", key="home_how", width="stretch"):
+            st.switch_page(HOW)
+    st.write("")
+    st.caption(
+        "Everything runs on this machine: the models ship with the app and your images stay "
+        "in this browser session's memory."
+    )
+
+
+pages = {
+    "Start": [st.Page(home, title="Home", default=True, url_path="home")],
+    "Teach": [
+        st.Page(TEACH, title="Teach & classify"),
+        st.Page("pages/inside_maml.py", title="Inside MAML"),
+        st.Page("pages/embedding.py", title="Embedding space"),
+        st.Page("pages/compare.py", title="Compare"),
+        st.Page("pages/save_load.py", title="Save & load"),
+    ],
+    "Learn": [
+        st.Page(HOW, title="How it works"),
+        st.Page("pages/benchmark.py", title="Benchmark"),
+        st.Page("pages/playground.py", title="Meta-learning playground"),
+    ],
+}
+st.navigation(pages).run()

@@ -1,0 +1,207 @@
+"""Teach & classify: build the support set, watch the model adapt, classify new images."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+import ui
+from core import viz
+from core.maml import StepRecord
+
+ws = ui.workspace()
+st.title("Teach & classify")
+st.write(
+    "Give a few examples of each class, and the model learns to tell them apart in a second: "
+    "no long training. Then show it new images."
+)
+ui.show_messages(ws)
+
+left, right = st.columns([3, 2], gap="large")
+
+# --- 1. the examples you teach with -------------------------------------------------------
+with left:
+    st.subheader("1. Examples you teach with (support set)")
+    st.caption(ui.limits_text())
+    for start in range(0, len(ws.classes), 2):
+        columns = st.columns(2)
+        for column, card in zip(columns, ws.classes[start : start + 2], strict=False):
+            index = ws.classes.index(card)
+            with column.container(border=True):
+                st.markdown(
+                    ui.chip(index, f"{card.name} · {len(card.items)} image(s)"),
+                    unsafe_allow_html=True,
+                )
+                name_key = f"class_name_{card.id}"
+                st.session_state.setdefault(name_key, card.name)
+                new_name = st.text_input("Class name", key=name_key, max_chars=40).strip()
+                if new_name and new_name != card.name:
+                    card.name = new_name
+                    st.rerun()
+                if card.items:
+                    thumbs = st.columns(6)
+                    for n, item in enumerate(card.items):
+                        with thumbs[n % 6]:
+                            st.image(item.image, width=56, caption=None)
+                            if st.button(
+                                "✕", key=f"rm_{card.id}_{item.id}", help=f"Remove {item.name}"
+                            ):
+                                card.items.remove(item)
+                                st.rerun()
+                else:
+                    st.caption("No images yet: upload, draw or snap one below.")
+                files = ui.image_intake(
+                    ws, f"class_{card.id}", draw=ws.input_kind == "character",
+                    label=f"Add images to {card.name}",
+                )  # fmt: skip
+                if files:
+                    room = ui.MAX_IMAGES_PER_CLASS - len(card.items)
+                    card.items.extend(ui.decode_files(ws, files, room))
+                    st.rerun()
+                if st.button(
+                    "Remove this class", key=f"remove_class_{card.id}",
+                    disabled=len(ws.classes) <= 2,
+                    help="A model needs at least two classes." if len(ws.classes) <= 2 else None,
+                ):  # fmt: skip
+                    ws.classes.remove(card)
+                    for query in ws.queries:
+                        if query.label == card.id:
+                            query.label = None
+                    st.rerun()
+    if st.button(
+        "+ Add a class", key="add_class", disabled=len(ws.classes) >= ui.MAX_CLASSES,
+        help=f"Up to {ui.MAX_CLASSES} classes.",
+    ):  # fmt: skip
+        ws.add_class()
+        st.rerun()
+    names = [card.name for card in ws.classes]
+    if len(set(names)) < len(names):
+        st.warning("Two classes have the same name; give each its own so results are clear.")
+
+# --- 2. the model adapts -----------------------------------------------------------------
+with right:
+    st.subheader("2. The model learns your classes")
+    model_name = ui.model_picker(ws, key="teach")
+    waiting = ws.not_ready()
+    classifier = None
+    if model_name is None:
+        st.stop()
+    if waiting:
+        st.info(waiting)
+    else:
+        model = ui.get_model(model_name)
+        if model.algorithm == "protonet":
+            classifier = ui.adapted(ws, model_name)
+            st.button(
+                "Adapt again", key="adapt", help="ProtoNet adapts by itself as you add images."
+            )
+            trace = classifier.trace
+            query_images = [q.image for q in ws.queries]
+            query_embeddings = (
+                classifier.embed(query_images)
+                if query_images
+                else np.zeros((0, trace.prototypes.shape[1]))
+            )
+            points = np.concatenate(
+                [trace.support_embeddings.numpy(), trace.prototypes.numpy(), query_embeddings]
+            )
+            xy = viz.project_2d(points)
+            n_support, n_classes = len(trace.support_labels), len(classifier.classes)
+            predictions = (
+                classifier.predict_proba(query_images).argmax(1).tolist() if query_images else None
+            )
+            st.plotly_chart(
+                viz.embedding_figure(
+                    ws.names(classifier.classes), xy[:n_support], trace.support_labels.tolist(),
+                    prototype_xy=xy[n_support : n_support + n_classes],
+                    query_xy=xy[n_support + n_classes :], query_predictions=predictions,
+                    support_names=[i.name for c in ws.classes for i in c.items],
+                    query_names=[q.name for q in ws.queries],
+                    title="Each star is the centre of a class (prototype)",
+                ),
+                key="teach_embedding", width="stretch",
+            )  # fmt: skip
+            st.caption(
+                "A 2-D picture (PCA) of the space the model compares images in; the exact "
+                "distances are on the Embedding space page."
+            )
+        else:
+            force = st.button(
+                "Adapt again", key="adapt", help="Run MAML's inner loop again with the settings."
+            )
+            steps = ws.inner_steps or model.default_inner_loop.steps
+            st.caption(
+                f"MAML takes {steps} small learning steps (inner steps) on your examples; "
+                "change this on the Inside MAML page."
+            )
+            chart, progress = st.empty(), st.empty()
+            if force or not ui.is_cached(ws, model_name):
+                class_names = ws.names(tuple(card.id for card in ws.classes))
+                seen: list[StepRecord] = []
+                run = ws.nonce("maml_run")
+                ws.bump("maml_run")
+
+                def on_step(record: StepRecord) -> None:
+                    seen.append(record)
+                    progress.progress(
+                        record.step / max(steps, 1),
+                        text=f"Inner step {record.step} of {steps}",
+                    )
+                    chart.plotly_chart(
+                        viz.inner_loop_figure(
+                            [r.step for r in seen], [r.support_loss for r in seen],
+                            [r.support_accuracy for r in seen], class_names, total_steps=steps,
+                        ),
+                        key=f"live_{run}_{record.step}", width="stretch",
+                    )  # fmt: skip
+
+                classifier = ui.adapted(ws, model_name, on_step=on_step, force=force)
+                progress.success(f"Adapted in {steps} inner steps.")
+            else:
+                classifier = ui.adapted(ws, model_name)
+                trace = classifier.trace
+                chart.plotly_chart(
+                    viz.inner_loop_figure(
+                        [r.step for r in trace], [r.support_loss for r in trace],
+                        [r.support_accuracy for r in trace], ws.names(classifier.classes),
+                        total_steps=steps,
+                    ),
+                    key="maml_final", width="stretch",
+                )  # fmt: skip
+                progress.success(f"Adapted in {steps} inner steps.")
+
+# --- 3. classify new images --------------------------------------------------------------
+st.divider()
+st.subheader("3. Try it: images to check (queries)")
+if classifier is None:
+    st.info("Once every class has an image, add images here to see what the model thinks.")
+files = ui.image_intake(ws, "query", draw=ws.input_kind == "character", label="Add images to check")
+if files:
+    ws.queries.extend(ui.decode_files(ws, files, ui.MAX_QUERIES - len(ws.queries)))
+    st.rerun()
+if ws.queries and classifier is not None:
+    names = ws.names(classifier.classes)
+    images = [q.image for q in ws.queries]
+    probabilities = classifier.predict_proba(images)
+    distances = classifier.distances(images) if classifier.model.algorithm == "protonet" else None
+    for position, query in reversed(list(enumerate(ws.queries))):
+        best = int(probabilities[position].argmax())
+        with st.container(border=True):
+            picture, words, bars, extra = st.columns([1, 2, 3, 3])
+            picture.image(query.image, width=80)
+            words.markdown(ui.looks_like(names[best], float(probabilities[position, best])))
+            words.caption(query.name)
+            if words.button("Remove", key=f"rm_query_{query.id}"):
+                ws.queries.remove(query)
+                st.rerun()
+            bars.plotly_chart(
+                viz.probability_bars(names, probabilities[position]),
+                key=f"bars_{query.id}", width="stretch",
+            )  # fmt: skip
+            if distances is not None:
+                extra.plotly_chart(
+                    viz.distance_bars(names, distances[position], classifier.settings["distance"]),
+                    key=f"dist_{query.id}", width="stretch",
+                )  # fmt: skip
+elif ws.queries:
+    st.caption(f"{len(ws.queries)} image(s) waiting to be classified.")

@@ -1,0 +1,96 @@
+"""Teach & classify: build a support set, adapt with ProtoNet and MAML, classify."""
+
+from __future__ import annotations
+
+from tests.app.conftest import (
+    add_queries,
+    character_png,
+    chart_specs,
+    fill_support,
+    new_app,
+    workspace,
+)
+
+
+def test_empty_state_says_what_to_do(app):
+    app.switch_page("pages/teach.py").run()
+    assert not app.exception
+    assert any("Add at least one image to each class" in i.value for i in app.info)
+    assert any("10 MB" in c.value and "20 classes" in c.value for c in app.caption)
+    assert not app.get("plotly_chart")
+
+
+def test_bad_files_are_named_and_the_rest_kept(app):
+    app.switch_page("pages/teach.py").run()
+    card = workspace(app).classes[0]
+    app.file_uploader(key=f"class_{card.id}_up_0").set_value(
+        [
+            ("good.png", character_png(0), "image/png"),
+            ("broken.png", b"\x89PNG not really", "image/png"),
+            ("tiny.png", character_png(0, size=4), "image/png"),
+        ]
+    ).run()
+    assert not app.exception
+    errors = " ".join(e.value for e in app.error)
+    assert "broken.png was not added" in errors and "tiny.png was not added" in errors
+    assert [item.name for item in workspace(app).classes[0].items] == ["good.png"]
+
+
+def test_protonet_shows_prototypes_then_classifies_with_distances(app):
+    fill_support(app, classes=3)
+    assert workspace(app).algorithm == "protonet"
+    spec = chart_specs(app)[0]
+    names = [trace.get("name") for trace in spec["data"]]
+    assert "class centres (prototypes)" in names
+    stars = next(t for t in spec["data"] if t.get("name") == "class centres (prototypes)")
+    assert len(stars["x"]) == 3 and all(isinstance(v, float) for v in stars["x"])
+    assert any("Suggested: **handwriting**" in c.value for c in app.caption)
+
+    add_queries(app, shapes=(1,))
+    verdicts = [m.value for m in app.markdown if m.value.startswith("Looks like")]
+    assert verdicts and verdicts[0].startswith("Looks like **class 2**")
+    specs = chart_specs(app)
+    bars = next(s for s in specs if s["data"][0].get("name") == "probability")
+    assert bars["data"][0]["y"] == ["class 1", "class 2", "class 3"]
+    assert abs(sum(bars["data"][0]["x"]) - 1) < 1e-4
+    assert any("Distance to each class centre" in s["layout"]["title"]["text"]
+               for s in specs if s["layout"].get("title"))  # fmt: skip
+
+
+def test_maml_adapts_with_a_live_chart_and_classifies(app):
+    fill_support(app, classes=2)
+    app.radio(key="teach_algorithm").set_value("maml").run()
+    assert not app.exception
+    assert any("Adapted in" in s.value for s in app.success)
+    spec = chart_specs(app)[0]
+    loss = next(t for t in spec["data"] if t["name"] == "loss")
+    steps = workspace(app).inner_steps or 2
+    assert loss["x"] == list(range(steps + 1))
+    app.button(key="adapt").click().run()
+    assert not app.exception
+    add_queries(app, shapes=(0,))
+    assert any(m.value.startswith("Looks like **class 1**") for m in app.markdown)
+
+
+def test_rename_remove_image_and_class(app):
+    fill_support(app, classes=3)
+    ws = workspace(app)
+    first = ws.classes[0]
+    app.text_input(key=f"class_name_{first.id}").set_value("circle").run()
+    assert workspace(app).classes[0].name == "circle"
+    item = workspace(app).classes[0].items[0]
+    app.button(key=f"rm_{first.id}_{item.id}").click().run()
+    assert len(workspace(app).classes[0].items) == 1
+    third = workspace(app).classes[2]
+    app.button(key=f"remove_class_{third.id}").click().run()
+    assert not app.exception
+    assert [c.name for c in workspace(app).classes] == ["circle", "class 2"]
+    assert app.button(key=f"remove_class_{first.id}").disabled  # two classes is the minimum
+
+
+def test_one_session_never_sees_another_sessions_images():
+    first = fill_support(new_app(), classes=2)
+    second = new_app()
+    second.switch_page("pages/teach.py").run()
+    assert sum(len(c.items) for c in workspace(first).classes) == 4
+    assert all(not c.items for c in workspace(second).classes)
