@@ -1,0 +1,194 @@
+"""Benchmark: accuracy on many random N-way K-shot episodes, next to the papers' numbers."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+import torch
+
+import ui
+from core import viz
+from core.data import DatasetMissing, load_dataset
+from core.episodes import check_episode_shape, sample_episode
+from core.evaluate import EvalConfig, evaluate
+
+# Conv-4 results reported in the papers (accuracy %, 15 queries per class).
+PAPER = {
+    ("omniglot", "protonet"): {(5, 1): 98.8, (5, 5): 99.7, (20, 1): 96.0, (20, 5): 98.9},
+    ("omniglot", "maml"): {(5, 1): 98.7, (5, 5): 99.9, (20, 1): 95.8, (20, 5): 98.9},
+    ("miniimagenet", "protonet"): {(5, 1): 49.4, (5, 5): 68.2},
+    ("miniimagenet", "maml"): {(5, 1): 48.7, (5, 5): 63.1},
+}
+DATASETS = {
+    "omniglot": "Omniglot (handwritten characters)",
+    "miniimagenet": "mini-ImageNet (photos)",
+    "folder": "A folder of class subfolders",
+}
+HOW_TO_GET = {
+    "omniglot": "Put images_background.zip and images_evaluation.zip from "
+    "https://github.com/brendenlake/omniglot and the Vinyals split files (splits/vinyals/"
+    "test.txt) in ../shared/data/omniglot, or set FEWSHOT_DATA to the folder that holds "
+    "omniglot/.",
+    "miniimagenet": "Put the mini-ImageNet images (Ravi & Larochelle split; ImageNet terms of "
+    "use) in ../shared/data/miniimagenet/test/<class>/<image>.jpg, or set FEWSHOT_DATA.",
+    "folder": "Point to a folder that holds one subfolder of images per class, e.g. "
+    "my_data/cats/*.jpg, my_data/dogs/*.jpg (at least two classes).",
+}
+
+
+@st.cache_resource(show_spinner="Reading the dataset (once)...", max_entries=4)
+def dataset(name: str, split: str):
+    """A benchmark dataset, read once per process and shared read-only."""
+    return load_dataset(name, split)
+
+
+st.title("Benchmark")
+st.write(
+    "How good is a model on classes it has never seen? Draw many random tasks (episodes): "
+    "N classes (ways), K examples each (shots) to learn from, and 15 new images per class "
+    "to check. The average accuracy and its 95% confidence interval can be compared with "
+    "the papers."
+)
+source_col, model_col = st.columns(2)
+source = source_col.radio(
+    "Dataset", list(DATASETS), format_func=DATASETS.get, key="bench_dataset", horizontal=True
+)
+dataset_name = source
+if source == "folder":
+    dataset_name = source_col.text_input(
+        "Folder on this machine", key="bench_folder", placeholder="/path/to/classes"
+    ).strip()
+models = ui.available_models()
+if not models:
+    st.error("No models were found in assets/models.")
+    st.stop()
+preferred = "character" if source == "omniglot" else "photo"
+names = sorted(
+    (m["name"] for m in models),
+    key=lambda n: next(m["input"] != preferred for m in models if m["name"] == n),
+)
+model_name = model_col.selectbox("Model", names, key="bench_model")
+
+ways_col, shots_col, queries_col, episodes_col, seed_col = st.columns(5)
+ways = ways_col.number_input("Classes (ways)", 2, 20, 5, key="bench_ways")
+shots = shots_col.number_input("Examples per class (shots)", 1, 20, 1, key="bench_shots")
+queries = queries_col.number_input("Queries per class", 1, 30, 15, key="bench_queries")
+episodes = episodes_col.number_input(
+    "Episodes", 1, 1000, 20, key="bench_episodes",
+    help="The papers use 600 to 1000; a few dozen give a quick, rougher estimate.",
+)  # fmt: skip
+seed = seed_col.number_input("Seed", 0, 10_000, 0, key="bench_seed")
+
+if source == "folder" and not dataset_name:
+    st.info(HOW_TO_GET["folder"])
+    st.stop()
+try:
+    data = dataset(dataset_name, "test")
+except DatasetMissing as error:
+    st.warning(f"The dataset is not on this machine. {error}")
+    st.info(f"How to get it: {HOW_TO_GET[source]}")
+    st.stop()
+try:
+    check_episode_shape(int(ways), int(shots), int(queries), data.class_sizes())
+except ValueError as error:
+    st.warning(f"{error}. Choose fewer classes, shots or queries.")
+    st.stop()
+
+st.subheader("One episode")
+episode = sample_episode(
+    data.class_sizes(), int(ways), int(shots), int(queries),
+    torch.Generator().manual_seed(int(seed)),
+)  # fmt: skip
+shown = episode.classes.tolist()[:10]
+rows = st.columns(min(len(shown), 10))
+for k, (column, c) in enumerate(zip(rows, shown, strict=True)):
+    column.markdown(ui.chip(k, f"class {k + 1}"), unsafe_allow_html=True)
+    column.image(data.images(c, episode.support[k].tolist()[:3]), width=56)
+st.caption(
+    f"The examples to learn from in the first episode ({len(shown)} of {int(ways)} classes "
+    "shown). Class names are hidden from the model: it only knows which images go together."
+)
+
+if st.button("Run the benchmark", key="bench_run", type="primary"):
+    model = ui.get_model(model_name)
+    progress = st.progress(0.0, text="Starting...")
+    config = EvalConfig(
+        model=model_name, dataset=dataset_name, split="test", ways=int(ways), shots=int(shots),
+        queries=int(queries), episodes=int(episodes), seed=int(seed),
+    )  # fmt: skip
+    running: list[float] = []
+
+    def on_episode(done: int, accuracy: float) -> None:
+        running.append(accuracy)
+        progress.progress(
+            done / config.episodes,
+            text=f"Episode {done} of {config.episodes}: mean accuracy so far "
+            f"{100 * sum(running) / len(running):.1f}%",
+        )
+
+    try:
+        result = evaluate(config, model=model, on_episode=on_episode)
+    except (DatasetMissing, ValueError) as error:
+        st.error(f"The benchmark could not run: {error}")
+        st.stop()
+    progress.empty()
+    st.session_state.setdefault("bench_results", []).append(result)
+
+results = st.session_state.get("bench_results", [])
+if results:
+    result = results[-1]
+    algorithm = result["algorithm"]
+    paper = PAPER.get((result["dataset"], algorithm), {}).get((result["ways"], result["shots"]))
+    st.subheader("Result")
+    left, right = st.columns(2)
+    left.metric(
+        f"{result['ways']}-way {result['shots']}-shot accuracy ({result['model']})",
+        f"{result['accuracy']:.1f}% ± {result['ci95']:.1f}",
+        help="Mean over episodes ± 1.96 x standard deviation / sqrt(episodes).",
+    )
+    right.metric(
+        "Paper (Conv-4)", f"{paper:.1f}%" if paper else "not reported",
+        help="Snell et al. 2017 (ProtoNet) and Finn et al. 2017 (MAML).",
+    )  # fmt: skip
+    if result["episodes"] < 100:
+        st.caption(
+            f"{result['episodes']} episodes give a wide interval; the papers used 600 to 1000."
+        )
+    table = pd.DataFrame(
+        [
+            {
+                "model": r["model"],
+                "dataset": r["dataset"],
+                "setting": f"{r['ways']}-way {r['shots']}-shot",
+                "episodes": r["episodes"],
+                "accuracy %": r["accuracy"],
+                "± 95% CI": r["ci95"],
+                "paper %": PAPER.get((r["dataset"], r["algorithm"]), {}).get(
+                    (r["ways"], r["shots"])
+                ),
+            }
+            for r in results
+        ]
+    )
+    st.dataframe(table, hide_index=True, key="bench_table")
+    st.plotly_chart(
+        viz.benchmark_figure(
+            [f"{r['model']} {r['ways']}w{r['shots']}s" for r in results],
+            [r["accuracy"] for r in results], [r["ci95"] for r in results],
+            [PAPER.get((r["dataset"], r["algorithm"]), {}).get((r["ways"], r["shots"]))
+             for r in results],
+        ),
+        key="bench_chart", width="stretch",
+    )  # fmt: skip
+
+with st.expander("The papers' numbers (Conv-4, 95% intervals omitted)"):
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {"dataset": d, "algorithm": a, "setting": f"{w}-way {s}-shot", "accuracy %": v}
+                for (d, a), numbers in PAPER.items()
+                for (w, s), v in numbers.items()
+            ]
+        ),
+        hide_index=True,
+    )

@@ -1,0 +1,123 @@
+"""Embedding space: where your images, the class centres and the queries sit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+import torch
+
+import ui
+from core import protonet, viz
+
+ws = ui.workspace()
+st.title("Embedding space")
+st.write(
+    "The model turns every image into a list of numbers (an embedding). Images of the same "
+    "class should land close together; a new image gets the class whose centre "
+    "(prototype) is nearest."
+)
+waiting = ws.not_ready()
+if waiting:
+    st.info(f"{waiting} Do that on the Teach & classify page.")
+    st.stop()
+
+algorithm_col, projection_col = st.columns(2)
+algorithms = [a for a in ("protonet", "maml") if ui.model_name(ws.input_kind, a)]
+algorithm = algorithm_col.radio(
+    "Model", algorithms, format_func=lambda a: ui.ALGORITHM_LABELS[a], horizontal=True,
+    index=algorithms.index(ws.algorithm) if ws.algorithm in algorithms else 0, key="emb_model",
+)  # fmt: skip
+projection = projection_col.radio(
+    "2-D picture", ["pca", "tsne"], horizontal=True, key="emb_projection",
+    format_func={"pca": "PCA (stable)", "tsne": "t-SNE (keeps neighbours)"}.get,
+)  # fmt: skip
+model_name = ui.model_name(ws.input_kind, algorithm)
+classifier = ui.adapted(ws, model_name)
+names = ws.names(classifier.classes)
+support_images, labels = ws.support()
+label_index = [classifier.classes.index(label) for label in labels]
+query_images = [q.image for q in ws.queries]
+
+support = classifier.embed(support_images)  # (S, D)
+queries = classifier.embed(query_images) if query_images else np.zeros((0, support.shape[1]))
+if algorithm == "protonet":
+    centres = classifier.trace.prototypes.numpy()
+    distance_name = classifier.settings["distance"]
+    st.caption("Stars: the class centres (prototypes), the mean embedding of each class.")
+else:
+    # MAML classifies with its adapted head, not by distance; the class means of the adapted
+    # embeddings are drawn for orientation.
+    centres = np.stack([support[np.array(label_index) == k].mean(0) for k in range(len(names))])
+    distance_name = "sq_euclidean"
+    st.caption(
+        "MAML has no prototypes: it classifies with a layer adapted to your examples. The stars "
+        "are the class means of the adapted embeddings, for orientation."
+    )
+exact = (
+    protonet.distances(torch.from_numpy(queries), torch.from_numpy(centres), distance_name).numpy()
+    if len(queries)
+    else np.zeros((0, len(names)))
+)
+predictions = classifier.predict_proba(query_images).argmax(1).tolist() if query_images else []
+
+points = np.concatenate([support, centres, queries])
+xy = viz.project_2d(points, projection)
+n_support, n_classes = len(support), len(centres)
+support_names = [i.name for c in ws.classes for i in c.items]
+chart_col, table_col = st.columns([3, 2], gap="large")
+with chart_col:
+    event = st.plotly_chart(
+        viz.embedding_figure(
+            names, xy[:n_support], label_index, prototype_xy=xy[n_support : n_support + n_classes],
+            query_xy=xy[n_support + n_classes :], query_predictions=predictions or None,
+            support_names=support_names, query_names=[q.name for q in ws.queries],
+        ),
+        key="emb_chart", on_select="rerun", selection_mode="points", width="stretch",
+    )  # fmt: skip
+    st.caption(
+        f"This 2-D picture ({'PCA' if projection == 'pca' else 't-SNE'}) squeezes "
+        f"{support.shape[1]} numbers per image into 2, so distances in it are only "
+        "approximate; the table gives the exact ones. Click a point to see its image."
+    )
+    selected = (event.selection.points if event and event.selection else []) or []
+    shown = []
+    for point in selected:
+        kind, index = (point.get("customdata") or [None, None])[:2]
+        if kind == "support":
+            shown.append((support_images[index], support_names[index]))
+        elif kind == "query":
+            shown.append((query_images[index], ws.queries[index].name))
+    if shown:
+        st.image([image for image, _ in shown], caption=[n for _, n in shown], width=96)
+
+with table_col:
+    st.markdown(f"**Exact distances to each class centre** ({distance_name.replace('_', ' ')})")
+    if not ws.queries:
+        st.info("Add images to check (queries) on Teach & classify to see their distances.")
+    else:
+        table = pd.DataFrame(
+            {
+                "image": [viz.thumbnail_uri(image) for image in query_images],
+                "query": [q.name for q in ws.queries],
+                "nearest": [names[int(row.argmin())] for row in exact],
+                **{name: exact[:, k] for k, name in enumerate(names)},
+            }
+        )
+        st.dataframe(
+            table, hide_index=True, key="emb_table",
+            column_config={"image": st.column_config.ImageColumn("image", width="small")}
+            | {name: st.column_config.NumberColumn(name, format="%.4f") for name in names},
+        )  # fmt: skip
+    st.markdown("**Examples you teach with (support set)**")
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "image": [viz.thumbnail_uri(image) for image in support_images],
+                "name": support_names,
+                "class": [names[k] for k in label_index],
+            }
+        ),
+        hide_index=True, key="emb_support_table",
+        column_config={"image": st.column_config.ImageColumn("image", width="small")},
+    )  # fmt: skip

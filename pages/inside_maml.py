@@ -1,0 +1,169 @@
+"""Inside MAML: replay the inner loop step by step on your own support set."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+import ui
+from core import viz
+from core.maml import StepRecord
+
+LR_SCALES = [0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0]
+
+ws = ui.workspace()
+st.title("Inside MAML")
+st.write(
+    "MAML (Model-Agnostic Meta-Learning) starts from weights that were meta-trained to be a "
+    "good starting point, then takes a few gradient steps on your examples (the inner loop). "
+    "Here you can watch each step."
+)
+model_name = ui.model_name(ws.input_kind, "maml")
+if model_name is None:
+    st.info("No MAML model is installed for this kind of image. Pick another on Teach & classify.")
+    st.stop()
+model = ui.get_model(model_name) if not ws.not_ready() else None
+
+with st.expander("Settings", expanded=True):
+    steps_col, lr_col, order_col = st.columns(3)
+    default_steps = int(
+        ws.inner_steps or (model.default_inner_loop.steps if model is not None else 2)
+    )
+    ws.inner_steps = steps_col.slider(
+        "Inner steps", 1, 20, default_steps, key="maml_inner_steps",
+        help="How many gradient steps MAML takes on your examples.",
+    )  # fmt: skip
+    ws.inner_lr_scale = lr_col.select_slider(
+        "Inner learning rate (x the learned rates)", LR_SCALES, value=ws.inner_lr_scale
+        if ws.inner_lr_scale in LR_SCALES else 1.0, key="maml_lr_scale",
+        help="Meta-training learned one step size per weight tensor; this multiplies them all.",
+    )  # fmt: skip
+    order = order_col.radio(
+        "Meta-gradient order", ["second order", "first order"],
+        index=1 if ws.first_order else 0, key="maml_order", horizontal=True,
+    )  # fmt: skip
+    ws.first_order = order == "first order"
+    order_col.caption(
+        "Order only matters in meta-training, where the outer loop differentiates through "
+        "the inner steps (second order) or ignores that (first order, FOMAML). Adapting to "
+        "your examples needs no meta-gradient, so both give the same result here."
+    )
+
+waiting = ws.not_ready()
+if waiting:
+    st.info(f"{waiting} Do that on the Teach & classify page.")
+    st.stop()
+if not ws.queries:
+    st.caption(
+        "Tip: add images to check (queries) on Teach & classify to see their probabilities "
+        "change from step to step."
+    )
+
+class_names = ws.names(tuple(card.id for card in ws.classes))
+steps = ws.inner_steps
+chart, progress = st.empty(), st.empty()
+force = st.button("Run the inner loop again", key="maml_run")
+if force or not ui.is_cached(ws, model_name, with_queries=True):
+    seen: list[StepRecord] = []
+    run = ws.nonce("maml_page_run")
+    ws.bump("maml_page_run")
+
+    def on_step(record: StepRecord) -> None:
+        seen.append(record)
+        progress.progress(record.step / steps, text=f"Inner step {record.step} of {steps}")
+        probabilities = (
+            np.stack([r.query_probabilities[0].numpy() for r in seen])
+            if record.query_probabilities is not None
+            else None
+        )
+        chart.plotly_chart(
+            viz.inner_loop_figure(
+                [r.step for r in seen], [r.support_loss for r in seen],
+                [r.support_accuracy for r in seen], class_names, probabilities,
+                query_name=ws.queries[0].name if ws.queries else "", total_steps=steps,
+            ),
+            key=f"maml_live_{run}_{record.step}", width="stretch",
+        )  # fmt: skip
+
+    classifier = ui.adapted(ws, model_name, with_queries=True, on_step=on_step, force=force)
+else:
+    classifier = ui.adapted(ws, model_name, with_queries=True)
+progress.empty()
+trace = classifier.trace
+names = ws.names(classifier.classes)
+
+st.subheader("Pick a step")
+step = st.slider("Inner step", 0, len(trace) - 1, len(trace) - 1, key="maml_step")
+query_index = 0
+if ws.queries:
+    query_index = st.selectbox(
+        "Image to check (query) shown on the right",
+        range(len(ws.queries)), format_func=lambda i: ws.queries[i].name, key="maml_query",
+    )  # fmt: skip
+probabilities = (
+    np.stack([r.query_probabilities[query_index].numpy() for r in trace])
+    if trace[0].query_probabilities is not None
+    else None
+)
+chart.plotly_chart(
+    viz.inner_loop_figure(
+        [r.step for r in trace], [r.support_loss for r in trace],
+        [r.support_accuracy for r in trace], names, probabilities,
+        query_name=ws.queries[query_index].name if ws.queries else "",
+        total_steps=len(trace) - 1, current_step=step,
+    ),
+    key="maml_curves", width="stretch",
+)  # fmt: skip
+record = trace[step]
+cols = st.columns(3)
+cols[0].metric("Loss on your examples", f"{record.support_loss:.3g}")
+cols[1].metric("Accuracy on your examples", f"{record.support_accuracy:.0%}")
+if record.query_probabilities is not None:
+    row = record.query_probabilities[query_index].numpy()
+    cols[2].markdown(ui.looks_like(names[int(row.argmax())], float(row.max())))
+
+st.subheader("How the embeddings move")
+support_labels = [classifier.classes.index(label) for label in ws.support()[1]]
+support_steps = np.stack([r.support_features.numpy() for r in trace])  # (T, S, D)
+n_support = support_steps.shape[1]
+blocks = [support_steps.reshape(-1, support_steps.shape[-1])]
+query_steps = None
+if trace[0].query_features is not None:
+    query_steps = np.stack([r.query_features.numpy() for r in trace])  # (T, Q, D)
+    blocks.append(query_steps.reshape(-1, query_steps.shape[-1]))
+xy = viz.project_2d(np.concatenate(blocks))  # one projection for all steps: comparable
+n_steps = len(trace)
+support_xy = xy[: n_steps * n_support].reshape(n_steps, n_support, 2)
+query_xy = None
+query_predictions = None
+if query_steps is not None:
+    query_xy = xy[n_steps * n_support :].reshape(n_steps, query_steps.shape[1], 2)
+    query_predictions = np.stack([r.query_probabilities.numpy().argmax(1) for r in trace])
+st.plotly_chart(
+    viz.embedding_steps_figure(
+        names, support_xy, support_labels, query_xy, query_predictions, step=step
+    ),
+    key="maml_embedding", width="stretch",
+)  # fmt: skip
+st.caption(
+    "Press Play to animate steps 0 to K. Every step is projected with the same PCA, so "
+    "positions can be compared; the 2-D picture is an approximation of the real space."
+)
+with st.expander("Every step in numbers"):
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "step": [r.step for r in trace],
+                "loss": [r.support_loss for r in trace],
+                "accuracy": [r.support_accuracy for r in trace],
+            }
+        ),
+        hide_index=True,
+    )
+st.info(
+    "What one inner step does: the model measures how wrong it is on your examples (the "
+    "loss), computes which way each weight should move to be less wrong (the gradient), and "
+    "moves every weight a small step that way. Meta-training chose the starting weights so "
+    "that a few such steps are enough."
+)

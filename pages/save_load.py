@@ -1,0 +1,54 @@
+"""Save & load: the whole teaching session as one zip, and back again."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import ui
+from core.session import SessionRejected, export_session, read_session
+
+ws = ui.workspace()
+st.title("Save & load")
+st.write(
+    "Download your classes, their images (exactly the files you gave), the images to check "
+    "and your settings as one zip file, and load it again later to carry on where you left off."
+)
+ui.show_messages(ws)
+
+save_col, load_col = st.columns(2, gap="large")
+with save_col:
+    st.subheader("Save")
+    n_images = sum(len(card.items) for card in ws.classes)
+    st.write(f"{len(ws.classes)} classes, {n_images} examples, {len(ws.queries)} images to check.")
+    st.download_button(
+        "Download session (.zip)", export_session(ui.to_session(ws)),
+        file_name="few-shot-lab-session.zip", mime="application/zip", key="session_download",
+        type="primary", disabled=n_images == 0 and not ws.queries,
+    )  # fmt: skip
+    if n_images == 0 and not ws.queries:
+        st.caption("Nothing to save yet: add images on Teach & classify first.")
+
+with load_col:
+    st.subheader("Load")
+    st.caption("Loading replaces your current classes and images. Only zips saved here work.")
+    nonce = ws.nonce("session_up")
+    uploaded = st.file_uploader(
+        "Session file", type=["zip"], key=f"session_up_{nonce}", label_visibility="collapsed"
+    )
+    if uploaded is not None:
+        try:
+            session = read_session(uploaded.getvalue())
+        except SessionRejected as error:
+            st.error(f"{uploaded.name} was not loaded: {error}. Your current work is unchanged.")
+        else:
+            new = ui.from_session(session, first_id=ws.next_id + 1000)
+            st.session_state[ui.STATE_KEY] = new
+            new.nonces["session_up"] = nonce + 1
+            new.messages.append(
+                (
+                    "success",
+                    f"Loaded {uploaded.name}: {len(session.class_names)} classes, "
+                    f"{sum(len(s) for s in session.support)} examples.",
+                )
+            )
+            st.rerun()

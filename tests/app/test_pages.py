@@ -1,0 +1,166 @@
+"""AppTests of Inside MAML, Embedding space, Compare, How it works, Save & load, Benchmark."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import numpy as np
+import pytest
+import streamlit as st
+
+import ui
+from tests.app.conftest import add_queries, character_png, chart_specs, fill_support, workspace
+
+
+@pytest.mark.parametrize(
+    "page", ["inside_maml", "embedding", "compare", "save_load", "how_it_works", "benchmark"]
+)
+def test_every_page_renders_without_a_support_set(app, page):
+    app.switch_page(f"pages/{page}.py").run()
+    assert not app.exception
+    assert app.title[0].value
+
+
+def test_inside_maml_replays_steps_with_probabilities_and_moving_embeddings(app):
+    fill_support(app, classes=2)
+    add_queries(app, shapes=(0, 1))
+    app.switch_page("pages/inside_maml.py").run()
+    assert not app.exception
+    app.slider(key="maml_inner_steps").set_value(4).run()
+    assert not app.exception
+    assert workspace(app).inner_steps == 4
+    app.slider(key="maml_step").set_value(2).run()
+    specs = chart_specs(app)
+    curves = next(s for s in specs if any(t.get("name") == "loss" for t in s["data"]))
+    assert next(t for t in curves["data"] if t["name"] == "loss")["x"] == [0, 1, 2, 3, 4]
+    bars = [t for t in curves["data"] if t["type"] == "bar"]
+    assert len(bars) == 2 and len(bars[0]["y"]) == 5
+    assert curves["layout"]["shapes"][0]["x0"] == 2
+    moving = next(s for s in specs if s.get("frames"))
+    assert len(moving["frames"]) == 5
+    assert moving["layout"]["sliders"][0]["active"] == 2
+    assert "same result here" in " ".join(c.value for c in app.caption)
+    app.radio(key="maml_order").set_value("first order").run()
+    assert not app.exception and workspace(app).first_order
+
+
+def test_embedding_page_projects_and_tables_exact_distances(app):
+    fill_support(app, classes=3)
+    add_queries(app, shapes=(2,))
+    app.switch_page("pages/embedding.py").run()
+    assert not app.exception
+    spec = chart_specs(app)[0]
+    queries = next(t for t in spec["data"] if t.get("name") == "images to check (queries)")
+    assert queries["marker"]["symbol"] == "diamond" and len(queries["x"]) == 1
+    table = app.dataframe[0].value
+    assert list(table["nearest"]) == ["class 3"]
+    assert {"class 1", "class 2", "class 3"} <= set(table.columns)
+    assert "approximate" in " ".join(c.value for c in app.caption)
+    app.radio(key="emb_projection").set_value("tsne").run()
+    app.radio(key="emb_model").set_value("maml").run()
+    assert not app.exception
+
+
+def test_compare_runs_three_learners_with_accuracy(app):
+    fill_support(app, classes=2)
+    add_queries(app, shapes=(0, 1))
+    for query, truth in zip(workspace(app).queries, workspace(app).classes, strict=True):
+        query.label = truth.id
+    app.switch_page("pages/compare.py").run()
+    assert not app.exception
+    app.number_input(key="compare_steps").set_value(20).run()
+    app.button(key="compare_run").click().run()
+    assert not app.exception
+    metrics = [m for m in app.metric if m.label == "Accuracy"]
+    assert len(metrics) == 3
+    assert metrics[0].value == "100%"  # ProtoNet on two clear shapes
+
+
+def test_how_it_works_formulas_and_calculator(app):
+    app.switch_page("pages/how_it_works.py").run()
+    assert len(app.latex) >= 4
+    table = app.dataframe[0].value
+    euclid, squared, cosine = table.to_dict("records")
+    assert euclid["to p1"] == pytest.approx(np.sqrt(2), abs=1e-4)
+    assert euclid["to p2"] == pytest.approx(np.sqrt(14), abs=1e-4)
+    assert squared["to p1"] == pytest.approx(2.0)
+    assert cosine["to p1"] == pytest.approx(0.0742, abs=1e-4) == cosine["to p2"]
+    app.text_input(key="calc_x").set_value("1, 2").run()
+    assert not app.exception
+    assert "same number of values" in app.error[0].value
+    app.text_input(key="calc_x").set_value("one, two").run()
+    assert "not a list of numbers" in app.error[0].value
+
+
+def test_save_then_load_restores_the_same_state(app):
+    fill_support(app, classes=3)
+    add_queries(app, shapes=(1,))
+    app.text_input(key=f"class_name_{workspace(app).classes[0].id}").set_value("circle").run()
+    app.switch_page("pages/save_load.py").run()
+    assert not app.exception
+    before = ui.to_session(workspace(app))
+    data = app.get("download_button")[0].proto.url  # the bytes are served by the media store
+    assert data
+    from core.session import export_session
+
+    saved = export_session(before)
+    # Spoil the current state, then load the saved file.
+    workspace(app).classes[0].items.clear()
+    app.file_uploader(key="session_up_0").set_value(("mine.zip", saved, "application/zip")).run()
+    assert not app.exception
+    assert any("Loaded mine.zip" in s.value for s in app.success)
+    after = ui.to_session(workspace(app))
+    assert after == before
+    assert export_session(after) == saved
+
+
+def test_loading_a_bad_file_names_it_and_keeps_the_state(app):
+    fill_support(app, classes=2)
+    app.switch_page("pages/save_load.py").run()
+    kept = ui.to_session(workspace(app))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("manifest.json", json.dumps({"schema_version": 7, "classes": []}))
+    nonce = workspace(app).nonce("session_up")
+    app.file_uploader(key=f"session_up_{nonce}").set_value(
+        ("old.zip", buffer.getvalue(), "application/zip")
+    ).run()
+    assert not app.exception
+    assert "old.zip was not loaded" in app.error[0].value
+    assert "schema version 7" in app.error[0].value
+    assert ui.to_session(workspace(app)) == kept
+
+
+def test_benchmark_says_how_to_get_a_missing_dataset(app, monkeypatch, tmp_path):
+    monkeypatch.setenv("FEWSHOT_DATA", str(tmp_path / "nothing"))
+    st.cache_resource.clear()
+    app.switch_page("pages/benchmark.py").run()
+    assert not app.exception
+    assert "not on this machine" in app.warning[0].value
+    assert "How to get it" in app.info[0].value
+    st.cache_resource.clear()
+
+
+def test_benchmark_runs_episodes_on_a_folder(app, tmp_path):
+    for shape in range(3):
+        folder = tmp_path / f"shape{shape}"
+        folder.mkdir()
+        for k in range(4):
+            (folder / f"{k}.png").write_bytes(character_png(shape, k))
+    app.switch_page("pages/benchmark.py").run()
+    app.radio(key="bench_dataset").set_value("folder").run()
+    app.text_input(key="bench_folder").set_value(str(tmp_path)).run()
+    assert not app.exception
+    app.number_input(key="bench_ways").set_value(3).run()
+    app.number_input(key="bench_queries").set_value(2).run()
+    app.number_input(key="bench_episodes").set_value(3).run()
+    assert not app.exception
+    assert any("first episode" in c.value for c in app.caption)
+    app.button(key="bench_run").click().run()
+    assert not app.exception
+    result = app.session_state["bench_results"][-1]
+    assert result["episodes"] == 3 and 0 <= result["accuracy"] <= 100
+    assert "3-way 1-shot" in app.metric[0].label
+    assert chart_specs(app)[0]["data"][0]["y"] == [result["accuracy"]]
