@@ -190,7 +190,8 @@ class Trainer:
         self.scheduler = torch.optim.lr_scheduler.StepLR(
             self.optimizer, step_size=max(config.lr_halve_every, 1), gamma=0.5
         )
-        self.generator = torch.Generator().manual_seed(config.seed * 1000 + self.rank)
+        # The same seed on every rank: ranks draw identical batches and split them.
+        self.generator = torch.Generator().manual_seed(config.seed)
         self.step = 0
         self.elapsed = 0.0
         self.best_score = -1.0
@@ -288,16 +289,18 @@ class Trainer:
     def maml_step(self, data: TensorDataset) -> tuple[float, float]:
         c = self.config
         ways, shots = self._pick(c.ways), self._pick(c.shots)
+        # Every rank draws the same meta-batch (one seed), then keeps its share of the tasks:
+        # a 2-rank step computes exactly what a single-process step does.
         tasks = [
             episode_tensors(data, ways, shots, c.queries, self.generator, self.device)
             for _ in range(c.meta_batch)
         ]
-        # This rank's share of the meta-batch (all of it on one process).
-        tasks = tasks[self.rank :: self.world]
-        sx, sy, qx, qy = (torch.stack(parts) for parts in zip(*tasks))
+        sx, sy, qx, qy = (torch.stack(parts) for parts in zip(*tasks))  # (T, N*K, ...) ...
         if c.augment:
             sx = shift_augment(sx.flatten(0, 1), self.generator).view(sx.shape)
             qx = shift_augment(qx.flatten(0, 1), self.generator).view(qx.shape)
+        share = slice(self.rank, None, self.world)
+        sx, sy, qx, qy = sx[share], sy[share], qx[share], qy[share]
         self.net.eval()  # batch norm on stored statistics: nothing depends on the batch
         features = maml.make_features_fn(self.net)
         params = dict(self.net.named_parameters())
@@ -315,7 +318,8 @@ class Trainer:
             loop,
         )
         self.optimizer.zero_grad(set_to_none=True)
-        (loss * len(tasks) / c.meta_batch * self.world).backward()
+        # Sum over this rank's tasks / meta_batch; the all-reduce sums the ranks: the mean.
+        (loss * sx.shape[0] / c.meta_batch * self.world).backward()
         self._all_reduce_grads()
         self.optimizer.step()
         return float(loss.detach()), float(accuracy)

@@ -1,7 +1,7 @@
 """Choose omniglot-maml's test-time inner steps on the VALIDATION split, then evaluate the
 test split with that choice (the test split never influences the choice).
 
-    python scripts/choose_maml_steps.py --device cuda
+    python -m scripts.choose_maml_steps --device cuda
 """
 
 import argparse

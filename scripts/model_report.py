@@ -1,6 +1,6 @@
 """Record evaluation results in model cards and draw training curves.
 
-    python scripts/model_report.py docs/results/eval.jsonl [more.jsonl ...]
+    python -m scripts.model_report docs/results/eval.jsonl [more.jsonl ...]
 
 Each line of the JSONL files is the output of `python -m core.evaluate --json`. The card of
 each evaluated model gains metrics["<dataset>/<split> <ways>w<shots>s"] = {accuracy, ci95,
