@@ -72,7 +72,11 @@ def decode_image(data: bytes, name: str = "image", limits: Limits = Limits()) ->
     except ImageRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageRejected(name, "the image has too many pixels (decompression bomb)") from None
+        raise ImageRejected(
+            name,
+            f"the image declares more than {limits.max_pixels / 1e6:.0f} megapixels; "
+            "it is refused as a possible decompression bomb",
+        ) from None
     except Image.UnidentifiedImageError:
         raise ImageRejected(
             name, "not an image Pillow can read (PNG, JPEG, GIF, BMP, WebP or TIFF expected)"
