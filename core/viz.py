@@ -79,10 +79,10 @@ def probability_bars(
         )
     )
     figure.update_layout(
-        **{**_LAYOUT, "margin": {"l": 10, "r": 40, "t": 30 if title else 5, "b": 5}},
+        **{**_LAYOUT, "margin": {"l": 10, "r": 10, "t": 30 if title else 5, "b": 5}},
         title=title or None,
         height=max(90, 28 * len(names) + 40),
-        xaxis={"range": [0, 1.15], "tickformat": ".0%", "showticklabels": False},
+        xaxis={"range": [0, 1.3], "tickformat": ".0%", "showticklabels": False},
         yaxis={"autorange": "reversed"},
         showlegend=False,
     )
@@ -113,6 +113,7 @@ def distance_bars(
         **{**_LAYOUT, "margin": {"l": 10, "r": 40, "t": 30, "b": 5}},
         title=f"Distance to each class centre (prototype), {distance_name.replace('_', ' ')}",
         height=max(110, 28 * len(names) + 60),
+        xaxis={"range": [0, 1.25 * max(float(distances.max(initial=0.0)), 1e-9)]},
         yaxis={"autorange": "reversed"},
         showlegend=False,
     )
@@ -255,17 +256,6 @@ def embedding_figure(
         raise ValueError(f"{support_xy.shape[0]} support points but {labels.size} labels")
     support_names = list(support_names or [f"image {i + 1}" for i in range(len(labels))])
     figure = go.Figure()
-    for k, name in enumerate(class_names):
-        idx = np.flatnonzero(labels == k)
-        figure.add_scatter(
-            x=support_xy[idx, 0].tolist(), y=support_xy[idx, 1].tolist(), mode="markers",
-            name=f"{name} (examples)", legendgroup=str(k),
-            marker={"symbol": "circle", "size": 11, "color": class_colour(k),
-                    "line": {"color": "white", "width": 1}},
-            customdata=[["support", int(i)] for i in idx],
-            text=[f"{name}: {support_names[i]}" for i in idx],
-            hovertemplate="%{text}<extra>example</extra>",
-        )  # fmt: skip
     if prototype_xy is not None:
         prototype_xy = np.asarray(prototype_xy, dtype=float).reshape(-1, 2)
         if lines_to_prototypes and query_xy is not None and query_predictions is not None:
@@ -280,12 +270,24 @@ def embedding_figure(
         figure.add_scatter(
             x=prototype_xy[:, 0].tolist(), y=prototype_xy[:, 1].tolist(), mode="markers",
             name="class centres (prototypes)",
-            marker={"symbol": "star", "size": 24,
+            marker={"symbol": "star", "size": 26, "opacity": 0.9,
                     "color": [class_colour(k) for k in range(len(prototype_xy))],
                     "line": {"color": "black", "width": 1.5}},
             customdata=[["prototype", k] for k in range(len(prototype_xy))],
             text=[f"centre of {name}" for name in class_names],
             hovertemplate="%{text}<extra>prototype</extra>",
+        )  # fmt: skip
+    # Examples are drawn over the class centres: a centre sits among its examples.
+    for k, name in enumerate(class_names):
+        idx = np.flatnonzero(labels == k)
+        figure.add_scatter(
+            x=support_xy[idx, 0].tolist(), y=support_xy[idx, 1].tolist(), mode="markers",
+            name=f"{name} (examples)", legendgroup=str(k),
+            marker={"symbol": "circle", "size": 9, "color": class_colour(k),
+                    "line": {"color": "white", "width": 1}},
+            customdata=[["support", int(i)] for i in idx],
+            text=[f"{name}: {support_names[i]}" for i in idx],
+            hovertemplate="%{text}<extra>example</extra>",
         )  # fmt: skip
     if query_xy is not None and len(query_xy):
         query_xy = np.asarray(query_xy, dtype=float).reshape(-1, 2)
@@ -373,14 +375,15 @@ def embedding_steps_figure(
         for t in range(n_steps)
     ]  # fmt: skip
     figure.update_layout(
-        **_LAYOUT,
-        height=450,
-        title=f"Embeddings at inner step {step} (grey lines: the path from step 0)",
+        **{**_LAYOUT, "margin": {"l": 10, "r": 10, "t": 80, "b": 10}},
+        height=480,
+        title={"text": f"Embeddings at inner step {step} (grey lines: the path from step 0)",
+               "y": 0.97},
         xaxis={"showticklabels": False, "zeroline": False},
         yaxis={"showticklabels": False, "zeroline": False, "scaleanchor": "x"},
         legend={"orientation": "h", "y": -0.12},
         updatemenus=[{
-            "type": "buttons", "showactive": False, "x": 0, "y": 1.12, "xanchor": "left",
+            "type": "buttons", "showactive": False, "x": 1, "y": 1.1, "xanchor": "right",
             "buttons": [{"label": "▶ Play", "method": "animate", "args": [None, {
                 "frame": {"duration": 600, "redraw": True}, "fromcurrent": False,
                 "transition": {"duration": 300}}]}],

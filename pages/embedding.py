@@ -65,7 +65,7 @@ points = np.concatenate([support, centres, queries])
 xy = viz.project_2d(points, projection)
 n_support, n_classes = len(support), len(centres)
 support_names = [i.name for c in ws.classes for i in c.items]
-chart_col, table_col = st.columns([3, 2], gap="large")
+chart_col, table_col = st.columns([1, 1], gap="large")
 with chart_col:
     event = st.plotly_chart(
         viz.embedding_figure(

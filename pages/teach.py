@@ -44,7 +44,7 @@ with left:
                         with thumbs[n % 6]:
                             st.image(item.image, width=56, caption=None)
                             if st.button(
-                                "✕", key=f"rm_{card.id}_{item.id}", help=f"Remove {item.name}"
+                                "×", key=f"rm_{card.id}_{item.id}", help=f"Remove {item.name}"
                             ):
                                 card.items.remove(item)
                                 st.rerun()

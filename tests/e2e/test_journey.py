@@ -1,0 +1,186 @@
+"""The whole journey in a real browser (Playwright + Debian Chromium), against a real server.
+
+Create three classes, upload drawn characters, adapt with ProtoNet and with MAML, classify a
+new image and check the predicted class on the page. Full-page screenshots go to
+test-artifacts/ (look at them).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.app.conftest import character_png
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+CLASSES = ("circle", "cross", "square")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server_url():
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+            "--server.port", str(port), "--server.address", "127.0.0.1",
+            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+        ],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read().decode().strip() == "ok":
+                    break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        process.kill()
+        raise RuntimeError("the streamlit server did not start in 60 s")
+    yield url
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _settle(page, quiet_ms: int = 800) -> None:
+    """Wait until the app has been idle for `quiet_ms`: no stale (greyed-out) elements and no
+    running indicator, checked continuously (a rerun can start a moment after an action)."""
+    page.evaluate("() => { window.__fslQuietSince = undefined; }")
+    page.wait_for_timeout(200)
+    page.wait_for_function(
+        """(quiet) => {
+            const busy = document.querySelector('[data-stale="true"]')
+                || document.querySelector('[data-testid="stStatusWidget"]');
+            const now = performance.now();
+            if (busy || window.__fslQuietSince === undefined) { window.__fslQuietSince = now; }
+            return !busy && now - window.__fslQuietSince >= quiet;
+        }""",
+        arg=quiet_ms, timeout=60_000, polling=100,
+    )  # fmt: skip
+
+
+def _shot(page, name: str) -> None:
+    """A screenshot of the whole page. Streamlit scrolls inside its main container, so the
+    viewport is made as tall as that content first, then set back."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    size = page.viewport_size
+    height = page.evaluate(
+        """() => Math.max(...[...document.querySelectorAll(
+            '[data-testid="stMain"], [data-testid="stAppViewContainer"], section.main')]
+            .map(e => e.scrollHeight), document.body.scrollHeight)"""
+    )
+    page.set_viewport_size({"width": size["width"], "height": min(int(height) + 40, 8000)})
+    _settle(page, 400)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    page.set_viewport_size(size)
+
+
+def _upload(page, index: int, files: list[tuple[str, bytes]]) -> None:
+    inputs = page.locator('[data-testid="stFileUploader"] input[type="file"]')
+    inputs.nth(index).set_input_files(
+        [{"name": name, "mimeType": "image/png", "buffer": data} for name, data in files]
+    )
+    _settle(page)
+
+
+def _radio(page, label: str) -> None:
+    page.locator('[data-testid="stRadio"] label').filter(
+        has_text=re.compile(f"^{re.escape(label)}$")
+    ).first.click()
+    _settle(page)
+
+
+def test_teach_adapt_and_classify(server_url, browser):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(server_url, wait_until="networkidle")
+    page.get_by_text("Teach it your handwriting").wait_for()
+    _shot(page, "01-home")
+
+    page.get_by_role("button", name="Start with handwriting").click()
+    page.get_by_text("Add at least one image to each class").first.wait_for()
+    page.get_by_role("button", name="+ Add a class").click()
+    _settle(page)
+    names = page.get_by_label("Class name")
+    expect(names).to_have_count(3)
+    for i, name in enumerate(CLASSES):
+        names.nth(i).fill(name)
+        names.nth(i).press("Enter")
+        page.get_by_text(f"{name} · 0 image(s)").wait_for()
+    for shape in range(3):
+        files = [(f"{CLASSES[shape]}{k}.png", character_png(shape, k)) for k in range(3)]
+        _upload(page, shape, files)
+        try:
+            page.get_by_text(f"{CLASSES[shape]} · 3 image(s)").wait_for()
+        except Exception:
+            _shot(page, "debug")
+            raise
+
+    # ProtoNet adapts by itself: the stars (prototypes) appear in the embedding plot.
+    page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot').first.wait_for()
+    page.get_by_text("Each star is the centre of a class").wait_for()
+    _upload(page, 3, [("mystery.png", character_png(1, 4))])
+    verdict = page.get_by_text(re.compile(r"Looks like cross \(\d+%\)"))
+    verdict.wait_for()
+    page.get_by_text("Distance to each class centre").first.wait_for()
+    _shot(page, "02-teach-protonet")
+
+    _radio(page, "MAML")
+    page.get_by_text(re.compile(r"Adapted in \d+ inner steps")).wait_for(timeout=60_000)
+    page.get_by_text(re.compile(r"Looks like cross \(\d+%\)")).wait_for()
+    _shot(page, "03-teach-maml")
+
+    page.get_by_role("link", name="Inside MAML").click()
+    page.get_by_text("How the embeddings move").wait_for(timeout=60_000)
+    _settle(page)
+    _shot(page, "04-inside-maml")
+
+    page.get_by_role("link", name="Embedding space").click()
+    page.get_by_text("Exact distances to each class centre").wait_for(timeout=60_000)
+    _settle(page)
+    _shot(page, "05-embedding")
+    assert not errors, errors
+    context.close()
