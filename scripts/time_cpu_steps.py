@@ -1,6 +1,6 @@
 """Median seconds per training step of the shipped recipes on this machine's CPU.
 
-    python -m scripts.time_cpu_steps --repeats 5
+python -m scripts.time_cpu_steps --repeats 5
 """
 
 import argparse
@@ -21,8 +21,15 @@ recipes = {
         name="t", algorithm="protonet", ways=(60,), shots=(1, 5), queries=5, device="cpu"
     ),
     "maml (16 tasks, 5|20-way, 1|5-shot, 5 queries, 2 inner steps, 2nd order)": TrainConfig(
-        name="t", algorithm="maml", ways=(5, 20), shots=(1, 5), queries=5, meta_batch=16,
-        inner_steps=2, inner_lr=0.001, device="cpu",
+        name="t",
+        algorithm="maml",
+        ways=(5, 20),
+        shots=(1, 5),
+        queries=5,
+        meta_batch=16,
+        inner_steps=2,
+        inner_lr=0.001,
+        device="cpu",
     ),
 }
 from core.data import omniglot  # noqa: E402
