@@ -111,9 +111,12 @@ def distance_bars(
     )
     figure.update_layout(
         **{**_LAYOUT, "margin": {"l": 10, "r": 40, "t": 30, "b": 5}},
-        title=f"Distance to each class centre (prototype), {distance_name.replace('_', ' ')}",
+        title="Distance to each class centre (prototype)",
         height=max(110, 28 * len(names) + 60),
-        xaxis={"range": [0, 1.25 * max(float(distances.max(initial=0.0)), 1e-9)]},
+        xaxis={
+            "range": [0, 1.25 * max(float(distances.max(initial=0.0)), 1e-9)],
+            "title": {"text": distance_name.replace("_", " "), "font": {"size": 11}},
+        },
         yaxis={"autorange": "reversed"},
         showlegend=False,
     )
@@ -375,13 +378,13 @@ def embedding_steps_figure(
         for t in range(n_steps)
     ]  # fmt: skip
     figure.update_layout(
-        **{**_LAYOUT, "margin": {"l": 10, "r": 10, "t": 80, "b": 10}},
-        height=480,
+        **{**_LAYOUT, "margin": {"l": 10, "r": 10, "t": 110, "b": 10}},
+        height=500,
         title={"text": f"Embeddings at inner step {step} (grey lines: the path from step 0)",
                "y": 0.97},
         xaxis={"showticklabels": False, "zeroline": False},
         yaxis={"showticklabels": False, "zeroline": False, "scaleanchor": "x"},
-        legend={"orientation": "h", "y": -0.12},
+        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
         updatemenus=[{
             "type": "buttons", "showactive": False, "x": 1, "y": 1.1, "xanchor": "right",
             "buttons": [{"label": "▶ Play", "method": "animate", "args": [None, {

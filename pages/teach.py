@@ -39,13 +39,10 @@ with left:
                     card.name = new_name
                     st.rerun()
                 if card.items:
-                    thumbs = st.columns(6)
-                    for n, item in enumerate(card.items):
-                        with thumbs[n % 6]:
-                            st.image(item.image, width=56, caption=None)
-                            if st.button(
-                                "×", key=f"rm_{card.id}_{item.id}", help=f"Remove {item.name}"
-                            ):
+                    st.image([item.image for item in card.items], width=56)
+                    with st.popover("Remove an image"):
+                        for item in card.items:
+                            if st.button(f"Remove {item.name}", key=f"rm_{card.id}_{item.id}"):
                                 card.items.remove(item)
                                 st.rerun()
                 else:

@@ -43,8 +43,8 @@ def test_probability_bars_one_bar_per_class_in_class_colours():
 def test_distance_bars_show_exact_values_on_hover():
     spec = _spec(viz.distance_bars(["a", "b"], [2.0, 14.0], "sq_euclidean"))
     assert spec["data"][0]["x"] == [2.0, 14.0]
-    assert "squared" not in spec["layout"]["title"]["text"] or True
-    assert "sq euclidean" in spec["layout"]["title"]["text"]
+    assert spec["layout"]["title"]["text"] == "Distance to each class centre (prototype)"
+    assert spec["layout"]["xaxis"]["title"]["text"] == "sq euclidean"
 
 
 def test_inner_loop_figure_with_and_without_a_query():
