@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 import torch
@@ -119,7 +118,7 @@ for column, title, probabilities in results:
                 {
                     "image": [viz.thumbnail_uri(q.image) for q in ws.queries],
                     "looks like": [names[k] for k in predicted],
-                    "confidence": [viz.percent(float(p)) for p in probabilities.max(1)],
+                    "sure": [viz.percent(float(p)) for p in probabilities.max(1)],
                     "right?": [
                         "" if t is None else ("yes" if class_ids[k] == t else "no")
                         for k, t in zip(predicted, truth, strict=True)
@@ -127,10 +126,7 @@ for column, title, probabilities in results:
                 }
             ),
             hide_index=True,
+            width="stretch",
             column_config={"image": st.column_config.ImageColumn("image", width="small")},
             key=f"compare_table_{title[:4]}",
         )
-        st.plotly_chart(
-            viz.probability_bars(names, np.asarray(probabilities).mean(0), "Mean probability"),
-            key=f"compare_bars_{title[:4]}", width="stretch",
-        )  # fmt: skip
