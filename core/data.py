@@ -19,8 +19,9 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
+from tqdm import tqdm
 
-from core.images import CHARACTER_SIZE, ImageRejected, decode_image, omniglot_array
+from core.images import CHARACTER_SIZE, ImageRejected, omniglot_array, read_image_file
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff")
@@ -162,37 +163,80 @@ def omniglot(
 class FolderDataset:
     """root/<class>/<image>: classes and files sorted by name, decoded on demand.
 
-    Files that cannot be decoded are reported in `rejected` when first read, and skipped.
+    Indexing does not open the files, so a damaged one is only found when it is read.
+    Call `without_unreadable()` before drawing episodes: it decodes every file once and
+    returns the dataset of the readable ones, listing the others in `rejected` (core.evaluate
+    does this), so no episode ever contains a file that cannot be used.
     """
 
     name: str
     root: Path
     classes: list[str]
     files: list[list[Path]]
-    rejected: list[str] = field(default_factory=list)
+    rejected: list[dict[str, str]] = field(default_factory=list)  # {"file", "reason"} each
 
     def class_sizes(self) -> list[int]:
         return [len(f) for f in self.files]
 
     def images(self, class_index: int, items: Sequence[int]) -> list[Image.Image]:
-        out = []
-        for i in items:
-            path = self.files[class_index][i]
-            out.append(decode_image(path.read_bytes(), str(path.relative_to(self.root))))
-        return out
+        """Decoded RGB images; raises ImageRejected (naming the file) for an unusable one."""
+        return [
+            read_image_file(path, str(path.relative_to(self.root)))
+            for path in (self.files[class_index][i] for i in items)
+        ]
+
+    def without_unreadable(self, progress: bool = False) -> FolderDataset:
+        """The same dataset without the files that cannot be used (a pre-scan).
+
+        Every file is decoded once (about 0.4 ms for an 84x84 JPEG). Each unusable file is
+        listed in the result's `rejected` with the reason; classes left without any file are
+        dropped and listed too. Class and file order are kept, so the same seed draws the
+        same episodes whenever nothing was rejected.
+        """
+        classes, files, rejected = [], [], list(self.rejected)
+        total = sum(self.class_sizes())
+        with tqdm(total=total, disable=not progress, desc=f"checking {self.name}") as bar:
+            for class_name, paths in zip(self.classes, self.files, strict=True):
+                readable = []
+                for path in paths:
+                    try:
+                        read_image_file(path, str(path.relative_to(self.root)))
+                        readable.append(path)
+                    except ImageRejected as error:
+                        rejected.append({"file": error.name, "reason": error.reason})
+                    bar.update(1)
+                if readable:
+                    classes.append(class_name)
+                    files.append(readable)
+                else:
+                    rejected.append(
+                        {"file": f"{class_name}/", "reason": "no usable image in this class"}
+                    )
+        return FolderDataset(self.name, self.root, classes, files, rejected)
 
 
 def image_folder(root: Path | str, name: str | None = None) -> FolderDataset:
-    """Index a folder of class subfolders. Raises DatasetMissing if there is no such folder
-    or it holds fewer than two classes with images."""
+    """Index a folder of class subfolders (files are not opened yet).
+
+    Hidden files are ignored; other files whose names do not end in an image suffix are
+    listed in `rejected`. Raises DatasetMissing if there is no such folder or it holds fewer
+    than two classes with images."""
     root = Path(root)
     if not root.is_dir():
         raise DatasetMissing(f"no folder at {root}: expected class subfolders of images")
-    classes, files = [], []
+    classes, files, rejected = [], [], []
     for sub in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        images = sorted(
-            p for p in sub.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-        )
+        images = []
+        for path in sorted(p for p in sub.iterdir() if p.is_file() and not p.name.startswith(".")):
+            if path.suffix.lower() in IMAGE_SUFFIXES:
+                images.append(path)
+            else:
+                rejected.append(
+                    {
+                        "file": str(path.relative_to(root)),
+                        "reason": f"not an image file name ({', '.join(IMAGE_SUFFIXES)})",
+                    }
+                )
         if images:
             classes.append(sub.name)
             files.append(images)
@@ -201,7 +245,7 @@ def image_folder(root: Path | str, name: str | None = None) -> FolderDataset:
             f"{root} holds {len(classes)} class folder(s) with images; at least 2 are needed "
             "(layout: root/<class name>/<image files>)"
         )
-    return FolderDataset(name or str(root), root, classes, files)
+    return FolderDataset(name or str(root), root, classes, files, rejected)
 
 
 def miniimagenet(split: str = "test", root: Path | None = None) -> FolderDataset:

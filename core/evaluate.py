@@ -78,6 +78,10 @@ def evaluate(
     """Run the episodes; returns the JSON-able result (accuracy and ci95 in percent)."""
     model = model or load_model(config.model)
     data = load_dataset(config.dataset, config.split)
+    if isinstance(data, FolderDataset):
+        # Decode every file once, so episodes are drawn from usable files only; the others
+        # are reported in result["rejected"].
+        data = data.without_unreadable(progress)
     device = torch.device(config.device)
     if device.type != "cpu":
         model = model.to(device)
@@ -176,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{config.ways}-way {config.shots}-shot: {result['accuracy']:.2f} "
             f"+- {result['ci95']:.2f}% ({config.episodes} episodes)"
         )
+        for item in result.get("rejected", []):
+            print(f"skipped {item['file']}: {item['reason']}", file=sys.stderr)
     return 0
 
 

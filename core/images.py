@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -88,6 +89,39 @@ def decode_image(data: bytes, name: str = "image", limits: Limits = Limits()) ->
             name, f"the image is {width}x{height} pixels; at least {MIN_SIDE}x{MIN_SIDE} is needed"
         )
     return to_rgb(ImageOps.exif_transpose(image))
+
+
+def read_image_file(
+    path: Path | str, name: str | None = None, limits: Limits = Limits()
+) -> Image.Image:
+    """A file on disk -> decode_image(its bytes), checking its size before reading it.
+
+    Args:
+        path: the file to read.
+        name: how messages name the file (default: the path as given).
+        limits: the same limits as for uploads.
+
+    Returns:
+        An RGB PIL image (see decode_image).
+
+    Raises:
+        ImageRejected: the file cannot be read, is over the size limit (then it is never
+            read into memory) or is not a usable image.
+    """
+    path = Path(path)
+    name = str(path) if name is None else name
+    try:
+        size = path.stat().st_size
+        if size > limits.max_file_bytes:
+            raise ImageRejected(
+                name,
+                f"the file is {size / 1e6:.1f} MB; the limit is "
+                f"{limits.max_file_bytes / 1e6:.0f} MB",
+            )
+        data = path.read_bytes()
+    except OSError as error:
+        raise ImageRejected(name, f"the file cannot be read ({error.strerror})") from None
+    return decode_image(data, name, limits)
 
 
 def to_rgb(image: Image.Image) -> Image.Image:

@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from core.checkpoints import CheckpointError
 from core.data import IMAGE_SUFFIXES
-from core.images import ImageRejected, decode_image
+from core.images import ImageRejected, read_image_file
 from core.learner import MAX_CLASSES, MIN_CLASSES, load_model
 
 
@@ -28,12 +28,10 @@ def _read_images(paths: list[Path], root: Path, rejected: list[dict]) -> tuple[l
     for path in paths:
         name = str(path.relative_to(root))
         try:
-            images.append(decode_image(path.read_bytes(), name))
+            images.append(read_image_file(path, name))
             names.append(name)
         except ImageRejected as error:
             rejected.append({"file": str(path), "reason": error.reason})
-        except OSError as error:
-            rejected.append({"file": str(path), "reason": f"cannot be read ({error.strerror})"})
     return images, names
 
 
