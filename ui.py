@@ -20,6 +20,7 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
+MIN_CLASSES = 2  # a model needs two classes to tell apart (core.learner.MIN_CLASSES)
 MAX_CLASSES = 20  # the models handle 2 to 20 classes (core.learner.MAX_CLASSES)
 MAX_IMAGES_PER_CLASS = 50
 MAX_QUERIES = 40
@@ -31,7 +32,11 @@ DISTANCE_LABELS = {
     "euclidean": "Euclidean",
     "cosine": "cosine",
 }
-IMAGE_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"]
+# The image uploaders take files of any name: core.images.decode_image decides from the
+# bytes and names every refused file with the reason. (Streamlit's `type=` filter would
+# refuse a whole batch with one exception when a single file has another extension.)
+IMAGE_TYPES = None
+MAX_UPLOAD_MB = 10  # per image, checked by the browser; core.images.MAX_FILE_BYTES on the server
 
 
 # --- per-user state ------------------------------------------------------------------------
@@ -67,6 +72,7 @@ class Workspace:
     inner_steps: int | None = None  # None: the model card's test-time steps
     inner_lr_scale: float = 1.0
     first_order: bool = False
+    head_init: str = "proto"  # MAML: "proto" (class centres, as trained) or "zero"
     distance: str = "sq_euclidean"
     next_id: int = 0
     nonces: dict[str, int] = field(default_factory=dict)  # reset counters of input widgets
@@ -78,9 +84,18 @@ class Workspace:
         return self.next_id
 
     def add_class(self, name: str | None = None) -> ClassCard:
+        """A new class card, named `name` or the first free "class N"."""
         if len(self.classes) >= MAX_CLASSES:
             raise ValueError(f"at most {MAX_CLASSES} classes")
-        card = ClassCard(self.new_id(), name or f"class {len(self.classes) + 1}")
+        if name is None:
+            from core.labels import label_key
+
+            taken = {label_key(card.name) for card in self.classes}
+            number = len(self.classes) + 1
+            while f"class {number}" in taken:  # e.g. after "class 2" of 3 was removed
+                number += 1
+            name = f"class {number}"
+        card = ClassCard(self.new_id(), name)
         self.classes.append(card)
         return card
 
@@ -126,6 +141,21 @@ def workspace() -> Workspace:
     return st.session_state[STATE_KEY]
 
 
+def rename_class(ws: Workspace, class_id: int, key: str) -> None:
+    """on_change of a class-name field: take the typed name if core.labels accepts it;
+    otherwise put the old name back in the field and leave the reason under it."""
+    from core.labels import LabelRejected, clean_label
+
+    card = ws.card(class_id)
+    others = [other.name for other in ws.classes if other.id != class_id]
+    try:
+        card.name = clean_label(st.session_state[key], others)
+        st.session_state.pop(f"{key}_error", None)
+    except LabelRejected as error:
+        st.session_state[f"{key}_error"] = f"The name was not changed: {error}."
+    st.session_state[key] = card.name
+
+
 def show_messages(ws: Workspace) -> None:
     """Show and forget the messages queued by the last action (e.g. rejected files)."""
     for level, text in ws.messages:
@@ -140,18 +170,25 @@ def decode_files(ws: Workspace, files: list[tuple[str, bytes]], room: int) -> li
     """Decode uploaded files into Items; every rejected file gets a message naming it, the
     rest are kept. At most `room` images are taken."""
     from core.images import ImageRejected, decode_image
+    from core.labels import markdown_text
 
     items = []
     for name, data in files:
         if len(items) >= room:
             ws.messages.append(
-                ("warning", f"{name}: not added, the limit of images here is reached.")
+                (
+                    "warning",
+                    f"{markdown_text(name)} was not added: the limit of {MAX_IMAGES_PER_CLASS} "
+                    "images here is reached; remove some to make room.",
+                )
             )
             continue
         try:
             image = decode_image(data, name)
         except ImageRejected as error:
-            ws.messages.append(("error", f"{error.name} was not added: {error.reason}."))
+            ws.messages.append(
+                ("error", f"{markdown_text(error.name)} was not added: {error.reason}.")
+            )
             continue
         items.append(Item(ws.new_id(), name, data, image))
     return items
@@ -192,7 +229,7 @@ def image_intake(
     if source == "Upload":
         uploaded = st.file_uploader(
             label, type=IMAGE_TYPES, accept_multiple_files=True, key=f"{key}_up_{nonce}",
-            label_visibility="collapsed",
+            max_upload_size=MAX_UPLOAD_MB, label_visibility="collapsed",
         )  # fmt: skip
         files = [(f.name, f.getvalue()) for f in uploaded or []]
     elif source == "Draw":
@@ -219,12 +256,16 @@ def image_intake(
 
 
 def limits_text() -> str:
+    """The limits the teach page enforces, in one sentence for its caption."""
     from core.images import MAX_FILE_BYTES, MAX_PIXELS
+    from core.labels import MAX_LABEL_CHARS
 
     return (
         f"PNG, JPEG, GIF, BMP, WebP or TIFF; up to {MAX_FILE_BYTES / 1e6:.0f} MB and "
-        f"{MAX_PIXELS / 1e6:.0f} megapixels per image; up to {MAX_CLASSES} classes and "
-        f"{MAX_IMAGES_PER_CLASS} images per class. Images stay in memory, never on disk."
+        f"{MAX_PIXELS / 1e6:.0f} megapixels per image; {MIN_CLASSES} to {MAX_CLASSES} classes, "
+        f"up to {MAX_IMAGES_PER_CLASS} images per class; class names up to {MAX_LABEL_CHARS} "
+        "characters, each different (any language or emoji). Images stay in memory, never on "
+        "disk."
     )
 
 
@@ -232,19 +273,63 @@ def limits_text() -> str:
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def available_models() -> list[dict[str, Any]]:
-    """What core.list_models() returns (re-read every minute, so new models appear)."""
-    from core import list_models
+def model_catalogue() -> tuple[list[dict[str, Any]], list[str]]:
+    """(the models whose cards read, like core.list_models(); a sentence per unreadable card).
 
-    return list_models()
+    Re-read every minute, so new or repaired models appear. One damaged card hides only
+    its own model.
+    """
+    from core.checkpoints import CheckpointError, list_checkpoints, models_dir, read_card
+
+    models, problems = [], []
+    for name in list_checkpoints():
+        try:
+            card = read_card(models_dir() / f"{name}.json")
+        except CheckpointError as error:
+            problems.append(str(error))
+            continue
+        models.append(
+            {
+                "name": name,
+                "algorithm": card["algorithm"],
+                "input": card["input"],
+                "description": card.get("description", ""),
+                "metrics": card.get("metrics", {}),
+            }
+        )
+    return models, problems
+
+
+def available_models() -> list[dict[str, Any]]:
+    """The models that can be offered (core.list_models() without the unreadable ones)."""
+    return model_catalogue()[0]
 
 
 @st.cache_resource(show_spinner="Loading the model...")
-def get_model(name: str):
-    """A shipped model, loaded once per process and shared read-only by every session."""
+def _shared_model(name: str):
     from core import load_model
 
     return load_model(name)
+
+
+def get_model(name: str):
+    """A shipped model, loaded once per process and shared read-only by every session.
+
+    A damaged checkpoint stops the page with a sentence naming the file and the fix, never a
+    traceback; nothing is cached then, so a repaired file is read on the next run.
+    """
+    from core.checkpoints import CheckpointError
+    from core.labels import markdown_text
+
+    try:
+        return _shared_model(name)
+    except CheckpointError as error:
+        st.error(
+            f"The model {markdown_text(name)} could not be loaded: {markdown_text(str(error))}. "
+            "Restore its two files in assets/models (git checkout assets/models) or pick "
+            "another model."
+        )
+        st.stop()
 
 
 def model_name(input_kind: str, algorithm: str) -> str | None:
@@ -262,7 +347,11 @@ def kinds_available() -> list[str]:
 
 
 def maml_settings(ws: Workspace) -> dict[str, Any]:
-    settings: dict[str, Any] = {"inner_lr_scale": ws.inner_lr_scale, "first_order": ws.first_order}
+    settings: dict[str, Any] = {
+        "inner_lr_scale": ws.inner_lr_scale,
+        "first_order": ws.first_order,
+        "head_init": ws.head_init,
+    }
     if ws.inner_steps is not None:
         settings["inner_steps"] = ws.inner_steps
     return settings
@@ -340,6 +429,10 @@ def suggestion(ws: Workspace) -> tuple[str, str] | None:
 
 def model_picker(ws: Workspace, key: str = "pick") -> str | None:
     """Radio buttons for the kind of image and the algorithm; returns the model name."""
+    from core.labels import markdown_text
+
+    for problem in model_catalogue()[1]:
+        st.error(f"A model was left out because its card cannot be read: {markdown_text(problem)}.")
     kinds = kinds_available()
     if not kinds:
         st.error("No models were found in assets/models. See the README to get them.")
@@ -382,9 +475,12 @@ def model_picker(ws: Workspace, key: str = "pick") -> str | None:
 # --- words and marks -----------------------------------------------------------------------
 
 
-def chip(index: int, name: str) -> str:
-    """Markdown with a dot in the class's colour before its name (the name carries meaning,
-    the colour only repeats it)."""
+def chip(index: int, name: str, detail: str = "") -> str:
+    """HTML for st.markdown(unsafe_allow_html=True): a dot in the class's colour, then its
+    name in bold, then `detail` (the name carries meaning, the colour only repeats it).
+
+    Both texts are escaped; the name sits in <bdi>, so a right-to-left name is shown in its
+    own direction without reordering the detail after it."""
     from html import escape
 
     colours = (
@@ -401,15 +497,17 @@ def chip(index: int, name: str) -> str:
     return (
         f'<span style="display:inline-block;width:0.85em;height:0.85em;border-radius:50%;'
         f'background:{colour};margin-right:0.35em;vertical-align:-0.05em"></span>'
-        f"<b>{escape(name)}</b>"
+        f"<b><bdi>{escape(name)}</bdi>{escape(detail)}</b>"
     )
 
 
 def looks_like(name: str, probability: float) -> str:
-    """'Looks like **cat** (92%)'."""
+    """'Looks like **cat** (92%)': the name escaped for Markdown and, when it holds
+    right-to-left letters, isolated so the percentage stays after it."""
+    from core.labels import bidi_isolate, markdown_text
     from core.viz import percent
 
-    return f"Looks like **{name}** ({percent(probability)})"
+    return f"Looks like **{bidi_isolate(markdown_text(name))}** ({percent(probability)})"
 
 
 def parse_vector(text: str) -> np.ndarray:
@@ -446,6 +544,7 @@ def to_session(ws: Workspace):
             "inner_steps": ws.inner_steps,
             "inner_lr_scale": ws.inner_lr_scale,
             "first_order": ws.first_order,
+            "head_init": ws.head_init,
             "distance": ws.distance,
         },
     )
@@ -486,6 +585,8 @@ def from_session(session, first_id: int = 0) -> Workspace:
     if isinstance(scale, int | float) and 0 < scale <= 1000:
         ws.inner_lr_scale = float(scale)
     ws.first_order = bool(settings.get("first_order", False))
+    if settings.get("head_init") in ("proto", "zero"):
+        ws.head_init = settings["head_init"]
     if settings.get("distance") in DISTANCE_LABELS:
         ws.distance = settings["distance"]
     return ws

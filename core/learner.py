@@ -147,7 +147,9 @@ class FewShotModel:
             query_images: optional images whose probabilities MAML records at every step.
             on_step: MAML only, called with each StepRecord as it is made (live plots).
             settings: MAML: inner_steps, inner_lr (one rate for all tensors), inner_lr_scale
-                (multiplies the learned per-tensor rates), first_order (no effect here);
+                (multiplies the learned per-tensor rates), first_order (no effect here),
+                head_init ("proto": start from class centres, as trained; "zero": start
+                from an all-zero head and let the inner steps do all the learning);
                 ProtoNet: distance ("sq_euclidean", "euclidean", "cosine").
         """
         if len(images) != len(labels):
@@ -179,6 +181,7 @@ class FewShotModel:
         inner_lr: float | None = None,
         inner_lr_scale: float | None = None,
         first_order: bool | None = None,
+        head_init: str | None = None,
         distance: str | None = None,
     ) -> AdaptedClassifier:
         """adapt() on encoded inputs: (S, ...) and (S,) label indices into `classes`."""
@@ -200,6 +203,7 @@ class FewShotModel:
             steps=loop.steps if inner_steps is None else int(inner_steps),
             lr=_scaled(loop.lr if inner_lr is None else float(inner_lr), inner_lr_scale),
             first_order=bool(first_order),
+            head_init=loop.head_init if head_init is None else head_init,
         )
         one_hot = F.one_hot(support_labels, n_classes).float()
         adapted = maml.adapt_with_trace(

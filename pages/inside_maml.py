@@ -44,6 +44,14 @@ with st.expander("Settings", expanded=True):
         index=1 if ws.first_order else 0, key="maml_order", horizontal=True,
     )  # fmt: skip
     ws.first_order = order == "first order"
+    start = steps_col.radio(
+        "Classifier starts from", ["class centres (as trained)", "zero (plain MAML)"],
+        index=1 if ws.head_init == "zero" else 0, key="maml_head_init",
+        help="The shipped model starts its last layer from the class centres (Proto-MAML), so "
+        "it is right before the first step. Start from zero to watch the inner steps do all "
+        "the learning; raise the learning rate to 30x or more for that.",
+    )  # fmt: skip
+    ws.head_init = "zero" if start.startswith("zero") else "proto"
     order_col.caption(
         "Order only matters in meta-training, where the outer loop differentiates through "
         "the inner steps (second order) or ignores that (first order, FOMAML). Adapting to "

@@ -127,3 +127,14 @@ def test_maml_trace_has_every_step(maml_model):
     )
     assert [r.step for r in classifier.trace] == [0, 1, 2, 3, 4] == [r.step for r in seen]
     assert classifier.trace[-1].query_probabilities.shape == (1, 3)
+
+
+def test_maml_from_a_zero_head_learns_in_the_inner_loop(maml_model):
+    images, labels = support_set()
+    classifier = maml_model.adapt(
+        images, labels, inner_steps=10, inner_lr_scale=30.0, head_init="zero"
+    )
+    losses = [record.support_loss for record in classifier.trace]
+    assert losses[0] == pytest.approx(np.log(3), abs=1e-6)  # every class equally likely
+    assert all(later < earlier for earlier, later in zip(losses, losses[1:]))
+    assert classifier.settings["head_init"] == "zero"
