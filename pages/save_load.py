@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
+from core.labels import LabelRejected, check_labels, markdown_text
 from core.session import SessionRejected, export_session, read_session
 
 ws = ui.workspace()
@@ -20,26 +21,42 @@ with save_col:
     st.subheader("Save")
     n_images = sum(len(card.items) for card in ws.classes)
     st.write(f"{len(ws.classes)} classes, {n_images} examples, {len(ws.queries)} images to check.")
+    saved = export_session(ui.to_session(ws))
     st.download_button(
-        "Download session (.zip)", export_session(ui.to_session(ws)),
+        "Download session (.zip)", saved,
         file_name="few-shot-lab-session.zip", mime="application/zip", key="session_download",
         type="primary", disabled=n_images == 0 and not ws.queries,
     )  # fmt: skip
     if n_images == 0 and not ws.queries:
         st.caption("Nothing to save yet: add images on Teach & classify first.")
+    max_upload_mb = st.get_option("server.maxUploadSize")
+    if len(saved) > max_upload_mb * 1024 * 1024:
+        st.warning(
+            f"This session file is {len(saved) / 1e6:.1f} MB; this server loads session files "
+            f"of up to {max_upload_mb} MB (server.maxUploadSize). Keep the file: it loads on a "
+            "server with a higher limit, or remove some images and save again."
+        )
 
 with load_col:
     st.subheader("Load")
-    st.caption("Loading replaces your current classes and images. Only zips saved here work.")
+    st.caption(
+        "Loading replaces your current classes and images. Only zips saved here work; a file "
+        "that cannot be loaded leaves your current work as it is."
+    )
     nonce = ws.nonce("session_up")
     uploaded = st.file_uploader(
         "Session file", type=["zip"], key=f"session_up_{nonce}", label_visibility="collapsed"
     )
     if uploaded is not None:
+        shown_name = markdown_text(uploaded.name)
         try:
             session = read_session(uploaded.getvalue())
-        except SessionRejected as error:
-            st.error(f"{uploaded.name} was not loaded: {error}. Your current work is unchanged.")
+            check_labels(session.class_names)
+        except (SessionRejected, LabelRejected) as error:
+            st.error(
+                f"{shown_name} was not loaded: {markdown_text(str(error))}. "
+                "Your current work is unchanged."
+            )
         else:
             new = ui.from_session(session, first_id=ws.next_id + 1000)
             st.session_state[ui.STATE_KEY] = new
@@ -47,7 +64,7 @@ with load_col:
             new.messages.append(
                 (
                     "success",
-                    f"Loaded {uploaded.name}: {len(session.class_names)} classes, "
+                    f"Loaded {shown_name}: {len(session.class_names)} classes, "
                     f"{sum(len(s) for s in session.support)} examples.",
                 )
             )

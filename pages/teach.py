@@ -7,6 +7,7 @@ import streamlit as st
 
 import ui
 from core import viz
+from core.labels import MAX_LABEL_CHARS, markdown_text
 from core.maml import StepRecord
 
 ws = ui.workspace()
@@ -29,20 +30,24 @@ with left:
             index = ws.classes.index(card)
             with column.container(border=True):
                 st.markdown(
-                    ui.chip(index, f"{card.name} · {len(card.items)} image(s)"),
+                    ui.chip(index, card.name, f" · {len(card.items)} image(s)"),
                     unsafe_allow_html=True,
                 )
                 name_key = f"class_name_{card.id}"
                 st.session_state.setdefault(name_key, card.name)
-                new_name = st.text_input("Class name", key=name_key, max_chars=40).strip()
-                if new_name and new_name != card.name:
-                    card.name = new_name
-                    st.rerun()
+                st.text_input(
+                    "Class name", key=name_key, max_chars=MAX_LABEL_CHARS,
+                    on_change=ui.rename_class, args=(ws, card.id, name_key),
+                )  # fmt: skip
+                if name_key + "_error" in st.session_state:
+                    st.error(st.session_state.pop(name_key + "_error"))
                 if card.items:
                     st.image([item.image for item in card.items], width=56)
                     with st.popover("Remove an image"):
                         for item in card.items:
-                            if st.button(f"Remove {item.name}", key=f"rm_{card.id}_{item.id}"):
+                            if st.button(
+                                f"Remove {markdown_text(item.name)}", key=f"rm_{card.id}_{item.id}"
+                            ):
                                 card.items.remove(item)
                                 st.rerun()
                 else:
@@ -71,9 +76,8 @@ with left:
     ):  # fmt: skip
         ws.add_class()
         st.rerun()
-    names = [card.name for card in ws.classes]
-    if len(set(names)) < len(names):
-        st.warning("Two classes have the same name; give each its own so results are clear.")
+    if len(ws.classes) >= ui.MAX_CLASSES:
+        st.caption(f"{ui.MAX_CLASSES} classes is the most the models handle.")
 
 # --- 2. the model adapts -----------------------------------------------------------------
 with right:
@@ -187,7 +191,7 @@ if ws.queries and classifier is not None:
             picture, words, bars, extra = st.columns([1, 2, 3, 3])
             picture.image(query.image, width=80)
             words.markdown(ui.looks_like(names[best], float(probabilities[position, best])))
-            words.caption(query.name)
+            words.caption(markdown_text(query.name))
             if words.button("Remove", key=f"rm_query_{query.id}"):
                 ws.queries.remove(query)
                 st.rerun()
