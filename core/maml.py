@@ -123,6 +123,23 @@ def _support_loss(features_fn, params, buffers, x, one_hot):
     return soft_cross_entropy(logits, one_hot)
 
 
+def _support_loss_and_outputs(features_fn, params, buffers, x, one_hot):
+    """The support loss, with (logits, features) as auxiliary outputs for the trace."""
+    features = features_fn(params, buffers, x)
+    logits = head_logits(features, params)
+    return soft_cross_entropy(logits, one_hot), (logits.detach(), features.detach())
+
+
+def _starting_head(features_fn, params, buffers, support_x, support_one_hot, config):
+    """The head before the first inner step. The zero head needs only the feature size,
+    read from one image without a graph: a full support forward here would be wasted."""
+    if config.head_init == "zero":
+        with torch.no_grad():
+            probe = features_fn(params, buffers, support_x[:1])  # (1, D)
+        return init_head(probe, support_one_hot, "zero")
+    return init_head(features_fn(params, buffers, support_x), support_one_hot, config.head_init)
+
+
 def inner_loop(
     features_fn: Callable[[Params, Params, torch.Tensor], torch.Tensor],
     params: Params,
@@ -139,7 +156,7 @@ def inner_loop(
     Args:
         support_x: (S, ...) support inputs; support_one_hot: (S, N) float one-hot labels.
     """
-    head = init_head(features_fn(params, buffers, support_x), support_one_hot, config.head_init)
+    head = _starting_head(features_fn, params, buffers, support_x, support_one_hot, config)
     fast = {**params, **head}
     rates = step_sizes(config.lr, fast)
     step_grad = grad(lambda p: _support_loss(features_fn, p, buffers, support_x, support_one_hot))
@@ -208,9 +225,11 @@ def meta_loss(
 
 
 @torch.no_grad()
-def _record(features_fn, fast, buffers, step, support_x, support_one_hot, query_x, keep_features):
-    support_features = features_fn(fast, buffers, support_x)
-    logits = head_logits(support_features, fast)
+def _record(
+    features_fn, fast, buffers, step, logits, support_features, support_one_hot, query_x,
+    keep_features,
+):  # fmt: skip
+    """The StepRecord of `fast`, from its support logits and features (S, N), (S, D)."""
     record = StepRecord(
         step=step,
         support_loss=float(soft_cross_entropy(logits, support_one_hot)),
@@ -243,22 +262,39 @@ def adapt_with_trace(
     """
     params = {k: v.detach() for k, v in params.items()}
     with torch.no_grad():
-        head = init_head(features_fn(params, buffers, support_x), support_one_hot, config.head_init)
+        head = _starting_head(features_fn, params, buffers, support_x, support_one_hot, config)
     fast = {**params, **head}
     rates = {k: float(v) for k, v in step_sizes(config.lr, fast).items()}
-    step_grad = grad(lambda p: _support_loss(features_fn, p, buffers, support_x, support_one_hot))
+    # The forward that gives a step's gradient also gives its record: one support pass a step.
+    step_grad = grad(
+        lambda p: _support_loss_and_outputs(features_fn, p, buffers, support_x, support_one_hot),
+        has_aux=True,
+    )
     trace = []
     for step in range(config.steps + 1):
+        if step < config.steps:
+            grads, (logits, support_features) = step_grad(fast)
+        else:
+            grads = None
+            with torch.no_grad():
+                support_features = features_fn(fast, buffers, support_x)
+                logits = head_logits(support_features, fast)
         record = _record(
-            features_fn, fast, buffers, step, support_x, support_one_hot, query_x, keep_features
+            features_fn,
+            fast,
+            buffers,
+            step,
+            logits,
+            support_features,
+            support_one_hot,
+            query_x,
+            keep_features,
         )
         trace.append(record)
         if on_step is not None:
             on_step(record)
-        if step == config.steps:
-            break
-        grads = step_grad(fast)
-        fast = {k: (fast[k] - rates[k] * grads[k]).detach() for k in fast}
+        if grads is not None:
+            fast = {k: (fast[k] - rates[k] * grads[k]).detach() for k in fast}
     return Adapted(fast, trace)
 
 
