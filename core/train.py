@@ -153,6 +153,10 @@ class Trainer:
         self.device = pick_device(config.device)
         torch.backends.cudnn.benchmark = True
         self.distributed = dist.is_available() and "RANK" in os.environ
+        if self.distributed and self.device.type == "cuda" and self.device.index is None:
+            # torchrun starts one process per GPU: each rank takes its own (LOCAL_RANK).
+            self.device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+            torch.cuda.set_device(self.device)
         if self.distributed and not dist.is_initialized():
             backend = "nccl" if self.device.type == "cuda" else "gloo"
             dist.init_process_group(backend)
@@ -324,6 +328,18 @@ class Trainer:
         self.optimizer.step()
         return float(loss.detach()), float(accuracy)
 
+    def _agree(self, stop: bool) -> bool:
+        """One stop decision for all ranks: rank 0's clock decides, broadcast to the others.
+
+        Each rank timing itself could stop one rank a step before another, which would then
+        wait forever in the next all-reduce. Without a time budget nothing is exchanged.
+        """
+        if not (self.distributed and self.config.time_budget_s):
+            return stop
+        flag = torch.tensor([float(stop)], device=self.device)
+        dist.broadcast(flag, src=0)
+        return bool(flag.item())
+
     def inner_rates(self) -> dict[str, float]:
         return {k: float(v.exp()) for k, v in self.log_inner_lr.items()}
 
@@ -357,7 +373,9 @@ class Trainer:
             self.scheduler.step()
             self.step += 1
             bar.update(1)
-            out_of_time = c.time_budget_s and time.perf_counter() - start > c.time_budget_s
+            out_of_time = self._agree(
+                bool(c.time_budget_s) and time.perf_counter() - start > c.time_budget_s
+            )
             if self.step % c.eval_every == 0 or self.step == c.episodes or out_of_time:
                 self.elapsed = time.perf_counter() - start
                 if self.rank == 0:
@@ -474,6 +492,8 @@ def main(argv: list[str] | None = None) -> int:
     extras = config.__dict__.pop("_extras")
     command = "python -m core.train " + shlex.join(argv if argv is not None else sys.argv[1:])
     result = Trainer(config, command).run(quiet=extras["quiet"])
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
     if result:
         print(json.dumps(result) if extras["json"] else f"wrote {config.name}: {result}")
     return 0
