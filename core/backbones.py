@@ -39,7 +39,12 @@ def channels_last(x: torch.Tensor) -> torch.Tensor:
     .contiguous() keeps its strides and the convolution would pick the slow order: for it,
     the channel stride is set to 1 on a view of the same memory.
     """
-    x = x.contiguous(memory_format=torch.channels_last)
+    try:
+        x = x.contiguous(memory_format=torch.channels_last)
+    except RuntimeError:
+        # Inside torch.func.vmap (MAML's meta-batch on a GPU) memory formats cannot be
+        # queried; the layout is only a speed choice, so keep the tensor as it is.
+        return x
     if x.dim() == 4 and x.shape[1] == 1 and x.stride(1) != 1:
         x = x.as_strided(x.shape, (x.stride(0), 1, x.stride(2), x.stride(3)))
     return x
