@@ -30,6 +30,7 @@ the peer fields are null. Install them with:
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import platform
@@ -80,7 +81,10 @@ class BenchConfig:
     latency_shots: int = 5
     latency_queries: int = 10
     latency_maml_steps: int = 10
-    tolerance: float = 1e-4  # max relative error (per tensor, L2) between ours and the peer
+    # The equality check runs in float64 (rounding ~1e-15, so 1e-6 leaves no room for a
+    # different computation) on the first check_tasks tasks of the timed batch.
+    tolerance: float = 1e-6  # max relative error of the loss and of each gradient tensor
+    check_tasks: int = 4
     models: tuple[str, ...] = field(default_factory=tuple)  # latency models; () = all shipped
 
 
@@ -197,7 +201,8 @@ def peer_maml_learner(net: TextbookConv4, ways: int, loop: maml.InnerLoop) -> An
     """learn2learn's MAML over the Conv-4 and a zero linear head (our head_init="zero")."""
     import learn2learn as l2l
 
-    head = nn.Linear(net.encoder[-1][0].out_channels, ways)
+    dtype = next(net.parameters()).dtype
+    head = nn.Linear(net.encoder[-1][0].out_channels, ways).to(dtype)
     nn.init.zeros_(head.weight)
     nn.init.zeros_(head.bias)
     model = nn.Sequential(net, head).eval()
@@ -342,6 +347,67 @@ def peers_available() -> bool:
     return True
 
 
+def _verdict(config, ours_loss, peer_loss, ours_grads, peer_grads) -> dict[str, Any]:
+    error = relative_errors(ours_grads, peer_grads)
+    return {
+        "dtype": "float64",
+        "ours_loss": ours_loss,
+        "peer_loss": peer_loss,
+        "max_relative_grad_error": error,
+        "equal": bool(
+            abs(ours_loss - peer_loss) <= config.tolerance * abs(peer_loss)
+            and error <= config.tolerance
+        ),
+    }
+
+
+def check_maml(
+    config: BenchConfig, net: Conv4, batch: MamlBatch, loop: maml.InnerLoop
+) -> dict[str, Any]:
+    """Loss and meta-gradients of ours and learn2learn's, in float64, same weights and tasks."""
+    ours = copy.deepcopy(net).double()
+    peer = textbook_copy(ours, config.hidden).double()
+    n = config.check_tasks
+    tasks = MamlBatch(
+        batch.support[:n].double(),
+        batch.support_labels[:n],
+        batch.query[:n].double(),
+        batch.query_labels[:n],
+        batch.ways,
+    )
+    ours_loss, ours_grads = ours_maml_step(
+        ours, torch.optim.SGD(ours.parameters(), lr=0.0), tasks, loop
+    )
+    learner = peer_maml_learner(peer, batch.ways, loop)
+    peer_loss, peer_grads = peer_maml_step(
+        learner, torch.optim.SGD(peer.parameters(), lr=0.0), tasks, loop.steps
+    )
+    return _verdict(config, ours_loss, peer_loss, ours_grads, peer_grads)
+
+
+def check_protonet(config: BenchConfig, net: Conv4, episode: ProtoEpisode) -> dict[str, Any]:
+    """Loss and gradients of ours and easyfsl's, in float64: easyfsl's Euclidean distance,
+    batch norm on stored statistics in both (easyfsl embeds support and queries apart)."""
+    from easyfsl.methods import PrototypicalNetworks
+
+    ours = copy.deepcopy(net).double()
+    peer = textbook_copy(ours, config.hidden).double()
+    episode = ProtoEpisode(
+        episode.support.double(),
+        episode.support_labels,
+        episode.query.double(),
+        episode.query_labels,
+        episode.ways,
+    )
+    ours_loss, ours_grads = ours_proto_step(
+        ours, torch.optim.SGD(ours.parameters(), lr=0.0), episode, "euclidean", train=False
+    )
+    peer_loss, peer_grads = peer_proto_step(
+        PrototypicalNetworks(peer), torch.optim.SGD(peer.parameters(), lr=0.0), episode, False
+    )
+    return _verdict(config, ours_loss, peer_loss, ours_grads, peer_grads)
+
+
 def bench_maml(config: BenchConfig, peers: bool) -> list[dict[str, Any]]:
     results = []
     for steps, first_order in config.maml_settings:
@@ -358,21 +424,10 @@ def bench_maml(config: BenchConfig, peers: bool) -> list[dict[str, Any]]:
         }
         peer_fn = None
         if peers:
+            entry["check"] = check_maml(config, ours_net, batch, loop)
             peer_net = textbook_copy(ours_net, config.hidden)
             learner = peer_maml_learner(peer_net, batch.ways, loop)
             peer_opt = torch.optim.Adam(peer_net.parameters(), lr=1e-3)
-            # Equality on the same weights and batch, before either has taken a step.
-            ours_loss, ours_grads = ours_maml_step(ours_net, ours_opt, batch, loop)
-            peer_loss, peer_grads = peer_maml_step(learner, peer_opt, batch, steps)
-            entry["check"] = {
-                "ours_loss": ours_loss,
-                "peer_loss": peer_loss,
-                "max_relative_grad_error": relative_errors(ours_grads, peer_grads),
-            }
-            entry["check"]["equal"] = bool(
-                abs(ours_loss - peer_loss) <= config.tolerance * abs(peer_loss)
-                and entry["check"]["max_relative_grad_error"] <= config.tolerance
-            )
 
             def peer_fn(learner=learner, peer_opt=peer_opt, batch=batch, steps=steps):
                 return peer_maml_step(learner, peer_opt, batch, steps)
@@ -402,24 +457,10 @@ def bench_protonet(config: BenchConfig, peers: bool) -> dict[str, Any]:
     if peers:
         from easyfsl.methods import PrototypicalNetworks
 
+        entry["check"] = check_protonet(config, ours_net, episode)
         peer_net = textbook_copy(ours_net, config.hidden)
         model = PrototypicalNetworks(peer_net)
         peer_opt = torch.optim.Adam(peer_net.parameters(), lr=1e-3)
-        # Equality: easyfsl's Euclidean distance, batch norm on stored statistics in both.
-        check_opt = torch.optim.SGD(ours_net.parameters(), lr=0.0)
-        ours_loss, ours_grads = ours_proto_step(ours_net, check_opt, episode, "euclidean", False)
-        peer_check_opt = torch.optim.SGD(peer_net.parameters(), lr=0.0)
-        peer_loss, peer_grads = peer_proto_step(model, peer_check_opt, episode, train=False)
-        error = relative_errors(ours_grads, peer_grads)
-        entry["check"] = {
-            "ours_loss": ours_loss,
-            "peer_loss": peer_loss,
-            "max_relative_grad_error": error,
-            "equal": bool(
-                abs(ours_loss - peer_loss) <= config.tolerance * abs(peer_loss)
-                and error <= config.tolerance
-            ),
-        }
 
         def peer_fn():
             return peer_proto_step(model, peer_opt, episode)
