@@ -16,13 +16,13 @@ inputs and seeds:
 
 The peers get the textbook Conv-4 (conv, batch norm, ReLU, max-pool modules, as in their
 examples) with our weights; ours is core.backbones.Conv4. Before timing, the meta-gradients
-and losses of both are checked equal on the same weights and batch, so the speed is for the
-same computation: MAML as both libraries can express it (zero-initialised linear head of 5
-outputs, as our head_init="zero"; batch norm on stored statistics in both); ProtoNet with
-easyfsl's Euclidean distance (we train on its square, as the paper does) and batch norm on
-stored statistics (easyfsl embeds support and queries in two passes, so batch statistics
-would differ). The peers are not project requirements; without them only our side runs and
-the peer fields are null. Install them with:
+and losses of both are checked equal (in float64, on the same weights and the first tasks of
+the timed batch), so the speed is for the same computation: MAML as both libraries can
+express it (zero-initialised linear head of 5 outputs, as our head_init="zero"; batch norm
+on stored statistics in both); ProtoNet with easyfsl's Euclidean distance (we train on its
+square, as the paper does) and batch norm on stored statistics (easyfsl embeds support and
+queries in two passes, so batch statistics would differ). The peers are not project
+requirements; without them only our side runs and the peer fields are null. Install them:
 
     bash ../shared/tools/install-peers.sh .venv/bin/python
 """
