@@ -95,6 +95,8 @@ class FeatureHead(nn.Module):
     Optional input normalisation, stored in the weights file rather than the model card:
     center subtracts the buffer `center` (D_in,), e.g. the mean training feature (set it
     after construction; zeros until then); normalize then scales each row to unit L2 norm.
+    normalize_output scales each output row to unit norm times a learned scalar `scale`
+    (initialised to `scale`), a temperature for distances between unit vectors.
     (B, D_in) -> (B, D_out).
     """
 
@@ -105,9 +107,14 @@ class FeatureHead(nn.Module):
         hidden: int = 0,
         center: bool = False,
         normalize: bool = False,
+        normalize_output: bool = False,
+        scale: float = 1.0,
     ) -> None:
         super().__init__()
         self.normalize = normalize
+        self.normalize_output = normalize_output
+        if normalize_output:
+            self.scale = nn.Parameter(torch.tensor(float(scale)))
         self.register_buffer("center", torch.zeros(in_features) if center else None)
         if hidden:
             self.net: nn.Module = nn.Sequential(
@@ -121,7 +128,10 @@ class FeatureHead(nn.Module):
             x = x - self.center
         if self.normalize:
             x = F.normalize(x, dim=-1)
-        return self.net(x)
+        x = self.net(x)
+        if self.normalize_output:
+            x = self.scale * F.normalize(x, dim=-1)
+        return x
 
 
 def build_network(spec: dict[str, Any]) -> nn.Module:
@@ -137,5 +147,7 @@ def build_network(spec: dict[str, Any]) -> nn.Module:
             int(spec.get("hidden", 0)),
             center=bool(spec.get("center", False)),
             normalize=bool(spec.get("normalize", False)),
+            normalize_output=bool(spec.get("normalize_output", False)),
+            scale=float(spec.get("scale", 1.0)),
         )
     raise ValueError(f"unknown network type {kind!r}; expected 'conv4' or 'feature_head'")

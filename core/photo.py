@@ -391,8 +391,10 @@ class PhotoTrainConfig:
     out_features: int = 512  # D, the head's embedding size
     hidden: int = 0  # 0: one Linear 1280 -> D; else Linear -> ReLU -> Linear
     center: bool = True  # subtract the mean training feature (a buffer in the weights file)
-    normalize: bool = True  # then scale each feature to unit L2 norm
-    init_scale: float = 6.0  # Linear head: W0 = init_scale * orthonormal rows, b0 = 0
+    normalize: bool = False  # then scale each feature to unit L2 norm
+    normalize_output: bool = True  # embeddings = learned scale * unit vectors
+    init: str = "imagenet_svd"  # Linear head init: "imagenet_svd" or "orthogonal" (see below)
+    init_scale: float = 4.0  # output scale (normalize_output), else W0 = init_scale * W0
     episodes: int = 3000  # optimiser steps (ProtoNet episodes or MAML meta-batches)
     ways: tuple[int, ...] = (20,)  # drawn per step
     shots: tuple[int, ...] = (1, 5)  # drawn per step, so one head serves 1 and 5 shots
@@ -456,7 +458,29 @@ def head_spec(config: PhotoTrainConfig) -> dict[str, Any]:
         "hidden": config.hidden,
         "center": config.center,
         "normalize": config.normalize,
+        "normalize_output": config.normalize_output,
+        "scale": config.init_scale,
     }
+
+
+def initial_projection(config: PhotoTrainConfig, generator: torch.Generator) -> torch.Tensor:
+    """(D, 1280) starting weight of a Linear head.
+
+    "imagenet_svd": S_D V_D^T from the SVD W = U S V^T of the backbone's own ImageNet
+    classifier (1000, 1280). For centred features x, ||S V^T x|| and the inner products
+    between such vectors equal those of the centred ImageNet logits W x (U is orthonormal),
+    so ProtoNet on the head's unit-normalised output starts as ProtoNet on centred,
+    normalised ImageNet logits, truncated to the D largest singular values: the head starts
+    from the backbone's ImageNet-1k label knowledge (see CAVEAT).
+    "orthogonal": init_scale times random orthonormal rows (a random projection).
+    """
+    if config.init == "imagenet_svd":
+        classifier = load_backbone().classifier.weight.detach()  # (1000, 1280)
+        _, singular, right = torch.linalg.svd(classifier, full_matrices=False)
+        return singular[: config.out_features, None] * right[: config.out_features]
+    weight = torch.empty(config.out_features, FEATURE_DIM)
+    nn.init.orthogonal_(weight, generator=generator)
+    return weight if config.normalize_output else weight * config.init_scale
 
 
 @torch.no_grad()
@@ -496,6 +520,10 @@ class PhotoTrainer:
     def __init__(self, config: PhotoTrainConfig, command: str) -> None:
         if config.algorithm not in ("protonet", "maml"):
             raise ValueError(f"algorithm must be 'protonet' or 'maml', got {config.algorithm!r}")
+        if config.init not in ("imagenet_svd", "orthogonal"):
+            raise ValueError(f"init must be 'imagenet_svd' or 'orthogonal', got {config.init!r}")
+        if config.init == "imagenet_svd" and not 1 <= config.out_features <= 1000:
+            raise ValueError(f"imagenet_svd needs out_features <= 1000, got {config.out_features}")
         if config.head_init not in ("proto", "zero"):
             raise ValueError(f"head_init must be 'proto' or 'zero', got {config.head_init!r}")
         if config.out_features < 1 or config.hidden < 0:
@@ -522,10 +550,8 @@ class PhotoTrainer:
                 )
             self.net.load_state_dict(source.state_dict())
         elif config.hidden == 0:
-            weight = self.net.net.weight  # (D, 1280)
             with torch.no_grad():
-                nn.init.orthogonal_(weight, generator=self.generator)
-                weight.mul_(config.init_scale)
+                self.net.net.weight.copy_(initial_projection(config, self.generator))
                 self.net.net.bias.zero_()
         names = [k for k, _ in self.net.named_parameters()] + [maml.HEAD_WEIGHT, maml.HEAD_BIAS]
         learn_rates = config.learn_inner_lr and config.algorithm == "maml"
@@ -839,18 +865,24 @@ def speed_main(args: Any) -> dict[str, Any]:
 
 
 def add_config_arguments(parser: Any, config_type: type) -> None:
-    """One flag per dataclass field: --name-with-dashes, typed by the default."""
+    """One flag per dataclass field: --name-with-dashes, typed by the default, with the
+    field's comment as its help."""
     import argparse
+    import inspect
 
+    comments = dict(re.findall(r"^\s+(\w+): .*?  # (.*)$", inspect.getsource(config_type), re.M))
     for f in fields(config_type):
         flag = "--" + f.name.replace("_", "-")
+        options: dict[str, Any] = {"default": f.default, "help": comments.get(f.name, "")}
         if isinstance(f.default, bool):
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default)
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, **options)
         elif isinstance(f.default, tuple):
             kind = str if f.name == "val_settings" else int
-            parser.add_argument(flag, type=kind, nargs="+", default=list(f.default))
+            parser.add_argument(
+                flag, type=kind, nargs="+", **{**options, "default": list(f.default)}
+            )
         else:
-            parser.add_argument(flag, type=type(f.default), default=f.default)
+            parser.add_argument(flag, type=type(f.default), **options)
 
 
 def main(argv: list[str] | None = None) -> int:
