@@ -66,3 +66,23 @@ def test_impossible_episodes_are_refused_with_the_reason():
 
     with pytest.raises(ValueError, match="need 5 classes with at least 16 images"):
         list(episodes([20, 20, 10], 5, 1, 15, 1, seed=0))
+
+
+def test_torchvision_download_layout_is_read(tmp_path, omniglot_root, monkeypatch):
+    """What torchvision's download leaves (root/omniglot-py/images_*/...) is read like the
+    zips: build that layout from a few real characters and load it."""
+    import zipfile
+
+    from core.data import omniglot_characters
+
+    monkeypatch.setenv("FEWSHOT_CACHE", str(tmp_path / "cache"))
+    with zipfile.ZipFile(omniglot_root / "images_evaluation.zip") as archive:
+        members = [m for m in archive.namelist() if m.endswith(".png")][:40]
+        for member in members:
+            target = tmp_path / "omniglot-py" / member
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(archive.read(member))
+    (tmp_path / "omniglot-py" / "images_background" / "A" / "character01").mkdir(parents=True)
+    characters = omniglot_characters(tmp_path)
+    assert sum(len(v) for v in characters.values()) == 40
+    assert all(v.shape[1:] == (28, 28) for v in characters.values())
