@@ -1,0 +1,158 @@
+"""Many users on one server, in a real browser: five Chromium contexts (separate cookies,
+separate Streamlit sessions) teach different classes on the same streamlit server and adapt
+at the same moment; each page must show its own answer and only its own class names.
+
+Playwright's async API drives the five pages at once from one event loop (in a thread of
+its own, so it never meets the sync API of the other browser tests).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+
+import pytest
+
+from tests.app.conftest import character_png
+from tests.e2e.test_journey import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    server_url,  # noqa: F401  (the shared server fixture)
+)
+
+pytestmark = pytest.mark.e2e
+CONTEXTS = 5
+SHAPES = ("circle", "cross", "square", "triangle")  # tests.app.conftest.character_png
+
+
+def plan(user: int) -> dict:
+    shapes = [user % len(SHAPES), (user + 1) % len(SHAPES)]
+    query_shape = shapes[user % 2]
+    return {
+        "names": [f"u{user} {SHAPES[shape]}" for shape in shapes],
+        "shapes": shapes,
+        "algorithm": "MAML" if user % 2 == 0 else None,  # None: ProtoNet, the default
+        "query_shape": query_shape,
+        "expected": f"u{user} {SHAPES[query_shape]}",
+    }
+
+
+async def settle(page, quiet_ms: int = 600) -> None:
+    """Wait until no element is stale and no run indicator shows, for quiet_ms in a row."""
+    await page.evaluate("() => { window.__fslQuietSince = undefined; }")
+    await page.wait_for_timeout(200)
+    await page.wait_for_function(
+        """(quiet) => {
+            const busy = document.querySelector('[data-stale="true"]')
+                || document.querySelector('[data-testid="stStatusWidget"]');
+            const now = performance.now();
+            if (busy || window.__fslQuietSince === undefined) { window.__fslQuietSince = now; }
+            return !busy && now - window.__fslQuietSince >= quiet;
+        }""",
+        arg=quiet_ms, timeout=120_000, polling=100,
+    )  # fmt: skip
+
+
+async def upload(page, index: int, files: list[tuple[str, bytes]]) -> None:
+    uploaders = page.locator('[data-testid="stFileUploader"] input[type="file"]')
+    await uploaders.nth(index).set_input_files(
+        [{"name": name, "mimeType": "image/png", "buffer": data} for name, data in files]
+    )
+    await settle(page)
+
+
+async def one_user(browser, url: str, user: int, everyone_ready: asyncio.Barrier) -> dict:
+    todo = plan(user)
+    context = await browser.new_context(viewport={"width": 1300, "height": 900})
+    page = await context.new_page()
+    page_errors: list[str] = []
+    page.on("pageerror", lambda error: page_errors.append(str(error)))
+    try:
+        await page.goto(url, wait_until="networkidle")
+        await page.get_by_role("button", name="Start with handwriting").click()
+        await page.get_by_text("Add at least one image to each class").first.wait_for()
+        names = page.get_by_label("Class name")
+        for i, name in enumerate(todo["names"]):
+            await names.nth(i).fill(name)
+            await names.nth(i).press("Enter")
+            await page.get_by_text(f"{name} · 0 image(s)").wait_for()
+        if todo["algorithm"]:
+            await (
+                page.locator('[data-testid="stRadio"] label')
+                .filter(has_text=re.compile(f"^{todo['algorithm']}$"))
+                .first.click()
+            )
+            await settle(page)
+        await upload(page, 0, [(f"u{user}-a{v}.png", character_png(todo["shapes"][0], v))
+                               for v in range(2)])  # fmt: skip
+        await everyone_ready.wait()  # the second class's images make every user adapt now
+        await upload(page, 1, [(f"u{user}-b{v}.png", character_png(todo["shapes"][1], v))
+                               for v in range(2)])  # fmt: skip
+        await upload(page, 2, [(f"u{user}-query.png", character_png(todo["query_shape"], 4))])
+        verdict = page.get_by_text(re.compile(r"Looks like .+ \([<>]?\d+%\)"))
+        await verdict.first.wait_for(timeout=60_000)
+        ARTIFACTS.mkdir(exist_ok=True)
+        await page.screenshot(path=str(ARTIFACTS / f"concurrency-user{user}.png"), full_page=True)
+        return {
+            "user": user,
+            "plan": todo,
+            "verdicts": await verdict.all_inner_texts(),
+            "text": await page.locator("body").inner_text(),
+            "errors": page_errors
+            + await page.locator('[data-testid="stException"]').all_inner_texts(),
+        }
+    except BaseException:
+        ARTIFACTS.mkdir(exist_ok=True)
+        text = await page.locator("body").inner_text()
+        (ARTIFACTS / f"concurrency-user{user}-failed.txt").write_text(text)
+        await page.screenshot(
+            path=str(ARTIFACTS / f"concurrency-user{user}-failed.png"), full_page=True
+        )
+        raise
+    finally:
+        await context.close()
+
+
+async def all_users(url: str) -> list[dict]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            everyone_ready = asyncio.Barrier(CONTEXTS)
+            return await asyncio.gather(
+                *(one_user(browser, url, user, everyone_ready) for user in range(CONTEXTS))
+            )
+        finally:
+            await browser.close()
+
+
+def test_five_browsers_adapting_at_once_each_see_their_own_answer(server_url):  # noqa: F811
+    outcome: dict = {}
+
+    def drive() -> None:
+        try:
+            outcome["results"] = asyncio.run(all_users(server_url))
+        except BaseException as error:  # reported in the test's thread below
+            outcome["error"] = error
+
+    thread = threading.Thread(target=drive)
+    thread.start()
+    thread.join(timeout=400)
+    assert not thread.is_alive(), "the browsers did not finish in 400 s"
+    if "error" in outcome:
+        raise outcome["error"]
+    results = outcome["results"]
+    for result in results:
+        user, todo = result["user"], result["plan"]
+        assert not result["errors"], result["errors"]
+        assert len(result["verdicts"]) == 1, result["verdicts"]
+        assert result["verdicts"][0].startswith(f"Looks like {todo['expected']} ("), result
+        others = [name for other in results if other["user"] != user
+                  for name in other["plan"]["names"]]  # fmt: skip
+        assert not [name for name in others if name in result["text"]], result["text"][:500]
+        if todo["algorithm"] == "MAML":
+            assert re.search(r"Adapted in \d+ inner steps", result["text"])
+    assert len({result["plan"]["expected"] for result in results}) == CONTEXTS
