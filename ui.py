@@ -167,9 +167,12 @@ def show_messages(ws: Workspace) -> None:
 # --- images in -----------------------------------------------------------------------------
 
 
-def decode_files(ws: Workspace, files: list[tuple[str, bytes]], room: int) -> list[Item]:
+def decode_files(
+    ws: Workspace, files: list[tuple[str, bytes]], room: int, limit: int = MAX_IMAGES_PER_CLASS
+) -> list[Item]:
     """Decode uploaded files into Items; every rejected file gets a message naming it, the
-    rest are kept. At most `room` images are taken."""
+    rest are kept. At most `room` images are taken (`limit` is the total the message
+    names)."""
     from core.images import ImageRejected, decode_image
     from core.labels import markdown_text
 
@@ -179,7 +182,7 @@ def decode_files(ws: Workspace, files: list[tuple[str, bytes]], room: int) -> li
             ws.messages.append(
                 (
                     "warning",
-                    f"{markdown_text(name)} was not added: the limit of {MAX_IMAGES_PER_CLASS} "
+                    f"{markdown_text(name)} was not added: the limit of {limit} "
                     "images here is reached; remove some to make room.",
                 )
             )

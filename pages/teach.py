@@ -178,7 +178,8 @@ if classifier is None:
     st.info("Once every class has an image, add images here to see what the model thinks.")
 files = ui.image_intake(ws, "query", draw=ws.input_kind == "character", label="Add images to check")
 if files:
-    ws.queries.extend(ui.decode_files(ws, files, ui.MAX_QUERIES - len(ws.queries)))
+    room = ui.MAX_QUERIES - len(ws.queries)
+    ws.queries.extend(ui.decode_files(ws, files, room, limit=ui.MAX_QUERIES))
     st.rerun()
 if ws.queries and classifier is not None:
     names = ws.names(classifier.classes)

@@ -124,6 +124,15 @@ def test_images_per_class_limit_keeps_the_first_ones_and_names_the_rest(app):
     assert len(workspace(app).classes[0].items) == ui.MAX_IMAGES_PER_CLASS
 
 
+def test_images_to_check_limit(app):
+    app.switch_page("pages/teach.py").run()  # no support set: nothing is classified yet
+    files = [(f"q{k:02d}.png", character_png(k % 4, k % 3)) for k in range(ui.MAX_QUERIES + 1)]
+    _upload(app, "query", files)
+    assert [q.name for q in workspace(app).queries] == [n for n, _ in files[:40]]
+    assert "q40.png was not added: the limit of 40 images" in _texts(app.warning)
+    assert any("40 image(s) waiting" in c.value for c in app.caption)
+
+
 def test_two_to_twenty_classes(app):
     app.switch_page("pages/teach.py").run()
     assert app.button(key=f"remove_class_{workspace(app).classes[0].id}").disabled
