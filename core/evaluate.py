@@ -5,6 +5,9 @@
 
 The interval is 1.96 * std / sqrt(episodes) over per-episode accuracies (the protocol of
 Snell et al. and Finn et al.). Fixed seed -> the same episodes every time.
+
+A folder dataset is checked first (every file decoded once): unusable files are left out of
+the episodes and listed, with the reason, under "rejected" in the result.
 """
 
 from __future__ import annotations
