@@ -12,7 +12,6 @@ need it, so the home page renders before any model is loaded.
 from __future__ import annotations
 
 import io
-import threading
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
@@ -314,30 +313,7 @@ def _shared_model(name: str):
     from core import load_model
 
     model = load_model(name)
-    _serialise_functional_calls(model)
     return model
-
-
-def _serialise_functional_calls(model) -> None:
-    """Let one thread at a time run the model's functional forward pass.
-
-    MAML's forward (core.maml.make_features_fn) uses torch.func.functional_call, which swaps
-    the given parameters into the shared nn.Module for the duration of the call and then
-    swaps the old ones back. Two sessions doing this at once can compute with each other's
-    weights, and can leave one session's adapted weights in the shared module (caught by
-    tests/test_reliability_sessions.py). A lock around that one call, set before the model
-    is shared, prevents both; ProtoNet's plain forward never writes to the module.
-    """
-    features = getattr(model, "_features", None)
-    if features is None:
-        return
-    lock = threading.RLock()
-
-    def features_one_at_a_time(params, buffers, inputs):
-        with lock:
-            return features(params, buffers, inputs)
-
-    model._features = features_one_at_a_time
 
 
 def get_model(name: str):

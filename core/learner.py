@@ -126,7 +126,7 @@ class FewShotModel:
 
     def embed_tensors(self, inputs: torch.Tensor) -> torch.Tensor:
         """(B, ...) -> (B, D) with the meta-trained (unadapted) network."""
-        with torch.no_grad():
+        with torch.no_grad(), maml.module_lock(self.net):
             return self.net(inputs)
 
     def adapt(
@@ -236,12 +236,14 @@ class FewShotModel:
         embeddings = self.embed_tensors(support_inputs)
         protos = protonet.prototypes(embeddings, support_labels, len(classes))
         trace = ProtoTrace(embeddings, support_labels, protos)
-        net = self.net
+        embed = self.embed_tensors
 
         def predict_logits(x: torch.Tensor) -> torch.Tensor:
-            return protonet.logits(net(x), protos, distance, scale)
+            return protonet.logits(embed(x), protos, distance, scale)
 
-        return AdaptedClassifier(self, classes, trace, predict_logits, net, {"distance": distance})
+        return AdaptedClassifier(
+            self, classes, trace, predict_logits, embed, {"distance": distance}
+        )
 
 
 def _scaled(lr: float | dict[str, float], scale: float | None) -> float | dict[str, float]:

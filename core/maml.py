@@ -17,6 +17,8 @@ Batch norm runs in eval mode on stored statistics, so nothing depends on the bat
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -79,12 +81,36 @@ def split_state(net: nn.Module) -> tuple[Params, Params]:
     )
 
 
+_MODULE_LOCKS: weakref.WeakKeyDictionary[nn.Module, threading.RLock] = weakref.WeakKeyDictionary()
+_LOCKS_GUARD = threading.Lock()
+
+
+def module_lock(net: nn.Module) -> threading.RLock:
+    """The lock that every forward pass through `net` holds.
+
+    torch.func.functional_call swaps the given tensors into the module for the duration of
+    the call. For a module shared between threads (one model, many browser sessions), two
+    calls at once could compute with each other's weights or leave one's weights behind;
+    a plain forward during a swap would see them too. One lock per module prevents both.
+    """
+    with _LOCKS_GUARD:
+        lock = _MODULE_LOCKS.get(net)
+        if lock is None:
+            lock = _MODULE_LOCKS[net] = threading.RLock()
+        return lock
+
+
 def make_features_fn(net: nn.Module) -> Callable[[Params, Params, torch.Tensor], torch.Tensor]:
-    """features(params, buffers, x) -> (B, D); `net` must be in eval mode (stored BN stats)."""
+    """features(params, buffers, x) -> (B, D); `net` must be in eval mode (stored BN stats).
+
+    Thread-safe: the call holds module_lock(net) while the module carries these tensors.
+    """
+    lock = module_lock(net)
 
     def features(params: Params, buffers: Params, x: torch.Tensor) -> torch.Tensor:
         backbone = {k: v for k, v in params.items() if not k.startswith("head.")}
-        return functional_call(net, (backbone, buffers), (x,))
+        with lock:
+            return functional_call(net, (backbone, buffers), (x,))
 
     return features
 
