@@ -794,9 +794,10 @@ class PhotoTrainer:
 
 CAVEAT = (
     "The backbone was trained on ImageNet-1k, which contains every mini-ImageNet class, test "
-    "classes included: accuracy on mini-ImageNet is therefore not comparable with models "
-    "trained from scratch on mini-ImageNet train (paper Conv-4: ProtoNet 49.4 / 68.2, MAML "
-    "48.7 / 63.1 for 5-way 1-shot / 5-shot)."
+    "classes included, and the head starts from the backbone's own ImageNet classifier "
+    "(projected by SVD, see core.photo.initial_projection): accuracy on mini-ImageNet is "
+    "therefore not comparable with models trained from scratch on mini-ImageNet train "
+    "(paper Conv-4: ProtoNet 49.4 / 68.2, MAML 48.7 / 63.1 for 5-way 1-shot / 5-shot)."
 )
 PAPER_CONV4 = {
     "note": "5-way accuracy (%) on mini-ImageNet test, Conv-4 trained from scratch",

@@ -1,0 +1,231 @@
+"""Tests of core.photo: the ImageNet backbone (weights mapped by name, real top-1 classes),
+the per-image feature cache, the feature head's stored normalisation, the dataset feature
+cache used by core.evaluate, and the shipped photo models on real mini-ImageNet episodes.
+
+The full protocol (1000 / 600 episodes) is in the model cards; a few episodes keep this quick.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from skimage import data as samples
+
+from core import load_model, photo
+from core.backbones import FeatureHead, build_network
+from core.checkpoints import load_checkpoint, models_dir, save_checkpoint
+from core.data import image_folder
+from core.evaluate import EvalConfig, evaluate
+from core.learner import FewShotModel
+
+PHOTO_MODELS = ("photo-protonet", "photo-maml")
+
+
+@pytest.fixture(scope="module")
+def cat_and_coffee() -> list[Image.Image]:
+    return [Image.fromarray(samples.chelsea()), Image.fromarray(samples.coffee())]
+
+
+# ----------------------------------------------------------------------------------------------
+# Backbone
+
+
+def test_shipped_weights_map_onto_timm_by_name_not_position():
+    import timm
+
+    shipped = torch.load(photo.weights_path(), map_location="cpu", weights_only=True)
+    net = timm.create_model("efficientnet_lite0", pretrained=False)
+    blocks = [f"blocks.{s}.{i}" for s, stage in enumerate(net.blocks) for i in range(len(stage))]
+    renamed = photo.timm_state_dict(shipped, blocks)
+    expected = net.state_dict()
+    assert len(shipped) == len(renamed) == len(expected) == 296
+    assert {k: tuple(v.shape) for k, v in renamed.items()} == {
+        k: tuple(v.shape) for k, v in expected.items()
+    }
+    # Spot checks of the naming rules: first (separable) block, an inverted residual, top.
+    assert renamed["blocks.0.0.conv_pw.weight"] is shipped["_blocks.0._project_conv.weight"]
+    assert renamed["blocks.1.0.conv_pw.weight"] is shipped["_blocks.1._expand_conv.weight"]
+    assert renamed["blocks.6.0.conv_pwl.weight"] is shipped["_blocks.15._project_conv.weight"]
+    assert renamed["classifier.bias"] is shipped["_fc.bias"]
+    # Shuffling the shipped order changes nothing: keys are mapped by name.
+    items = list(shipped.items())
+    random.Random(0).shuffle(items)
+    shuffled = photo.timm_state_dict(dict(items), blocks)
+    assert all(shuffled[k] is renamed[k] for k in renamed)
+
+
+def test_unknown_shipped_key_is_named():
+    with pytest.raises(ValueError, match="_blocks.0._mystery.weight"):
+        photo.timm_state_dict({"_blocks.0._mystery.weight": torch.zeros(1)}, ["blocks.0.0"])
+
+
+def test_imagenet_top1_of_sample_photos(cat_and_coffee):
+    logits = photo.imagenet_logits(cat_and_coffee)
+    top1 = logits.argmax(-1).tolist()
+    assert top1[0] in (281, 282, 285)  # tabby, tiger cat, Egyptian cat
+    assert top1[1] in (967, 968)  # espresso, cup
+    assert float(logits.softmax(-1)[1].max()) > 0.5  # the espresso is not a near tie
+
+
+# ----------------------------------------------------------------------------------------------
+# Encoder
+
+
+def test_encoder_caches_per_image_and_rows_do_not_depend_on_the_batch(cat_and_coffee):
+    encoder = photo.PhotoEncoder(cache_items=1)
+    cat, coffee = cat_and_coffee
+    together = encoder([cat, coffee])
+    assert together.shape == (2, photo.FEATURE_DIM) and together.dtype == torch.float32
+    assert (encoder.hits, encoder.misses) == (0, 2)
+    again = encoder([coffee])  # the one kept by the 1-item LRU
+    assert (encoder.hits, encoder.misses) == (1, 2)
+    assert torch.equal(again[0], together[1])
+    alone = photo.PhotoEncoder(cache_items=0)([cat])  # computed alone, no cache
+    torch.testing.assert_close(alone[0], together[0], atol=1e-4, rtol=1e-4)
+    assert photo.image_key(cat) == photo.image_key(cat.copy()) != photo.image_key(coffee)
+    assert encoder([]).shape == (0, photo.FEATURE_DIM)
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [({"size": 8}, "size"), ({"weights": "other"}, "other"), ({"features": 512}, "512")],
+)
+def test_encoder_rejects_bad_options(options, message):
+    with pytest.raises(ValueError, match=message):
+        photo.PhotoEncoder(**options)
+
+
+# ----------------------------------------------------------------------------------------------
+# Head
+
+
+def test_feature_head_centres_and_normalises_with_stored_vectors(tmp_path):
+    spec = {
+        "type": "feature_head",
+        "in_features": 2,
+        "out_features": 2,
+        "hidden": 0,
+        "center": True,
+        "normalize": True,
+    }
+    head = build_network(spec)
+    assert isinstance(head, FeatureHead)
+    with torch.no_grad():
+        head.center.copy_(torch.tensor([1.0, 1.0]))
+        head.net.weight.copy_(torch.eye(2))
+        head.net.bias.zero_()
+    # (4, 5) - (1, 1) = (3, 4), unit norm (0.6, 0.8)
+    torch.testing.assert_close(head(torch.tensor([[4.0, 5.0]])), torch.tensor([[0.6, 0.8]]))
+    save_checkpoint(
+        head, {"name": "h", "algorithm": "protonet", "input": "photo", "network": spec}, tmp_path
+    )
+    loaded, _ = load_checkpoint("h", tmp_path)
+    assert torch.equal(loaded.center, torch.tensor([1.0, 1.0]))  # in the weights, not the card
+    assert "center" not in FeatureHead(2, 2).state_dict()  # off by default, as before
+    unit = FeatureHead(2, 2, normalize_output=True, scale=3.0)
+    torch.testing.assert_close(unit(torch.tensor([[4.0, 5.0]])).norm(dim=-1), torch.tensor([3.0]))
+    assert "scale" in dict(unit.named_parameters())  # a temperature learned with the head
+
+
+def test_imagenet_svd_init_reproduces_centred_logit_geometry():
+    config = photo.PhotoTrainConfig(out_features=1000)
+    projection = photo.initial_projection(config, torch.Generator().manual_seed(0))
+    classifier = photo.load_backbone().classifier.weight.detach()
+    centred = torch.randn(6, photo.FEATURE_DIM, generator=torch.Generator().manual_seed(1))
+    # Same Gram matrix as the ImageNet logits (up to float error): U is orthonormal.
+    torch.testing.assert_close(
+        (centred @ projection.T) @ (centred @ projection.T).T,
+        (centred @ classifier.T) @ (centred @ classifier.T).T,
+        rtol=1e-3,
+        atol=1e-2,
+    )
+    with pytest.raises(ValueError, match="1200"):
+        photo.PhotoTrainer(photo.PhotoTrainConfig(out_features=1200), "test")
+
+
+# ----------------------------------------------------------------------------------------------
+# Dataset features and core.evaluate
+
+
+def test_evaluate_gives_the_same_result_from_cached_features(tmp_path, monkeypatch):
+    monkeypatch.setenv("FEWSHOT_CACHE", str(tmp_path / "cache"))
+    rng = np.random.default_rng(0)
+    for c, colour in enumerate([(200, 30, 30), (30, 200, 30), (30, 30, 200)]):
+        folder = tmp_path / "photos" / f"class{c}"
+        folder.mkdir(parents=True)
+        for i in range(3):
+            pixels = np.clip(np.array(colour) + rng.normal(0, 25, (24, 24, 3)), 0, 255)
+            Image.fromarray(pixels.astype(np.uint8)).save(folder / f"{i}.png")
+    dataset = image_folder(tmp_path / "photos")
+    model = load_model("photo-protonet")
+    config = EvalConfig(
+        "photo-protonet", str(tmp_path / "photos"), ways=3, shots=1, queries=2, episodes=4, seed=0
+    )
+    # 4 episodes draw 36 images >= half of the 9: the features are computed and cached.
+    assert not photo.cache_path(dataset).exists()
+    cached = evaluate(config, model)
+    assert photo.cache_path(dataset).exists()
+    per_episode = evaluate(config, FewShotModel(model.net, model.card, lambda x: model.encode(x)))
+    assert cached["accuracy"] == per_episode["accuracy"] == 100.0
+
+
+# ----------------------------------------------------------------------------------------------
+# Shipped photo models
+
+
+@pytest.mark.parametrize("name", PHOTO_MODELS)
+def test_photo_cards_describe_backbone_head_caveat_and_metrics(name):
+    card = json.loads((models_dir() / f"{name}.json").read_text())
+    assert card["input"] == "photo"
+    assert card["network"]["type"] == "feature_head" and card["network"]["center"]
+    assert card["encoder"] == photo.PhotoEncoder().spec()
+    assert "ImageNet-1k" in card["caveat"] and "49.4" in card["caveat"]
+    assert card["training"]["command"].startswith("python -m core.photo train")
+    for key in ("miniimagenet/test 5w1s", "miniimagenet/test 5w5s"):
+        assert card["metrics"][key]["command"].startswith("python -m core.evaluate")
+    assert (models_dir() / f"{name}.safetensors").stat().st_size < 5_000_000
+
+
+def test_photo_maml_serves_any_ways_uneven_shots_and_ignores_class_order():
+    model = load_model("photo-maml")
+    generator = torch.Generator().manual_seed(0)
+    centres = torch.rand(20, photo.FEATURE_DIM, generator=generator) * 2
+    for ways in (2, 20):
+        shots = [1 + (k % 3) for k in range(ways)]  # uneven
+        labels = torch.tensor([k for k in range(ways) for _ in range(shots[k])])
+        support = centres[labels] + 0.1 * torch.rand(
+            len(labels), photo.FEATURE_DIM, generator=generator
+        )
+        queries = centres[:ways] + 0.1 * torch.rand(ways, photo.FEATURE_DIM, generator=generator)
+        order = torch.randperm(ways, generator=generator)  # class k becomes class rank[k]
+        rank = torch.argsort(order)
+        probs = model.adapt_tensors(support, labels, list(range(ways)), inner_steps=3)
+        permuted = model.adapt_tensors(support, rank[labels], list(range(ways)), inner_steps=3)
+        first = probs.predict_proba_tensors(queries)
+        second = permuted.predict_proba_tensors(queries)
+        np.testing.assert_allclose(second[:, rank.numpy()], first, atol=1e-5)
+        assert (first.argmax(1) == np.arange(ways)).mean() >= 0.9
+
+
+@pytest.fixture(scope="module")
+def shared_encoder() -> photo.PhotoEncoder:
+    """One encoder for both models, so the second evaluation reuses the first's features."""
+    return photo.PhotoEncoder()
+
+
+@pytest.mark.parametrize("name", PHOTO_MODELS)
+def test_shipped_photo_model_on_real_miniimagenet_test_episodes(
+    name, miniimagenet_root, shared_encoder
+):
+    net, card = load_checkpoint(name)
+    config = EvalConfig(
+        name, "miniimagenet", "test", ways=5, shots=1, queries=5, episodes=5, seed=0
+    )
+    result = evaluate(config, FewShotModel(net, card, shared_encoder))
+    # Full protocol: about 85% (see the card); 5 episodes of 25 queries stay well above 60%.
+    assert result["accuracy"] > 60.0
