@@ -163,14 +163,14 @@ def test_teach_adapt_and_classify(server_url, browser):
     page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot').first.wait_for()
     page.get_by_text("Each star is the centre of a class").wait_for()
     _upload(page, 3, [("mystery.png", character_png(1, 4))])
-    verdict = page.get_by_text(re.compile(r"Looks like cross \(\d+%\)"))
+    verdict = page.get_by_text(re.compile(r"Looks like cross \([<>]?\d+%\)"))
     verdict.wait_for()
     page.get_by_text("Distance to each class centre").first.wait_for()
     _shot(page, "02-teach-protonet")
 
     _radio(page, "MAML")
     page.get_by_text(re.compile(r"Adapted in \d+ inner steps")).wait_for(timeout=60_000)
-    page.get_by_text(re.compile(r"Looks like cross \(\d+%\)")).wait_for()
+    page.get_by_text(re.compile(r"Looks like cross \([<>]?\d+%\)")).wait_for()
     _shot(page, "03-teach-maml")
 
     page.get_by_role("link", name="Inside MAML").click()
