@@ -241,7 +241,7 @@ def image_intake(
         result = st_canvas(
             stroke_width=14, stroke_color="#000000", background_color="#FFFFFF",
             height=200, width=200, drawing_mode="freedraw", key=f"{key}_canvas_{nonce}",
-            update_streamlit=True,
+            update_streamlit=True, return_image_data=True,
         )  # fmt: skip
         if st.button("Add this drawing", key=f"{key}_add_drawing_{nonce}"):
             png = canvas_png(None if result is None else result.image_data)

@@ -184,3 +184,41 @@ def test_teach_adapt_and_classify(server_url, browser):
     _shot(page, "05-embedding")
     assert not errors, errors
     context.close()
+
+
+def test_drawing_pad_adds_a_character(server_url, browser):
+    """The drawing pad (a custom component, opaque to AppTest) works in a real browser:
+    draw a stroke with the mouse, add it, and the class has one image."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(server_url, wait_until="networkidle")
+    page.get_by_role("button", name="Start with handwriting").click()
+    page.get_by_text("Add at least one image to each class").first.wait_for()
+    _radio(page, "Draw")
+    # The pad (streamlit-drawable-canvas 0.13) renders in a shadow root; CSS locators pierce it.
+    frame = page.locator("canvas.upper-canvas").first
+    try:
+        frame.wait_for(timeout=60_000)
+    except Exception:
+        _shot(page, "debug-draw")
+        raise
+    page.wait_for_timeout(1500)  # the component draws its canvas after loading
+    box = frame.bounding_box()
+    x0, y0 = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.2
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for step in range(1, 21):
+        page.mouse.move(x0 + step * 3, y0 + step * 6)
+    page.mouse.up()
+    _settle(page)
+    page.get_by_role("button", name="Add this drawing").first.click()
+    try:
+        page.get_by_text(re.compile(r"· 1 image\(s\)")).first.wait_for(timeout=30_000)
+    except Exception:
+        _shot(page, "debug-draw")
+        raise
+    _shot(page, "06-drawing-pad")
+    assert not errors, errors
+    context.close()
