@@ -94,3 +94,44 @@ def test_one_session_never_sees_another_sessions_images():
     second.switch_page("pages/teach.py").run()
     assert sum(len(c.items) for c in workspace(first).classes) == 4
     assert all(not c.items for c in workspace(second).classes)
+
+
+def _photo_png(kind: str, variant: int) -> bytes:
+    """Crops of scikit-image's sample photos: a cat (chelsea) or a cup of coffee."""
+    import io
+
+    from PIL import Image
+    from skimage import data
+
+    array = data.chelsea() if kind == "cat" else data.coffee()
+    h, w = array.shape[:2]
+    box = (variant * 12, variant * 8, w - variant * 10, h - variant * 6)
+    buffer = io.BytesIO()
+    Image.fromarray(array).crop(box).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_photos_with_the_photo_models(app):
+    """Photos are recognised as photos, the photo models learn cat vs coffee from two
+    examples each, and a new crop is classified, with ProtoNet and with MAML."""
+    app.switch_page("pages/teach.py").run()
+    for index, kind in enumerate(("cat", "coffee")):
+        card = workspace(app).classes[index]
+        app.text_input(key=f"class_name_{card.id}").set_value(kind).run()
+        files = [(f"{kind}{v}.png", _photo_png(kind, v), "image/png") for v in (0, 1)]
+        nonce = workspace(app).nonce(f"class_{card.id}")
+        app.file_uploader(key=f"class_{card.id}_up_{nonce}").set_value(files).run()
+    assert not app.exception
+    # Still on handwriting: the suggestion to switch is a warning, with the reason.
+    assert any("Suggested: **photos**, because" in w.value for w in app.warning)
+    app.radio(key="teach_kind").set_value("photo").run()
+    assert any("Suggested: **photos**" in c.value for c in app.caption)
+    assert not app.exception and workspace(app).input_kind == "photo"
+    nonce = workspace(app).nonce("query")
+    app.file_uploader(key=f"query_up_{nonce}").set_value(
+        [("mystery.png", _photo_png("coffee", 3), "image/png")]
+    ).run()
+    assert any(m.value.startswith("Looks like **coffee**") for m in app.markdown)
+    app.radio(key="teach_algorithm").set_value("maml").run()
+    assert not app.exception
+    assert any(m.value.startswith("Looks like **coffee**") for m in app.markdown)
