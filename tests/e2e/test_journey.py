@@ -69,16 +69,23 @@ def server_url():
         process.kill()
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture(scope="module")
+def playwright():
+    """One Playwright driver for this module (a second sync driver in the same thread fails),
+    stopped at the module's end."""
     from playwright.sync_api import sync_playwright
 
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def browser(playwright):
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
 
 
 def _settle(page, quiet_ms: int = 800) -> None:
@@ -224,29 +231,25 @@ def test_drawing_pad_adds_a_character(server_url, browser):
     context.close()
 
 
-def test_webcam_snapshot_is_added(server_url):
+def test_webcam_snapshot_is_added(server_url, playwright):
     """The webcam path in a real browser, with Chromium's fake camera: take a photo and the
     class has one image."""
-    from playwright.sync_api import sync_playwright
-
     args = [*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
-        context = browser.new_context(viewport={"width": 1400, "height": 900},
-                                      permissions=["camera"])  # fmt: skip
-        page = context.new_page()
-        page.goto(server_url, wait_until="networkidle")
-        page.get_by_role("button", name="Start with photos").click()
-        page.get_by_text("Add at least one image to each class").first.wait_for()
-        _radio(page, "Camera")
-        take = page.get_by_role("button", name=re.compile("Take photo", re.I)).first
-        take.wait_for(timeout=60_000)
-        page.wait_for_timeout(1500)  # the fake stream starts
-        take.click()
-        try:
-            page.get_by_text(re.compile(r"· 1 image\(s\)")).first.wait_for(timeout=30_000)
-        except Exception:
-            _shot(page, "debug-camera")
-            raise
-        _shot(page, "07-camera")
-        browser.close()
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, permissions=["camera"])
+    page = context.new_page()
+    page.goto(server_url, wait_until="networkidle")
+    page.get_by_role("button", name="Start with photos").click()
+    page.get_by_text("Add at least one image to each class").first.wait_for()
+    _radio(page, "Camera")
+    take = page.get_by_role("button", name=re.compile("Take photo", re.I)).first
+    take.wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)  # the fake stream starts
+    take.click()
+    try:
+        page.get_by_text(re.compile(r"· 1 image\(s\)")).first.wait_for(timeout=30_000)
+    except Exception:
+        _shot(page, "debug-camera")
+        raise
+    _shot(page, "07-camera")
+    browser.close()
