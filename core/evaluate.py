@@ -40,6 +40,7 @@ class EvalConfig:
     episodes: int = 1000
     seed: int = 0
     inner_steps: int | None = None  # MAML: test-time inner steps (default: the model card's)
+    inner_lr_scale: float | None = None  # MAML: multiplies the learned inner step sizes
     device: str = "cpu"
 
 
@@ -93,7 +94,9 @@ def evaluate(
     iterator = episodes(
         data.class_sizes(), config.ways, config.shots, config.queries, config.episodes, config.seed
     )
-    settings = {} if config.inner_steps is None else {"inner_steps": config.inner_steps}
+    settings: dict = {} if config.inner_steps is None else {"inner_steps": config.inner_steps}
+    if config.inner_lr_scale is not None:
+        settings["inner_lr_scale"] = config.inner_lr_scale
     # Encoders of heavy backbones may offer every image's encoding at once (cached on disk,
     # core.photo); None when encoding per episode is cheaper.
     dataset_encodings = getattr(model.encode, "dataset_features", None)
@@ -160,6 +163,12 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=None,
         help="MAML test-time inner steps (default: the model card's)",
+    )
+    parser.add_argument(
+        "--inner-lr-scale",
+        type=float,
+        default=None,
+        help="MAML: multiply the learned inner step sizes (default 1)",
     )
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json", action="store_true", help="print one JSON line")
