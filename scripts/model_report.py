@@ -78,7 +78,8 @@ def plot_curves() -> None:
             + (" (episodes)" if card["algorithm"] == "protonet" else " (meta-batches)")
         )
         ax.set_ylabel("validation accuracy (%)")
-        ax.set_title(f"{name}: Omniglot val (Vinyals), 15 queries")
+        data = "mini-ImageNet val" if card["input"] == "photo" else "Omniglot val (Vinyals)"
+        ax.set_title(f"{name}: {data}, 15 queries")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
         fig.tight_layout()
