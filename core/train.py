@@ -146,7 +146,117 @@ def hardware() -> str:
     return f"{cpu} CPU x{os.cpu_count()}, torch {torch.__version__}"
 
 
-class Trainer:
+class MetaTrainingRun:
+    """What every meta-training run shares: progress and best-checkpoint bookkeeping, an
+    atomically written state.pt, resuming from it, and the per-tensor inner step sizes.
+
+    Subclasses set config, run_dir, net, log_inner_lr, optimizer, scheduler and generator,
+    call init_progress(), and name in resume_ignores the settings that may change between a
+    run and its resumption.
+    """
+
+    resume_ignores: tuple[str, ...] = ("episodes", "time_budget_s")
+    rank = 0
+    device: torch.device | str = "cpu"
+
+    def init_progress(self) -> None:
+        self.step = 0
+        self.elapsed = 0.0
+        self.best_score = -1.0
+        self.best_step = 0
+        self.best_state: dict[str, torch.Tensor] = {}
+        self.best_rates: dict[str, float] = {}
+        self.curve: list[dict[str, Any]] = []
+
+    @property
+    def state_path(self) -> Path:
+        return self.run_dir / "state.pt"
+
+    def save_state(self) -> None:
+        if self.rank != 0:
+            return
+        import io
+
+        buffer = io.BytesIO()
+        torch.save(
+            {
+                "config": asdict(self.config),
+                "net": self.net.state_dict(),
+                "log_inner_lr": {k: v.detach() for k, v in self.log_inner_lr.items()},
+                "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict(),
+                "generator": self.generator.get_state(),
+                "step": self.step,
+                "elapsed": self.elapsed,
+                "best_score": self.best_score,
+                "best_state": self.best_state,
+                "best_step": self.best_step,
+                "best_rates": json.dumps(self.best_rates),
+                "curve": json.dumps(self.curve),
+            },
+            buffer,
+        )
+        atomic_write_bytes(self.state_path, buffer.getvalue())
+
+    def try_resume(self) -> bool:
+        # A write interrupted by a kill leaves only a hidden temporary file: drop it.
+        for leftover in self.run_dir.glob(".*.tmp") if self.run_dir.is_dir() else []:
+            leftover.unlink(missing_ok=True)
+        if not self.state_path.exists():
+            return False
+        state = torch.load(self.state_path, map_location=self.device, weights_only=True)
+        saved = state["config"]
+        mismatched = [
+            f.name
+            for f in fields(self.config)
+            if f.name not in self.resume_ignores
+            and _plain(saved.get(f.name)) != _plain(getattr(self.config, f.name))
+        ]
+        if mismatched:
+            raise SystemExit(
+                f"{self.state_path} was written with other settings ({', '.join(mismatched)}); "
+                "use another --run-dir or delete it"
+            )
+        self.net.load_state_dict(state["net"])
+        with torch.no_grad():
+            for k, v in state["log_inner_lr"].items():
+                self.log_inner_lr[k].copy_(v)
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.generator.set_state(state["generator"].cpu())
+        self.step, self.elapsed = int(state["step"]), float(state["elapsed"])
+        self.best_score, self.best_step = float(state["best_score"]), int(state["best_step"])
+        self.best_state = state["best_state"]
+        self.curve = json.loads(state["curve"])
+        self.best_rates = json.loads(state["best_rates"])
+        return True
+
+    def _pick(self, options: tuple[int, ...]) -> int:
+        return options[int(torch.randint(len(options), (1,), generator=self.generator))]
+
+    def inner_rates(self) -> dict[str, float]:
+        return {k: float(v.detach().exp()) for k, v in self.log_inner_lr.items()}
+
+    def record_validation(self, scores: dict[str, float], losses: list[float]) -> None:
+        """Add a point to the curve; keep the weights and step sizes if the mean is best."""
+        self.curve.append(
+            {
+                "step": self.step,
+                "train_loss": sum(losses) / len(losses),
+                "val": scores,
+                "seconds": round(self.elapsed, 1),
+            }
+        )
+        score = sum(scores.values()) / len(scores)
+        if score > self.best_score:
+            self.best_score, self.best_step = score, self.step
+            self.best_state = {k: v.detach().clone() for k, v in self.net.state_dict().items()}
+            self.best_rates = self.inner_rates()
+
+
+class Trainer(MetaTrainingRun):
+    resume_ignores = ("episodes", "time_budget_s", "device")
+
     def __init__(self, config: TrainConfig, command: str) -> None:
         self.config = config
         self.command = command
@@ -196,82 +306,9 @@ class Trainer:
         )
         # The same seed on every rank: ranks draw identical batches and split them.
         self.generator = torch.Generator().manual_seed(config.seed)
-        self.step = 0
-        self.elapsed = 0.0
-        self.best_score = -1.0
-        self.best_state: dict[str, torch.Tensor] = {}
-        self.best_step = 0
-        self.best_rates: dict[str, float] = {}
-        self.curve: list[dict[str, Any]] = []
-
-    # -- state ------------------------------------------------------------------------------
-    @property
-    def state_path(self) -> Path:
-        return self.run_dir / "state.pt"
-
-    def save_state(self) -> None:
-        if self.rank != 0:
-            return
-        import io
-
-        buffer = io.BytesIO()
-        torch.save(
-            {
-                "config": asdict(self.config),
-                "net": self.net.state_dict(),
-                "log_inner_lr": {k: v.detach() for k, v in self.log_inner_lr.items()},
-                "optimizer": self.optimizer.state_dict(),
-                "scheduler": self.scheduler.state_dict(),
-                "generator": self.generator.get_state(),
-                "step": self.step,
-                "elapsed": self.elapsed,
-                "best_score": self.best_score,
-                "best_state": self.best_state,
-                "best_step": self.best_step,
-                "best_rates": json.dumps(self.best_rates),
-                "curve": json.dumps(self.curve),
-            },
-            buffer,
-        )
-        atomic_write_bytes(self.state_path, buffer.getvalue())
-
-    def try_resume(self) -> bool:
-        # A write interrupted by a kill leaves only a hidden temporary file: drop it.
-        for leftover in self.run_dir.glob(".*.tmp") if self.run_dir.is_dir() else []:
-            leftover.unlink(missing_ok=True)
-        if not self.state_path.exists():
-            return False
-        state = torch.load(self.state_path, map_location=self.device, weights_only=True)
-        saved = state["config"]
-        mismatched = [
-            f.name
-            for f in fields(TrainConfig)
-            if f.name not in ("episodes", "time_budget_s", "device")
-            and _plain(saved.get(f.name)) != _plain(getattr(self.config, f.name))
-        ]
-        if mismatched:
-            raise SystemExit(
-                f"{self.state_path} was written with other settings ({', '.join(mismatched)}); "
-                "use another --run-dir or delete it"
-            )
-        self.net.load_state_dict(state["net"])
-        with torch.no_grad():
-            for k, v in state["log_inner_lr"].items():
-                self.log_inner_lr[k].copy_(v)
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.scheduler.load_state_dict(state["scheduler"])
-        self.generator.set_state(state["generator"].cpu())
-        self.step, self.elapsed = int(state["step"]), float(state["elapsed"])
-        self.best_score, self.best_step = float(state["best_score"]), int(state["best_step"])
-        self.best_state = state["best_state"]
-        self.curve = json.loads(state["curve"])
-        self.best_rates = json.loads(state["best_rates"])
-        return True
+        self.init_progress()
 
     # -- steps ------------------------------------------------------------------------------
-    def _pick(self, options: tuple[int, ...]) -> int:
-        return options[int(torch.randint(len(options), (1,), generator=self.generator))]
-
     def protonet_step(self, data: TensorDataset) -> tuple[float, float]:
         c = self.config
         ways, shots = self._pick(c.ways), self._pick(c.shots)
@@ -340,9 +377,6 @@ class Trainer:
         dist.broadcast(flag, src=0)
         return bool(flag.item())
 
-    def inner_rates(self) -> dict[str, float]:
-        return {k: float(v.exp()) for k, v in self.log_inner_lr.items()}
-
     def _all_reduce_grads(self) -> None:
         if not self.distributed:
             return
@@ -380,23 +414,9 @@ class Trainer:
                 self.elapsed = time.perf_counter() - start
                 if self.rank == 0:
                     scores = validate(self.net, c, val, self.device, self.inner_rates())
-                    score = sum(scores.values()) / len(scores)
-                    self.curve.append(
-                        {
-                            "step": self.step,
-                            "train_loss": sum(losses) / len(losses),
-                            "val": scores,
-                            "seconds": round(self.elapsed, 1),
-                        }
-                    )
+                    self.record_validation(scores, losses)
                     losses = []
                     bar.set_postfix({k: f"{v:.2f}" for k, v in scores.items()})
-                    if score > self.best_score:
-                        self.best_score, self.best_step = score, self.step
-                        self.best_state = {
-                            k: v.detach().clone() for k, v in self.net.state_dict().items()
-                        }
-                        self.best_rates = self.inner_rates()
                 self.save_state()
                 if out_of_time:
                     break
