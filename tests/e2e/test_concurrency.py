@@ -15,12 +15,7 @@ import threading
 import pytest
 
 from tests.app.conftest import character_png
-from tests.e2e.test_journey import (
-    ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    server_url,  # noqa: F401  (the shared server fixture)
-)
+from tests.e2e.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, SETTLE_JS
 
 pytestmark = pytest.mark.e2e
 CONTEXTS = 5
@@ -44,13 +39,7 @@ async def settle(page, quiet_ms: int = 600) -> None:
     await page.evaluate("() => { window.__fslQuietSince = undefined; }")
     await page.wait_for_timeout(200)
     await page.wait_for_function(
-        """(quiet) => {
-            const busy = document.querySelector('[data-stale="true"]')
-                || document.querySelector('[data-testid="stStatusWidget"]');
-            const now = performance.now();
-            if (busy || window.__fslQuietSince === undefined) { window.__fslQuietSince = now; }
-            return !busy && now - window.__fslQuietSince >= quiet;
-        }""",
+        SETTLE_JS,
         arg=quiet_ms, timeout=120_000, polling=100,
     )  # fmt: skip
 

@@ -9,64 +9,14 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
 from tests.app.conftest import character_png
+from tests.e2e.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, SETTLE_JS
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 CLASSES = ("circle", "cross", "square")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def server_url():
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-            "--server.port", str(port), "--server.address", "127.0.0.1",
-            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-        ],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read().decode().strip() == "ok":
-                    break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        process.kill()
-        raise RuntimeError("the streamlit server did not start in 60 s")
-    yield url
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 @pytest.fixture(scope="module")
@@ -94,13 +44,7 @@ def _settle(page, quiet_ms: int = 800) -> None:
     page.evaluate("() => { window.__fslQuietSince = undefined; }")
     page.wait_for_timeout(200)
     page.wait_for_function(
-        """(quiet) => {
-            const busy = document.querySelector('[data-stale="true"]')
-                || document.querySelector('[data-testid="stStatusWidget"]');
-            const now = performance.now();
-            if (busy || window.__fslQuietSince === undefined) { window.__fslQuietSince = now; }
-            return !busy && now - window.__fslQuietSince >= quiet;
-        }""",
+        SETTLE_JS,
         arg=quiet_ms, timeout=60_000, polling=100,
     )  # fmt: skip
 
