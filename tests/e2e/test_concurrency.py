@@ -67,6 +67,9 @@ async def one_user(browser, url: str, user: int, everyone_ready: asyncio.Barrier
             await names.nth(i).fill(name)
             await names.nth(i).press("Enter")
             await page.get_by_text(f"{name} · 0 image(s)").wait_for()
+            # Let the rename's rerun finish before the next action, as a person would: a
+            # click during it can make the browser resend the field's old value.
+            await settle(page)
         if todo["algorithm"]:
             await (
                 page.locator('[data-testid="stRadio"] label')

@@ -101,6 +101,7 @@ def test_teach_adapt_and_classify(server_url, browser):
         names.nth(i).fill(name)
         names.nth(i).press("Enter")
         page.get_by_text(f"{name} · 0 image(s)").wait_for()
+        _settle(page)  # the rename's rerun ends before the next action
     for shape in range(3):
         files = [(f"{CLASSES[shape]}{k}.png", character_png(shape, k)) for k in range(3)]
         _upload(page, shape, files)
