@@ -67,6 +67,50 @@ def conv_bn_eval(x: torch.Tensor, conv: nn.Conv2d, bn: nn.BatchNorm2d) -> torch.
     return F.conv2d(x, weight, bias, conv.stride, conv.padding, conv.dilation, conv.groups)
 
 
+def conv_bn_batch_stats(x: torch.Tensor, conv: nn.Conv2d, bn: nn.BatchNorm2d) -> torch.Tensor:
+    """conv then training-mode batch norm (batch statistics) as one convolution.
+
+    For a convolution with few taps per output (the first Conv-4 layer: 1 channel x 3x3 = 9),
+    the batch mean and variance of its outputs follow from the first two moments of the input
+    patches: mean_c = w_c.m + b_c and var_c = w_c^T C w_c, with m (9,) and C (9, 9) the mean
+    and covariance of all patches (padding included), which need no gradient. Batch norm then
+    folds into the convolution as in conv_bn_eval, so the layer writes its large output once
+    and its backward skips batch norm's passes over it. Same values and gradients as
+    bn(conv(x)) up to float rounding; the running statistics are updated as bn would.
+    """
+    with torch.no_grad():
+        patches = F.unfold(x, conv.kernel_size, conv.dilation, conv.padding, conv.stride)
+        rows = patches.transpose(1, 2).reshape(-1, patches.shape[1])  # (B * L, taps)
+        mean_patch = rows.mean(0)
+        centred = rows - mean_patch
+        cov_patch = centred.T @ centred / rows.shape[0]
+    taps = conv.weight.flatten(1)  # (C', taps)
+    bias = conv.bias if conv.bias is not None else torch.zeros_like(bn.bias)
+    mean = taps @ mean_patch + bias
+    var = ((taps @ cov_patch) * taps).sum(1)  # biased, as batch norm normalises
+    if bn.track_running_stats and bn.running_mean is not None:
+        count = rows.shape[0]
+        with torch.no_grad():
+            bn.num_batches_tracked.add_(1)
+            momentum = bn.momentum if bn.momentum is not None else 1.0 / int(bn.num_batches_tracked)
+            bn.running_mean.lerp_(mean.detach(), momentum)
+            bn.running_var.lerp_(var.detach() * count / max(count - 1, 1), momentum)
+    scale = bn.weight * torch.rsqrt(var + bn.eps)
+    weight = conv.weight * scale[:, None, None, None]
+    return F.conv2d(
+        x, weight, bn.bias + (bias - mean) * scale, conv.stride, conv.padding, conv.dilation
+    )
+
+
+# The patch-moment form pays for a (taps x taps) covariance; worth it for few taps only.
+_MAX_TAPS_FOR_PATCH_MOMENTS = 27
+
+
+def _patch_moments_apply(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> bool:
+    taps = conv.in_channels * conv.kernel_size[0] * conv.kernel_size[1]
+    return conv.groups == 1 and taps <= _MAX_TAPS_FOR_PATCH_MOMENTS and bn.affine
+
+
 class Conv4(nn.Module):
     """(B, C, H, W) -> (B, D); D = hidden for 28x28 inputs, hidden * 25 for 84x84."""
 
@@ -82,8 +126,12 @@ class Conv4(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = channels_last(x)
         for conv, bn, pool, relu in self.encoder:
-            # Training mode normalises with batch statistics, which cannot be folded.
-            x = bn(conv(x)) if self.training else conv_bn_eval(x, conv, bn)
+            if not self.training:
+                x = conv_bn_eval(x, conv, bn)
+            elif _patch_moments_apply(conv, bn):
+                x = conv_bn_batch_stats(x, conv, bn)
+            else:
+                x = bn(conv(x))
             x = relu(pool(x))
         return x.flatten(1)
 
