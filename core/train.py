@@ -19,6 +19,7 @@ import platform
 import shlex
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -253,6 +254,57 @@ class MetaTrainingRun:
             self.best_state = {k: v.detach().clone() for k, v in self.net.state_dict().items()}
             self.best_rates = self.inner_rates()
 
+    def agree(self, stop: bool) -> bool:
+        """One stop decision for every process of the run (single process: the flag itself)."""
+        return stop
+
+    def loop(
+        self,
+        step_fn: Callable[[], float],
+        validate_fn: Callable[[], dict[str, float]],
+        resumed: bool,
+        quiet: bool = False,
+    ) -> None:
+        """Meta-train until config.episodes steps or the time budget.
+
+        A fresh run first validates its starting point (a curve point at step 0, never a
+        checkpoint candidate), so the curve shows what training added. Then it validates every
+        eval_every steps, at the end, and when time runs out, keeping the best weights, and
+        writes state.pt after each validation. Rank 0 alone validates and reports.
+        """
+        c = self.config
+        start = time.perf_counter() - self.elapsed
+        if not resumed and self.rank == 0:
+            self.curve.append({"step": 0, "val": validate_fn(), "seconds": 0.0})
+        bar = tqdm(
+            total=c.episodes,
+            initial=self.step,
+            disable=quiet or self.rank != 0,
+            file=sys.stderr,
+            desc=f"{c.name} ({'resumed' if resumed else 'new'})",
+        )
+        losses: list[float] = []
+        while self.step < c.episodes:
+            losses.append(step_fn())
+            self.scheduler.step()
+            self.step += 1
+            bar.update(1)
+            out_of_time = self.agree(
+                bool(c.time_budget_s) and time.perf_counter() - start > c.time_budget_s
+            )
+            if self.step % c.eval_every == 0 or self.step == c.episodes or out_of_time:
+                self.elapsed = time.perf_counter() - start
+                if self.rank == 0:
+                    scores = validate_fn()
+                    self.record_validation(scores, losses)
+                    losses = []
+                    bar.set_postfix({k: f"{v:.2f}" for k, v in scores.items()})
+                self.save_state()
+                if out_of_time:
+                    break
+        bar.close()
+        self.elapsed = time.perf_counter() - start
+
 
 class Trainer(MetaTrainingRun):
     resume_ignores = ("episodes", "time_budget_s", "device")
@@ -365,7 +417,7 @@ class Trainer(MetaTrainingRun):
         self.optimizer.step()
         return float(loss.detach()), float(accuracy)
 
-    def _agree(self, stop: bool) -> bool:
+    def agree(self, stop: bool) -> bool:
         """One stop decision for all ranks: rank 0's clock decides, broadcast to the others.
 
         Each rank timing itself could stop one rank a step before another, which would then
@@ -391,37 +443,13 @@ class Trainer(MetaTrainingRun):
         resumed = self.try_resume()
         train = omniglot(c.train_split).to(self.device)
         val = omniglot(c.val_split).to(self.device)
-        step_fn = self.protonet_step if c.algorithm == "protonet" else self.maml_step
-        start = time.perf_counter() - self.elapsed
-        bar = tqdm(
-            total=c.episodes,
-            initial=self.step,
-            disable=quiet or self.rank != 0,
-            desc=f"{c.name} ({'resumed' if resumed else 'new'})",
-            file=sys.stderr,
+        step = self.protonet_step if c.algorithm == "protonet" else self.maml_step
+        self.loop(
+            lambda: step(train)[0],
+            lambda: validate(self.net, c, val, self.device, self.inner_rates()),
+            resumed,
+            quiet,
         )
-        losses: list[float] = []
-        while self.step < c.episodes:
-            loss, _ = step_fn(train)
-            losses.append(loss)
-            self.scheduler.step()
-            self.step += 1
-            bar.update(1)
-            out_of_time = self._agree(
-                bool(c.time_budget_s) and time.perf_counter() - start > c.time_budget_s
-            )
-            if self.step % c.eval_every == 0 or self.step == c.episodes or out_of_time:
-                self.elapsed = time.perf_counter() - start
-                if self.rank == 0:
-                    scores = validate(self.net, c, val, self.device, self.inner_rates())
-                    self.record_validation(scores, losses)
-                    losses = []
-                    bar.set_postfix({k: f"{v:.2f}" for k, v in scores.items()})
-                self.save_state()
-                if out_of_time:
-                    break
-        bar.close()
-        self.elapsed = time.perf_counter() - start
         result = self.write_model() if self.rank == 0 else {}
         if self.distributed:
             dist.barrier()

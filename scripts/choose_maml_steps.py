@@ -1,7 +1,12 @@
-"""Choose omniglot-maml's test-time inner steps on the VALIDATION split, then evaluate the
-test split with that choice (the test split never influences the choice).
+"""Choose a MAML model's test-time inner steps on the VALIDATION split, then evaluate the
+test split once with that choice (the test split never influences the choice).
 
-    python -m scripts.choose_maml_steps --device cuda
+    python -m scripts.choose_maml_steps --device cuda                      # omniglot-maml
+    python -m scripts.choose_maml_steps --model photo-maml --dataset miniimagenet \\
+        --settings 5w1s 5w5s --candidates 1 3 5 10
+
+Prints one JSON line per validation setting and candidate, then the chosen steps, then one
+core.evaluate-style JSON line (with its command) per test setting.
 """
 
 import argparse
@@ -10,58 +15,48 @@ import time
 
 from core.evaluate import EvalConfig, evaluate
 from core.learner import load_model
+from core.train import parse_setting
 
 parser = argparse.ArgumentParser()
+parser.add_argument("--model", default="omniglot-maml")
+parser.add_argument("--dataset", default="omniglot")
+parser.add_argument("--settings", nargs="+", default=["5w1s", "5w5s", "20w1s", "20w5s"])
 parser.add_argument("--device", default="cpu")
 parser.add_argument("--candidates", type=int, nargs="+", default=[2, 5, 10])
 parser.add_argument("--val-episodes", type=int, default=300)
+parser.add_argument("--test-episodes", type=int, default=600)
+parser.add_argument("--no-test", action="store_true", help="stop after choosing on val")
 args = parser.parse_args()
-model = load_model("omniglot-maml").to(args.device)
+settings = [parse_setting(s) for s in args.settings]
+model = load_model(args.model).to(args.device)
+
+
+def run(split: str, ways: int, shots: int, episodes: int, steps: int) -> dict:
+    config = EvalConfig(
+        args.model, args.dataset, split, ways, shots, 15, episodes, 0, steps, args.device
+    )
+    return evaluate(config, model)
+
+
 scores = {}
 for steps in args.candidates:
     accs = []
-    for ways, shots in ((5, 1), (5, 5), (20, 1), (20, 5)):
-        r = evaluate(
-            EvalConfig(
-                "omniglot-maml",
-                "omniglot",
-                "val",
-                ways,
-                shots,
-                15,
-                args.val_episodes,
-                0,
-                steps,
-                args.device,
-            ),
-            model,
-        )
+    for ways, shots in settings:
+        r = run("val", ways, shots, args.val_episodes, steps)
         accs.append(r["accuracy"])
-        print(
-            json.dumps(
-                {
-                    "split": "val",
-                    "steps": steps,
-                    "ways": ways,
-                    "shots": shots,
-                    "accuracy": r["accuracy"],
-                    "ci95": r["ci95"],
-                }
-            ),
-            flush=True,
-        )
+        line = {"split": "val", "steps": steps, "ways": ways, "shots": shots}
+        print(json.dumps(line | {"accuracy": r["accuracy"], "ci95": r["ci95"]}), flush=True)
     scores[steps] = sum(accs) / len(accs)
-best = max(scores, key=lambda s: (scores[s], -s))
+best = max(scores, key=lambda s: (scores[s], -s))  # ties: fewer steps
 print(json.dumps({"val_mean_by_steps": scores, "chosen_steps": best}), flush=True)
-for ways, shots in ((5, 5), (5, 1), (20, 1), (20, 5)):
-    t = time.time()
-    r = evaluate(
-        EvalConfig("omniglot-maml", "omniglot", "test", ways, shots, 15, 600, 0, best, args.device),
-        model,
-    )
-    r["command"] = (
-        f"python -m core.evaluate --model omniglot-maml --dataset omniglot --split "
-        f"test --ways {ways} --shots {shots} --queries 15 --episodes 600 --seed 0 "
-        f"--inner-steps {best} --device {args.device} --json"
-    )
-    print(json.dumps(r), flush=True)
+if not args.no_test:
+    for ways, shots in settings:
+        t = time.time()
+        r = run("test", ways, shots, args.test_episodes, best)
+        r["command"] = (
+            f"python -m core.evaluate --model {args.model} --dataset {args.dataset} --split "
+            f"test --ways {ways} --shots {shots} --queries 15 --episodes {args.test_episodes} "
+            f"--seed 0 --inner-steps {best} --device {args.device} --json"
+        )
+        r["wall_time_s"] = round(time.time() - t, 1)
+        print(json.dumps(r), flush=True)
