@@ -141,8 +141,11 @@ class FeatureHead(nn.Module):
     Linear -> ReLU -> Linear, or a single Linear when hidden == 0.
 
     Optional input normalisation, stored in the weights file rather than the model card:
-    center subtracts the buffer `center` (D_in,), e.g. the mean training feature (set it
-    after construction; zeros until then); normalize then scales each row to unit L2 norm.
+    power first maps each feature value v to sign(v) |v|^power (Tukey's ladder of powers;
+    power < 1 makes the skewed, non-negative pooled ReLU features of a CNN more Gaussian,
+    Yang et al., ICLR 2021; 1 leaves them as they are); center subtracts the buffer `center`
+    (D_in,), e.g. the mean powered training feature (set it after construction; zeros until
+    then); normalize then scales each row to unit L2 norm.
     normalize_output scales each output row to unit norm times a learned scalar `scale`
     (initialised to `scale`), a temperature for distances between unit vectors.
     (B, D_in) -> (B, D_out).
@@ -157,8 +160,12 @@ class FeatureHead(nn.Module):
         normalize: bool = False,
         normalize_output: bool = False,
         scale: float = 1.0,
+        power: float = 1.0,
     ) -> None:
         super().__init__()
+        if power <= 0:
+            raise ValueError(f"feature power must be > 0, got {power}")
+        self.power = power
         self.normalize = normalize
         self.normalize_output = normalize_output
         if normalize_output:
@@ -171,7 +178,12 @@ class FeatureHead(nn.Module):
         else:
             self.net = nn.Linear(in_features, out_features)
 
+    def powered(self, x: torch.Tensor) -> torch.Tensor:
+        """The input features after the power transform (before centring)."""
+        return x if self.power == 1.0 else torch.sign(x) * x.abs().pow(self.power)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.powered(x)
         if self.center is not None:
             x = x - self.center
         if self.normalize:
@@ -197,5 +209,6 @@ def build_network(spec: dict[str, Any]) -> nn.Module:
             normalize=bool(spec.get("normalize", False)),
             normalize_output=bool(spec.get("normalize_output", False)),
             scale=float(spec.get("scale", 1.0)),
+            power=float(spec.get("power", 1.0)),
         )
     raise ValueError(f"unknown network type {kind!r}; expected 'conv4' or 'feature_head'")

@@ -1,6 +1,6 @@
 """Encoders turn PIL images into the tensors a model's network takes.
 
-A model card names its encoder ({"type": "character"} or {"type": "efficientnet_lite0", ...}).
+A model card names its encoder ({"type": "character"} or {"type": "tf_efficientnet_lite0", ...}).
 Encoders for heavy backbones live in their own modules and are imported only when needed.
 """
 
@@ -39,7 +39,7 @@ class CharacterEncoder:
 # type -> "module:factory"; the factory takes the spec's other keys as keyword arguments.
 ENCODERS: dict[str, str] = {
     "character": "core.encoders:CharacterEncoder",
-    "efficientnet_lite0": "core.photo:PhotoEncoder",
+    "tf_efficientnet_lite0": "core.photo:PhotoEncoder",
 }
 
 

@@ -160,6 +160,11 @@ class MetaTrainingRun:
     rank = 0
     device: torch.device | str = "cpu"
 
+    def inputs_key(self) -> str:
+        """What the network's inputs are computed with, beyond the config (a photo head's
+        backbone and preprocessing): a run is not resumed over other inputs."""
+        return ""
+
     def init_progress(self) -> None:
         self.step = 0
         self.elapsed = 0.0
@@ -182,6 +187,7 @@ class MetaTrainingRun:
         torch.save(
             {
                 "config": asdict(self.config),
+                "inputs": self.inputs_key(),
                 "net": self.net.state_dict(),
                 "log_inner_lr": {k: v.detach() for k, v in self.log_inner_lr.items()},
                 "optimizer": self.optimizer.state_dict(),
@@ -213,6 +219,10 @@ class MetaTrainingRun:
             if f.name not in self.resume_ignores
             and _plain(saved.get(f.name)) != _plain(getattr(self.config, f.name))
         ]
+        if state.get("inputs", "") != self.inputs_key():
+            mismatched.append(
+                f"inputs: {state.get('inputs', '')!r} then, {self.inputs_key()!r} now"
+            )
         if mismatched:
             raise SystemExit(
                 f"{self.state_path} was written with other settings ({', '.join(mismatched)}); "

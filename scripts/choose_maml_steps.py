@@ -11,8 +11,11 @@ core.evaluate-style JSON line (with its command) per test setting.
 
 import argparse
 import json
+import shlex
+import sys
 import time
 
+from core.checkpoints import atomic_write_bytes, models_dir, read_card
 from core.evaluate import EvalConfig, evaluate
 from core.learner import load_model
 from core.train import parse_setting
@@ -26,6 +29,9 @@ parser.add_argument("--candidates", type=int, nargs="+", default=[2, 5, 10])
 parser.add_argument("--val-episodes", type=int, default=300)
 parser.add_argument("--test-episodes", type=int, default=600)
 parser.add_argument("--no-test", action="store_true", help="stop after choosing on val")
+parser.add_argument(
+    "--record", action="store_true", help="write the choice into the card (maml.test_steps)"
+)
 args = parser.parse_args()
 settings = [parse_setting(s) for s in args.settings]
 model = load_model(args.model).to(args.device)
@@ -33,7 +39,16 @@ model = load_model(args.model).to(args.device)
 
 def run(split: str, ways: int, shots: int, episodes: int, steps: int) -> dict:
     config = EvalConfig(
-        args.model, args.dataset, split, ways, shots, 15, episodes, 0, steps, args.device
+        args.model,
+        args.dataset,
+        split,
+        ways=ways,
+        shots=shots,
+        queries=15,
+        episodes=episodes,
+        seed=0,
+        inner_steps=steps,
+        device=args.device,
     )
     return evaluate(config, model)
 
@@ -49,6 +64,19 @@ for steps in args.candidates:
     scores[steps] = sum(accs) / len(accs)
 best = max(scores, key=lambda s: (scores[s], -s))  # ties: fewer steps
 print(json.dumps({"val_mean_by_steps": scores, "chosen_steps": best}), flush=True)
+if args.record:  # the app and core.evaluate then use it by default
+    card_path = models_dir() / f"{args.model}.json"
+    card = read_card(card_path)
+    card["maml"]["test_steps"] = best
+    card["maml"]["test_steps_chosen_on"] = {
+        "split": "val",
+        "settings": args.settings,
+        "episodes": args.val_episodes,
+        "val_mean_by_steps": scores,
+        "command": "python -m scripts.choose_maml_steps " + shlex.join(sys.argv[1:]),
+    }
+    atomic_write_bytes(card_path, json.dumps(card, indent=2).encode())
+    model = load_model(args.model).to(args.device)
 if not args.no_test:
     for ways, shots in settings:
         t = time.time()

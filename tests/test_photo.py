@@ -13,6 +13,7 @@ import random
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from PIL import Image
 from skimage import data as samples
 
@@ -39,7 +40,7 @@ def test_shipped_weights_map_onto_timm_by_name_not_position():
     import timm
 
     shipped = torch.load(photo.weights_path(), map_location="cpu", weights_only=True)
-    net = timm.create_model("efficientnet_lite0", pretrained=False)
+    net = timm.create_model(photo.BACKBONE, pretrained=False)
     blocks = [f"blocks.{s}.{i}" for s, stage in enumerate(net.blocks) for i in range(len(stage))]
     renamed = photo.timm_state_dict(shipped, blocks)
     expected = net.state_dict()
@@ -70,6 +71,33 @@ def test_imagenet_top1_of_sample_photos(cat_and_coffee):
     assert top1[0] in (281, 282, 285)  # tabby, tiger cat, Egyptian cat
     assert top1[1] in (967, 968)  # espresso, cup
     assert float(logits.softmax(-1)[1].max()) > 0.5  # the espresso is not a near tie
+
+
+def test_backbone_computes_as_tensorflow_did_where_the_weights_were_trained():
+    """TF "same" padding pads a stride-2 3x3 convolution of a 224 input on the right and
+    bottom only; PyTorch's symmetric padding=1 shifts every sampled window by a pixel."""
+    net = photo.load_backbone()
+    x = torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(0))
+    stem = net.conv_stem
+    assert stem.stride == (2, 2) and net.bn1.eps == pytest.approx(1e-3)
+    with torch.no_grad():
+        tf_same = F.conv2d(F.pad(x, (0, 1, 0, 1)), stem.weight, stride=2)
+        torch.testing.assert_close(stem(x), tf_same, atol=1e-5, rtol=1e-5)
+        symmetric = F.conv2d(x, stem.weight, stride=2, padding=1)
+        assert not torch.allclose(stem(x), symmetric, atol=1e-3)
+
+
+def test_features_are_the_same_for_a_photo_and_its_mirror_image(cat_and_coffee):
+    cat = cat_and_coffee[0]
+    mirrored = cat.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    rows = photo.PhotoEncoder(cache_items=0)([cat, mirrored])
+    torch.testing.assert_close(rows[0], rows[1], atol=1e-4, rtol=1e-4)
+    plain = photo.load_backbone()
+    with torch.inference_mode():
+        one_view = plain.forward_head(
+            plain.forward_features(photo.photo_batch([cat])), pre_logits=True
+        )
+    assert (one_view[0] - rows[0]).abs().max() > 1e-2  # the mean of two views, not one
 
 
 # ----------------------------------------------------------------------------------------------
@@ -132,6 +160,21 @@ def test_feature_head_centres_and_normalises_with_stored_vectors(tmp_path):
     assert "scale" in dict(unit.named_parameters())  # a temperature learned with the head
 
 
+def test_feature_head_power_transform_comes_before_centring():
+    head = FeatureHead(2, 2, center=True, power=0.5)
+    with torch.no_grad():
+        head.center.copy_(torch.tensor([1.0, 0.0]))
+        head.net.weight.copy_(torch.eye(2))
+        head.net.bias.zero_()
+    # sign(v)|v|^0.5: (16, -9) -> (4, -3), minus the centre (1, 0) -> (3, -3)
+    torch.testing.assert_close(head(torch.tensor([[16.0, -9.0]])), torch.tensor([[3.0, -3.0]]))
+    assert torch.equal(FeatureHead(2, 2).powered(torch.tensor([2.0])), torch.tensor([2.0]))
+    spec = {"type": "feature_head", "in_features": 2, "out_features": 2, "power": 0.75}
+    assert build_network(spec).power == 0.75
+    with pytest.raises(ValueError, match="power"):
+        FeatureHead(2, 2, power=0.0)
+
+
 def test_imagenet_svd_init_reproduces_centred_logit_geometry():
     config = photo.PhotoTrainConfig(out_features=1000)
     projection = photo.initial_projection(config, torch.Generator().manual_seed(0))
@@ -172,6 +215,19 @@ def test_evaluate_gives_the_same_result_from_cached_features(tmp_path, monkeypat
     assert photo.cache_path(dataset).exists()
     per_episode = evaluate(config, FewShotModel(model.net, model.card, lambda x: model.encode(x)))
     assert cached["accuracy"] == per_episode["accuracy"] == 100.0
+
+
+def test_a_head_run_is_not_resumed_over_other_backbone_features(tmp_path, monkeypatch):
+    """The config alone cannot tell features apart: a run made over another backbone or
+    preprocessing must not continue (or be written out) as if over these."""
+    config = photo.PhotoTrainConfig(run_dir=str(tmp_path / "run"))
+    first = photo.PhotoTrainer(config, "test")
+    first.run_dir.mkdir()
+    first.save_state()
+    assert photo.PhotoTrainer(config, "test").try_resume()  # same features: resumes
+    monkeypatch.setattr(photo, "PREPROCESSING", "another-preprocessing")
+    with pytest.raises(SystemExit, match="inputs"):
+        photo.PhotoTrainer(config, "test").try_resume()
 
 
 # ----------------------------------------------------------------------------------------------

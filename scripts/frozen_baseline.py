@@ -1,0 +1,56 @@
+"""Nearest-prototype accuracy of the frozen backbone features, before any meta-training:
+the baseline the photo heads are measured against.
+
+    python -m scripts.frozen_baseline --episodes 1000
+
+Reads the cached features (python -m core.photo features) of mini-ImageNet test and, for
+centring, the mean feature of mini-ImageNet train. Three variants: raw features, L2-normalised,
+and centred on the train mean then L2-normalised; with --model, also that photo model's head
+(nearest prototype of its embeddings). Episodes are 5-way, 15 queries, seeded (0),
+drawn as core.evaluate draws them. Prints one JSON line per variant and shot count.
+"""
+
+import argparse
+import json
+
+import torch
+
+from core import load_model, protonet
+from core.data import load_dataset
+from core.evaluate import mean_ci95
+from core.photo import BACKBONE, PREPROCESSING, FeatureTable, dataset_features, episode_features
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--episodes", type=int, default=1000)
+parser.add_argument("--shots", type=int, nargs="+", default=[1, 5])
+parser.add_argument("--model", default="", help="also this photo model, on the same episodes")
+parser.add_argument(
+    "--first", type=int, default=0, help="use only each test class's first N images (0: all)"
+)
+args = parser.parse_args()
+per_class = dataset_features(load_dataset("miniimagenet", "test"), progress=False)
+test = FeatureTable([rows[: args.first] if args.first else rows for rows in per_class])
+train_mean = torch.cat(dataset_features(load_dataset("miniimagenet", "train"), progress=False))
+train_mean = train_mean.mean(0)
+variants = {
+    "raw": lambda x: x,
+    "l2": lambda x: torch.nn.functional.normalize(x, dim=-1),
+    "centred_l2": lambda x: torch.nn.functional.normalize(x - train_mean, dim=-1),
+}
+if args.model:
+    head = load_model(args.model).net
+    variants[args.model] = lambda x: head(x).detach()
+for shots in args.shots:
+    for name, transform in variants.items():
+        generator = torch.Generator().manual_seed(0)
+        accuracies = []
+        for _ in range(args.episodes):
+            sx, sy, qx, qy = episode_features(test, 5, shots, 15, generator)
+            protos = protonet.prototypes(transform(sx), sy, 5)
+            predicted = protonet.logits(transform(qx), protos).argmax(-1)
+            accuracies.append(100.0 * float((predicted == qy).float().mean()))
+        mean, ci = mean_ci95(accuracies)
+        line = {"features": name, "backbone": BACKBONE, "preprocessing": PREPROCESSING}
+        line |= {"ways": 5, "shots": shots, "queries": 15, "episodes": args.episodes, "seed": 0}
+        line |= {"images_per_class": min(test.class_sizes())}
+        print(json.dumps(line | {"accuracy": round(mean, 2), "ci95": round(ci, 2)}), flush=True)
