@@ -140,6 +140,15 @@ def validate(
     return scores
 
 
+def lineage(card: dict[str, Any]) -> list[dict[str, Any]]:
+    """How the model a run starts from was made, then how its own start was made, and so
+    on: the training records a card needs to be reproduced from scratch."""
+    training = card.get("training", {})
+    keep = ("command", "seed", "steps_run", "best_step", "wall_time_s", "hardware")
+    record = {"name": card.get("name"), **{k: training[k] for k in keep if k in training}}
+    return [record, *training.get("started_from", [])]
+
+
 def hardware() -> str:
     if torch.cuda.is_available():
         return f"{torch.cuda.get_device_name(0)} (CUDA), torch {torch.__version__}"
@@ -346,9 +355,11 @@ class Trainer(MetaTrainingRun):
         self.network_spec = {"type": "conv4", "in_channels": 1, "hidden": config.hidden}
         torch.manual_seed(config.seed)  # weight init only; sampling uses explicit generators
         self.net = build_network(self.network_spec).to(self.device)
+        self.started_from: list[dict[str, Any]] = []
         if config.init_from:
-            source, _ = load_checkpoint(config.init_from)
+            source, source_card = load_checkpoint(config.init_from)
             self.net.load_state_dict(source.state_dict())
+            self.started_from = lineage(source_card)
         # MAML's inner step sizes, one per tensor (head included), as log values.
         names = [k for k, _ in self.net.named_parameters()] + [maml.HEAD_WEIGHT, maml.HEAD_BIAS]
         self.log_inner_lr = {
@@ -493,6 +504,7 @@ class Trainer(MetaTrainingRun):
                 "hardware": hardware(),
                 "world_size": self.world,
                 "curve": self.curve,
+                "started_from": self.started_from,
             },
             "metrics": {},
         }

@@ -107,3 +107,14 @@ def test_resume_refuses_other_settings(tmp_path, omniglot_root):
     changed[changed.index("--queries") + 1] = "3"
     second = subprocess.run(changed, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert second.returncode != 0 and "other settings (queries)" in second.stderr
+
+
+def test_a_card_records_how_its_starting_model_was_made():
+    from core.train import lineage
+
+    first = {"name": "a", "training": {"command": "train a", "seed": 0, "wall_time_s": 1.0}}
+    second = {"name": "b", "training": {"command": "train b", "started_from": lineage(first)}}
+    assert lineage(second) == [
+        {"name": "b", "command": "train b"},
+        {"name": "a", "command": "train a", "seed": 0, "wall_time_s": 1.0},
+    ]
