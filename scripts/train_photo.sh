@@ -15,7 +15,8 @@ $py -m core.photo features --dataset omniglot --splits test --threads 2 --quiet
 # 2. ProtoNet head: 20-way episodes of 1 or 5 shots, 15 queries; best of the val checks.
 #    --power 0.75 (features v -> v^0.75 before centring) was chosen on val among 1, 0.75, 0.5
 #    (val means 90.14 / 90.44 / 90.39); recipe variants without it (longer, an MLP head, 30
-#    ways, weight decay) gave val means 90.06 to 90.17, or 85.97 for the MLP.
+#    ways, weight decay) gave val means 90.06 to 90.17, or 85.97 for the MLP; with it, 10 ways,
+#    1000 outputs or lr 1e-3 gave 90.29 to 90.41 (docs/results/photo/val_sweep.txt).
 $py -m core.photo train --name photo-protonet --algorithm protonet --power 0.75 --lr 3e-4 \
   --episodes 900 --eval-every 150 --val-episodes 600 --threads 1 --json --quiet \
   | tee "$out/train-photo-protonet.json"
