@@ -123,6 +123,23 @@ class Conv4(nn.Module):
             conv_block(hidden, hidden),
         )
 
+    def functional_forward(
+        self, params: dict[str, torch.Tensor], buffers: dict[str, torch.Tensor], x: torch.Tensor
+    ) -> torch.Tensor:
+        """The eval-mode forward computed from the given tensors (named as in state_dict())
+        instead of the module's own: reads nothing the module holds but its fixed shape and
+        eps, so any number of threads may call it at once with their own tensors (MAML's
+        adapted weights). Same operations as forward() in eval mode."""
+        x = channels_last(x)
+        for i, (conv, bn, _, _) in enumerate(self.encoder):
+            w, b = params[f"encoder.{i}.0.weight"], params[f"encoder.{i}.0.bias"]
+            gamma, beta = params[f"encoder.{i}.1.weight"], params[f"encoder.{i}.1.bias"]
+            scale = gamma * torch.rsqrt(buffers[f"encoder.{i}.1.running_var"] + bn.eps)
+            bias = beta - buffers[f"encoder.{i}.1.running_mean"] * scale + b * scale
+            x = F.conv2d(x, w * scale[:, None, None, None], bias, conv.stride, conv.padding)
+            x = F.relu(F.max_pool2d(x, 2))
+        return x.flatten(1)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = channels_last(x)
         for conv, bn, pool, relu in self.encoder:
@@ -183,14 +200,25 @@ class FeatureHead(nn.Module):
         return x if self.power == 1.0 else torch.sign(x) * x.abs().pow(self.power)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.functional_forward(dict(self.named_parameters()), dict(self.named_buffers()), x)
+
+    def functional_forward(
+        self, params: dict[str, torch.Tensor], buffers: dict[str, torch.Tensor], x: torch.Tensor
+    ) -> torch.Tensor:
+        """forward() from the given tensors (named as in state_dict()) instead of the module's
+        own, so concurrent callers with their own weights (MAML) need no lock."""
         x = self.powered(x)
         if self.center is not None:
-            x = x - self.center
+            x = x - buffers["center"]
         if self.normalize:
             x = F.normalize(x, dim=-1)
-        x = self.net(x)
+        if isinstance(self.net, nn.Linear):
+            x = F.linear(x, params["net.weight"], params["net.bias"])
+        else:
+            x = F.relu(F.linear(x, params["net.0.weight"], params["net.0.bias"]))
+            x = F.linear(x, params["net.2.weight"], params["net.2.bias"])
         if self.normalize_output:
-            x = self.scale * F.normalize(x, dim=-1)
+            x = params["scale"] * F.normalize(x, dim=-1)
         return x
 
 

@@ -103,12 +103,17 @@ def module_lock(net: nn.Module) -> threading.RLock:
 def make_features_fn(net: nn.Module) -> Callable[[Params, Params, torch.Tensor], torch.Tensor]:
     """features(params, buffers, x) -> (B, D); `net` must be in eval mode (stored BN stats).
 
-    Thread-safe: the call holds module_lock(net) while the module carries these tensors.
+    Thread-safe: the networks of core.backbones compute from the given tensors directly
+    (functional_forward), so concurrent adaptations run in parallel; any other module is
+    called through torch.func.functional_call holding module_lock(net).
     """
     lock = module_lock(net)
+    pure = getattr(net, "functional_forward", None)  # core.backbones' networks
 
     def features(params: Params, buffers: Params, x: torch.Tensor) -> torch.Tensor:
         backbone = {k: v for k, v in params.items() if not k.startswith("head.")}
+        if pure is not None and not net.training:
+            return pure(backbone, buffers, x)  # reads only its arguments: no lock
         with lock:
             return functional_call(net, (backbone, buffers), (x,))
 

@@ -71,3 +71,51 @@ def test_eval_mode_folding_equals_conv_then_stored_batch_norm():
     bn.eval()
     x = torch.rand(3, 1, 8, 8, dtype=torch.float64)
     torch.testing.assert_close(conv_bn_eval(x, conv, bn), bn(conv(x)), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "net, x",
+    [
+        (Conv4(hidden=8), torch.rand(3, 1, 28, 28)),
+        (
+            backbones.FeatureHead(6, 4, center=True, normalize_output=True, power=0.5),
+            torch.rand(3, 6),
+        ),
+        (backbones.FeatureHead(6, 4, hidden=5, normalize=True), torch.randn(3, 6)),
+    ],
+    ids=["conv4", "linear-head", "mlp-head"],
+)
+def test_functional_forward_equals_the_module_with_swapped_weights(net, x):
+    torch.manual_seed(0)
+    net.eval()
+    for name, buffer in net.named_buffers():
+        if name.endswith("running_mean"):
+            buffer.normal_(0.0, 0.1)
+        elif buffer.is_floating_point():
+            buffer.uniform_(0.5, 1.5)
+    params = {k: v.detach() + 0.1 * torch.randn_like(v) for k, v in net.named_parameters()}
+    buffers = dict(net.named_buffers())
+    with torch.no_grad():
+        own = net.functional_forward(dict(net.named_parameters()), buffers, x)
+        torch.testing.assert_close(own, net(x), rtol=1e-5, atol=1e-5)
+        swapped = torch.func.functional_call(net, (params, buffers), (x,))
+        torch.testing.assert_close(net.functional_forward(params, buffers, x), swapped)
+        assert not torch.allclose(swapped, own)  # the given weights were used, not the module's
+
+
+def test_maml_features_of_a_backbone_network_do_not_wait_for_the_module_lock():
+    import threading
+
+    from core import maml
+
+    net = Conv4(hidden=8).eval()
+    features = maml.make_features_fn(net)
+    params, buffers = maml.split_state(net)
+    done = threading.Event()
+    with maml.module_lock(net):  # held by "another session" for as long as this test runs
+        worker = threading.Thread(
+            target=lambda: (features(params, buffers, torch.rand(2, 1, 28, 28)), done.set())
+        )
+        worker.start()
+        assert done.wait(timeout=30), "the features call waited for the module lock"
+    worker.join()
