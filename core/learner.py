@@ -126,8 +126,11 @@ class FewShotModel:
 
     def embed_tensors(self, inputs: torch.Tensor) -> torch.Tensor:
         """(B, ...) -> (B, D) with the meta-trained (unadapted) network."""
-        with torch.no_grad(), maml.module_lock(self.net):
-            return self.net(inputs)
+        with torch.no_grad():
+            if getattr(self.net, "functional_forward", None) is not None:
+                return self.net(inputs)  # core.maml never swaps tensors into these networks
+            with maml.module_lock(self.net):
+                return self.net(inputs)
 
     def adapt(
         self,
