@@ -8,7 +8,8 @@ onto timm's (`conv_stem`, `blocks.S.I.conv_pw`, ...). Those weights were trained
 TensorFlow, so the network is timm's `tf_` variant: TF "same" padding on the stride-2
 convolutions and batch-norm epsilon 1e-3, as in the lukemelas code they come from. (The
 PyTorch-style `efficientnet_lite0` accepts the same tensors but computes other features:
-1.1 points lower nearest-prototype accuracy on mini-ImageNet test, 5-way 1- and 5-shot.)
+1.1 points lower nearest-prototype accuracy on a mini-ImageNet test sample, 5-way 1- and
+5-shot: scripts/compare_backbone_variants.py.)
 A photo becomes a 1280-d feature: the global average pool before the ImageNet classifier,
 averaged over the photo and its mirror image. A small head (core.backbones.FeatureHead) is
 meta-trained over those features with Prototypical Networks or MAML.
@@ -183,8 +184,9 @@ def backbone_features(pixels: torch.Tensor, batch_size: int = 32) -> torch.Tenso
 
     Each row is the mean of the features of the photo and of its mirror image (left-right
     flip): a left-facing cat and a right-facing one are the same class, and the mean is
-    steadier than either (+0.4 / +0.2 points nearest-prototype accuracy on mini-ImageNet
-    test, 5-way 1- / 5-shot), for twice the backbone work.
+    steadier than either (+0.4 / +0.2 points centred nearest-prototype accuracy on a
+    mini-ImageNet test sample, 5-way 1- / 5-shot: scripts/compare_backbone_variants.py),
+    for twice the backbone work.
     """
     net = load_backbone()
     outputs = []
