@@ -50,21 +50,40 @@ def channels_last(x: torch.Tensor) -> torch.Tensor:
     return x
 
 
-def conv_bn_eval(x: torch.Tensor, conv: nn.Conv2d, bn: nn.BatchNorm2d) -> torch.Tensor:
-    """conv then eval-mode batch norm as one convolution, (B, C, H, W) -> (B, C', H, W).
+def conv_bn_folded(
+    x: torch.Tensor,
+    conv: nn.Conv2d,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None,
+    gamma: torch.Tensor,
+    beta: torch.Tensor,
+    mean: torch.Tensor,
+    var: torch.Tensor,
+    eps: float,
+) -> torch.Tensor:
+    """conv(x; weight, bias) then the per-channel affine map of batch norm with this mean and
+    variance, as one convolution: y = (z - mean) * s + beta with s = gamma / sqrt(var + eps)
+    folds into the weights (W * s) and bias ((b - mean) * s + beta), one pass over the
+    activations instead of two, forward and backward. Differentiable in every tensor given;
+    `conv` supplies only stride, padding, dilation and groups."""
+    scale = gamma * torch.rsqrt(var + eps)  # (C',)
+    shift = beta - mean * scale
+    if bias is not None:
+        shift = shift + bias * scale
+    return F.conv2d(
+        x, weight * scale[:, None, None, None], shift, conv.stride, conv.padding, conv.dilation,
+        conv.groups,
+    )  # fmt: skip
 
-    With stored statistics, batch norm is the per-channel affine map
-    y = (z - mean) * s + beta with s = gamma / sqrt(var + eps), so it folds into the
-    convolution's weights (W * s) and bias ((b - mean) * s + beta): one pass over the
-    activations instead of two, forward and backward. Differentiable in W, b, gamma and
-    beta (MAML adapts all four); equal to bn(conv(x)) up to float rounding.
-    """
-    scale = bn.weight * torch.rsqrt(bn.running_var + bn.eps)  # (C',)
-    bias = bn.bias - bn.running_mean * scale
-    if conv.bias is not None:
-        bias = bias + conv.bias * scale
-    weight = conv.weight * scale[:, None, None, None]
-    return F.conv2d(x, weight, bias, conv.stride, conv.padding, conv.dilation, conv.groups)
+
+def conv_bn_eval(x: torch.Tensor, conv: nn.Conv2d, bn: nn.BatchNorm2d) -> torch.Tensor:
+    """conv then eval-mode batch norm (stored statistics) as one convolution,
+    (B, C, H, W) -> (B, C', H, W); equal to bn(conv(x)) up to float rounding, and
+    differentiable in W, b, gamma and beta (MAML adapts all four)."""
+    return conv_bn_folded(
+        x, conv, conv.weight, conv.bias, bn.weight, bn.bias, bn.running_mean, bn.running_var,
+        bn.eps,
+    )  # fmt: skip
 
 
 def conv_bn_batch_stats(x: torch.Tensor, conv: nn.Conv2d, bn: nn.BatchNorm2d) -> torch.Tensor:
@@ -85,8 +104,7 @@ def conv_bn_batch_stats(x: torch.Tensor, conv: nn.Conv2d, bn: nn.BatchNorm2d) ->
         centred = rows - mean_patch
         cov_patch = centred.T @ centred / rows.shape[0]
     taps = conv.weight.flatten(1)  # (C', taps)
-    bias = conv.bias if conv.bias is not None else torch.zeros_like(bn.bias)
-    mean = taps @ mean_patch + bias
+    mean = taps @ mean_patch + (conv.bias if conv.bias is not None else 0.0)
     var = ((taps @ cov_patch) * taps).sum(1)  # biased, as batch norm normalises
     if bn.track_running_stats and bn.running_mean is not None:
         count = rows.shape[0]
@@ -95,11 +113,7 @@ def conv_bn_batch_stats(x: torch.Tensor, conv: nn.Conv2d, bn: nn.BatchNorm2d) ->
             momentum = bn.momentum if bn.momentum is not None else 1.0 / int(bn.num_batches_tracked)
             bn.running_mean.lerp_(mean.detach(), momentum)
             bn.running_var.lerp_(var.detach() * count / max(count - 1, 1), momentum)
-    scale = bn.weight * torch.rsqrt(var + bn.eps)
-    weight = conv.weight * scale[:, None, None, None]
-    return F.conv2d(
-        x, weight, bn.bias + (bias - mean) * scale, conv.stride, conv.padding, conv.dilation
-    )
+    return conv_bn_folded(x, conv, conv.weight, conv.bias, bn.weight, bn.bias, mean, var, bn.eps)
 
 
 # The patch-moment form pays for a (taps x taps) covariance; worth it for few taps only.
@@ -131,13 +145,14 @@ class Conv4(nn.Module):
         eps, so any number of threads may call it at once with their own tensors (MAML's
         adapted weights). Same operations as forward() in eval mode."""
         x = channels_last(x)
-        for i, (conv, bn, _, _) in enumerate(self.encoder):
-            w, b = params[f"encoder.{i}.0.weight"], params[f"encoder.{i}.0.bias"]
-            gamma, beta = params[f"encoder.{i}.1.weight"], params[f"encoder.{i}.1.bias"]
-            scale = gamma * torch.rsqrt(buffers[f"encoder.{i}.1.running_var"] + bn.eps)
-            bias = beta - buffers[f"encoder.{i}.1.running_mean"] * scale + b * scale
-            x = F.conv2d(x, w * scale[:, None, None, None], bias, conv.stride, conv.padding)
-            x = F.relu(F.max_pool2d(x, 2))
+        for i, (conv, bn, pool, relu) in enumerate(self.encoder):
+            c, n = f"encoder.{i}.0.", f"encoder.{i}.1."
+            x = conv_bn_folded(
+                x, conv, params[c + "weight"], params[c + "bias"], params[n + "weight"],
+                params[n + "bias"], buffers[n + "running_mean"], buffers[n + "running_var"],
+                bn.eps,
+            )  # fmt: skip
+            x = relu(pool(x))
         return x.flatten(1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

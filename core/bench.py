@@ -169,6 +169,18 @@ def maml_batch(config: BenchConfig, generator: torch.Generator) -> MamlBatch:
     )
 
 
+def backward_and_step(
+    loss: torch.Tensor, optimizer: torch.optim.Optimizer, named_params
+) -> tuple[float, dict[str, torch.Tensor]]:
+    """Backward from zeroed gradients, copy the gradients by name (before the step changes
+    anything), then the optimiser step. Returns (loss, gradients)."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    grads = {k: v.grad.detach().clone() for k, v in named_params}
+    optimizer.step()
+    return float(loss.detach()), grads
+
+
 # -- MAML: ours and learn2learn's -------------------------------------------------------------
 def ours_maml_step(
     net: Conv4, optimizer: torch.optim.Optimizer, batch: MamlBatch, loop: maml.InnerLoop
@@ -190,11 +202,7 @@ def ours_maml_step(
         F.one_hot(batch.query_labels, batch.ways).float(),
         loop,
     )
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    grads = {k: v.grad.detach().clone() for k, v in params.items()}
-    optimizer.step()
-    return float(loss.detach()), grads
+    return backward_and_step(loss, optimizer, params.items())
 
 
 def peer_maml_learner(net: TextbookConv4, ways: int, loop: maml.InnerLoop) -> Any:
@@ -276,11 +284,7 @@ def ours_proto_step(
         episode.ways,
         distance,
     )
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    grads = {k: v.grad.detach().clone() for k, v in net.named_parameters()}
-    optimizer.step()
-    return float(loss.detach()), grads
+    return backward_and_step(loss, optimizer, net.named_parameters())
 
 
 def peer_proto_step(
@@ -290,11 +294,7 @@ def peer_proto_step(
     model.train(train)
     model.process_support_set(episode.support, episode.support_labels)
     loss = F.cross_entropy(model(episode.query), episode.query_labels)
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    grads = {k: v.grad.detach().clone() for k, v in model.backbone.named_parameters()}
-    optimizer.step()
-    return float(loss.detach()), grads
+    return backward_and_step(loss, optimizer, model.backbone.named_parameters())
 
 
 # -- equality and timing ----------------------------------------------------------------------

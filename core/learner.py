@@ -8,6 +8,7 @@ per-support-set state (prototypes, or MAML's adapted parameters).
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -126,11 +127,9 @@ class FewShotModel:
 
     def embed_tensors(self, inputs: torch.Tensor) -> torch.Tensor:
         """(B, ...) -> (B, D) with the meta-trained (unadapted) network."""
-        with torch.no_grad():
-            if getattr(self.net, "functional_forward", None) is not None:
-                return self.net(inputs)  # core.maml never swaps tensors into these networks
-            with maml.module_lock(self.net):
-                return self.net(inputs)
+        lock = maml.module_lock(self.net) if maml.swaps_tensors(self.net) else nullcontext()
+        with torch.no_grad(), lock:
+            return self.net(inputs)
 
     def adapt(
         self,

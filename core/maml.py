@@ -100,6 +100,13 @@ def module_lock(net: nn.Module) -> threading.RLock:
         return lock
 
 
+def swaps_tensors(net: nn.Module) -> bool:
+    """Whether MAML runs `net` by swapping tensors into it (functional_call, under
+    module_lock), or, for the networks of core.backbones, computes from the tensors given
+    (functional_forward) and leaves the module untouched."""
+    return getattr(net, "functional_forward", None) is None
+
+
 def make_features_fn(net: nn.Module) -> Callable[[Params, Params, torch.Tensor], torch.Tensor]:
     """features(params, buffers, x) -> (B, D); `net` must be in eval mode (stored BN stats).
 
@@ -108,12 +115,12 @@ def make_features_fn(net: nn.Module) -> Callable[[Params, Params, torch.Tensor],
     called through torch.func.functional_call holding module_lock(net).
     """
     lock = module_lock(net)
-    pure = getattr(net, "functional_forward", None)  # core.backbones' networks
+    pure = not swaps_tensors(net)
 
     def features(params: Params, buffers: Params, x: torch.Tensor) -> torch.Tensor:
         backbone = {k: v for k, v in params.items() if not k.startswith("head.")}
-        if pure is not None and not net.training:
-            return pure(backbone, buffers, x)  # reads only its arguments: no lock
+        if pure and not net.training:
+            return net.functional_forward(backbone, buffers, x)  # reads only its arguments
         with lock:
             return functional_call(net, (backbone, buffers), (x,))
 

@@ -76,7 +76,6 @@ if args.record:  # the app and core.evaluate then use it by default
         "command": "python -m scripts.choose_maml_steps " + shlex.join(sys.argv[1:]),
     }
     atomic_write_bytes(card_path, json.dumps(card, indent=2).encode())
-    model = load_model(args.model).to(args.device)
 if not args.no_test:
     for ways, shots in settings:
         t = time.time()

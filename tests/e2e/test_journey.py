@@ -73,6 +73,15 @@ def _upload(page, index: int, files: list[tuple[str, bytes]]) -> None:
     _settle(page)
 
 
+def _wait_or_shoot(locator, page, debug_name: str, timeout: float = 30_000) -> None:
+    """Wait for `locator`; if it never shows, save a screenshot for the failure first."""
+    try:
+        locator.wait_for(timeout=timeout)
+    except Exception:
+        _shot(page, debug_name)
+        raise
+
+
 def _radio(page, label: str) -> None:
     page.locator('[data-testid="stRadio"] label').filter(
         has_text=re.compile(f"^{re.escape(label)}$")
@@ -105,11 +114,7 @@ def test_teach_adapt_and_classify(server_url, browser):
     for shape in range(3):
         files = [(f"{CLASSES[shape]}{k}.png", character_png(shape, k)) for k in range(3)]
         _upload(page, shape, files)
-        try:
-            page.get_by_text(f"{CLASSES[shape]} · 3 image(s)").wait_for()
-        except Exception:
-            _shot(page, "debug")
-            raise
+        _wait_or_shoot(page.get_by_text(f"{CLASSES[shape]} · 3 image(s)"), page, "debug")
 
     # ProtoNet adapts by itself: the stars (prototypes) appear in the embedding plot.
     page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot').first.wait_for()
@@ -151,11 +156,7 @@ def test_drawing_pad_adds_a_character(server_url, browser):
     _radio(page, "Draw")
     # The pad (streamlit-drawable-canvas 0.13) renders in a shadow root; CSS locators pierce it.
     frame = page.locator("canvas.upper-canvas").first
-    try:
-        frame.wait_for(timeout=60_000)
-    except Exception:
-        _shot(page, "debug-draw")
-        raise
+    _wait_or_shoot(frame, page, "debug-draw", timeout=60_000)
     page.wait_for_timeout(1500)  # the component draws its canvas after loading
     box = frame.bounding_box()
     x0, y0 = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.2
@@ -166,11 +167,7 @@ def test_drawing_pad_adds_a_character(server_url, browser):
     page.mouse.up()
     _settle(page)
     page.get_by_role("button", name="Add this drawing").first.click()
-    try:
-        page.get_by_text(re.compile(r"· 1 image\(s\)")).first.wait_for(timeout=30_000)
-    except Exception:
-        _shot(page, "debug-draw")
-        raise
+    _wait_or_shoot(page.get_by_text(re.compile(r"· 1 image\(s\)")).first, page, "debug-draw")
     _shot(page, "06-drawing-pad")
     assert not errors, errors
     context.close()
@@ -191,10 +188,6 @@ def test_webcam_snapshot_is_added(server_url, playwright):
     take.wait_for(timeout=60_000)
     page.wait_for_timeout(1500)  # the fake stream starts
     take.click()
-    try:
-        page.get_by_text(re.compile(r"· 1 image\(s\)")).first.wait_for(timeout=30_000)
-    except Exception:
-        _shot(page, "debug-camera")
-        raise
+    _wait_or_shoot(page.get_by_text(re.compile(r"· 1 image\(s\)")).first, page, "debug-camera")
     _shot(page, "07-camera")
     browser.close()
