@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import os
 import zipfile
 from collections.abc import Sequence
@@ -118,9 +117,13 @@ def omniglot_characters(
     """All 1623 characters, decoded once and cached as .npz outside the repo."""
     root = Path(root or data_root() / "omniglot")
     sources = _omniglot_sources(root)
-    stamp = hashlib.sha1(
-        json.dumps([[str(s), s.stat().st_size, s.stat().st_mtime_ns] for s in sources]).encode()
-    ).hexdigest()[:12]
+    digest = hashlib.sha1()  # content, not times: a fresh copy of the data keeps its cache
+    for source in sources:
+        files = sorted(source.glob("*/*/*.png")) if source.is_dir() else [source]
+        for path in files:
+            digest.update(f"{path.relative_to(root)}|{path.stat().st_size}\n".encode())
+            digest.update(path.read_bytes())
+    stamp = digest.hexdigest()[:12]
     cache = cache_root() / f"omniglot-{size}px-{stamp}.npz"
     if cache.exists():
         with np.load(cache) as stored:

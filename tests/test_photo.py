@@ -8,6 +8,7 @@ The full protocol (1000 / 600 episodes) is in the model cards; a few episodes ke
 from __future__ import annotations
 
 import json
+import os
 import random
 
 import numpy as np
@@ -215,6 +216,22 @@ def test_evaluate_gives_the_same_result_from_cached_features(tmp_path, monkeypat
     assert photo.cache_path(dataset).exists()
     per_episode = evaluate(config, FewShotModel(model.net, model.card, lambda x: model.encode(x)))
     assert cached["accuracy"] == per_episode["accuracy"] == 100.0
+
+
+def test_cached_features_follow_the_bytes_not_the_file_times(tmp_path):
+    """A fresh copy of the same data (new modification times) must find the features
+    computed before (they take most of an hour for mini-ImageNet); a changed byte must not."""
+    folder = tmp_path / "photos"
+    for c in range(2):
+        (folder / f"class{c}").mkdir(parents=True)
+        for i in range(2):
+            Image.new("RGB", (8, 8), (40 * c, 90 * i, 7)).save(folder / f"class{c}" / f"{i}.png")
+    before = photo.cache_path(image_folder(folder))
+    touched = folder / "class1" / "0.png"
+    os.utime(touched, (1e9, 1e9))
+    assert photo.cache_path(image_folder(folder)) == before
+    Image.new("RGB", (8, 8), (41, 0, 7)).save(touched)
+    assert photo.cache_path(image_folder(folder)) != before
 
 
 def test_a_head_run_is_not_resumed_over_other_backbone_features(tmp_path, monkeypatch):
