@@ -4,10 +4,12 @@ the baseline the photo heads are measured against.
     python -m scripts.frozen_baseline --episodes 1000
 
 Reads the cached features (python -m core.photo features) of mini-ImageNet test and, for
-centring, the mean feature of mini-ImageNet train. Three variants: raw features, L2-normalised,
-and centred on the train mean then L2-normalised; with --model, also that photo model's head
-(nearest prototype of its embeddings). Episodes are 5-way, 15 queries, seeded (0),
-drawn as core.evaluate draws them. Prints one JSON line per variant and shot count.
+centring, the mean feature of mini-ImageNet train: the whole photo and its mirror image (the
+frozen variants), or the views the --model's encoder averages. Three frozen variants: raw
+features, L2-normalised, and centred on the train mean then L2-normalised; with --model, also
+that photo model's head (nearest prototype of its embeddings). Episodes are 5-way,
+15 queries, seeded (0), drawn as core.evaluate draws them. One JSON line per variant and
+shot count.
 """
 
 import argparse
@@ -28,20 +30,32 @@ parser.add_argument(
     "--first", type=int, default=0, help="use only each test class's first N images (0: all)"
 )
 args = parser.parse_args()
-per_class = dataset_features(load_dataset("miniimagenet", "test"), progress=False)
-test = FeatureTable([rows[: args.first] if args.first else rows for rows in per_class])
+test_data = load_dataset("miniimagenet", "test")
+
+
+def test_table(crops=(1.0,)) -> FeatureTable:
+    per_class = dataset_features(test_data, crops=crops, progress=False)
+    return FeatureTable([rows[: args.first] if args.first else rows for rows in per_class])
+
+
+frozen = test_table()
 train_mean = torch.cat(dataset_features(load_dataset("miniimagenet", "train"), progress=False))
 train_mean = train_mean.mean(0)
-variants = {
-    "raw": lambda x: x,
-    "l2": lambda x: torch.nn.functional.normalize(x, dim=-1),
-    "centred_l2": lambda x: torch.nn.functional.normalize(x - train_mean, dim=-1),
+variants = {  # name -> (views, test features, transform)
+    "raw": ([1.0], frozen, lambda x: x),
+    "l2": ([1.0], frozen, lambda x: torch.nn.functional.normalize(x, dim=-1)),
+    "centred_l2": (
+        [1.0],
+        frozen,
+        lambda x: torch.nn.functional.normalize(x - train_mean, dim=-1),
+    ),
 }
-if args.model:
-    head = load_model(args.model).net
-    variants[args.model] = lambda x: head(x).detach()
+if args.model:  # the head, over the views its encoder averages (the card names them)
+    model = load_model(args.model)
+    crops = model.card["encoder"].get("crops", [1.0])
+    variants[args.model] = (crops, test_table(crops), lambda x: model.net(x).detach())
 for shots in args.shots:
-    for name, transform in variants.items():
+    for name, (crops, test, transform) in variants.items():
         generator = torch.Generator().manual_seed(0)
         accuracies = []
         for _ in range(args.episodes):
@@ -51,6 +65,7 @@ for shots in args.shots:
             accuracies.append(100.0 * float((predicted == qy).float().mean()))
         mean, ci = mean_ci95(accuracies)
         line = {"features": name, "backbone": BACKBONE, "preprocessing": PREPROCESSING}
+        line |= {"crops": crops}
         line |= {"ways": 5, "shots": shots, "queries": 15, "episodes": args.episodes, "seed": 0}
         line |= {"images_per_class": min(test.class_sizes())}
         print(json.dumps(line | {"accuracy": round(mean, 2), "ci95": round(ci, 2)}), flush=True)

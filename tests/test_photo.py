@@ -22,7 +22,9 @@ from core import load_model, photo
 from core.backbones import FeatureHead, build_network
 from core.checkpoints import load_checkpoint, models_dir, save_checkpoint
 from core.data import image_folder
+from core.encoders import build_encoder
 from core.evaluate import EvalConfig, evaluate
+from core.images import photo_array
 from core.learner import FewShotModel
 
 PHOTO_MODELS = ("photo-protonet", "photo-maml")
@@ -120,9 +122,64 @@ def test_encoder_caches_per_image_and_rows_do_not_depend_on_the_batch(cat_and_co
     assert encoder([]).shape == (0, photo.FEATURE_DIM)
 
 
+def test_a_crop_view_keeps_the_centre_of_the_fitted_square():
+    """A 100x60 photo: its centred 60x60 square is fitted, and crop 0.5 keeps the middle
+    30x30 of that. Blue inside, red around, so each view's colours tell what it kept."""
+    pixels = np.zeros((60, 100, 3), np.uint8)
+    pixels[...] = (255, 0, 0)
+    pixels[15:45, 35:65] = (0, 0, 255)
+    image = Image.fromarray(pixels)
+    whole, centre = photo_array(image, 32), photo_array(image, 32, crop=0.5)
+    blue = (np.array([0, 0, 255], np.float32) - 127) / 128
+    assert np.allclose(centre[:, 2:-2, 2:-2], blue[:, None, None], atol=0.05)
+    assert np.allclose(whole[:, 0, 0], (np.array([255, 0, 0]) - 127) / 128, atol=0.05)
+    with pytest.raises(ValueError, match="crop"):
+        photo_array(image, 32, crop=0.0)
+
+
+def test_a_feature_is_the_mean_over_its_crop_views(cat_and_coffee):
+    both = photo.PhotoEncoder(crops=(1.0, 0.8), cache_items=0)
+    rows = both(cat_and_coffee)
+    whole = photo.PhotoEncoder(cache_items=0)(cat_and_coffee)
+    close = photo.PhotoEncoder(crops=(0.8,), cache_items=0)(cat_and_coffee)
+    torch.testing.assert_close(rows, 0.5 * (whole + close), atol=1e-5, rtol=1e-5)
+    assert (whole - close).abs().max() > 1e-2  # the views differ
+    rebuilt = build_encoder(both.spec())
+    assert rebuilt.crops == (1.0, 0.8) and rebuilt.size == both.size
+
+
+def test_dataset_features_average_views_cached_one_by_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("FEWSHOT_CACHE", str(tmp_path / "cache"))
+    rng = np.random.default_rng(1)
+    for c in range(2):
+        (tmp_path / "photos" / f"class{c}").mkdir(parents=True)
+        for i in range(2):
+            pixels = rng.integers(0, 256, (40, 50, 3), dtype=np.uint8)
+            Image.fromarray(pixels).save(tmp_path / "photos" / f"class{c}" / f"{i}.png")
+    dataset = image_folder(tmp_path / "photos")
+    whole = photo.dataset_features(dataset, 64, progress=False)
+    assert photo.cache_path(dataset, 64).exists()
+    assert not photo.cache_path(dataset, 64, 0.7).exists()
+    both = photo.dataset_features(dataset, 64, crops=(1.0, 0.7), progress=False)
+    assert photo.cache_path(dataset, 64, 0.7).exists()
+    images = [dataset.images(c, [i])[0] for c in range(2) for i in range(2)]
+    encoded = photo.PhotoEncoder(64, crops=(1.0, 0.7), cache_items=0)(images)
+    torch.testing.assert_close(torch.cat(both), encoded, atol=1e-4, rtol=1e-4)
+    assert (torch.cat(both) - torch.cat(whole)).abs().max() > 1e-3
+    assert photo.views_key(64, (1.0,)) == photo.features_key(64)  # older caches stay valid
+    assert photo.views_key(64, (1.0, 0.7)).count(",") == 1
+
+
 @pytest.mark.parametrize(
     "options, message",
-    [({"size": 8}, "size"), ({"weights": "other"}, "other"), ({"features": 512}, "512")],
+    [
+        ({"size": 8}, "size"),
+        ({"weights": "other"}, "other"),
+        ({"features": 512}, "512"),
+        ({"crops": ()}, "crops"),
+        ({"crops": (1.0, 1.5)}, "crops"),
+        ({"crops": (0.8, 0.8)}, "distinct"),
+    ],
 )
 def test_encoder_rejects_bad_options(options, message):
     with pytest.raises(ValueError, match=message):
@@ -247,6 +304,16 @@ def test_a_head_run_is_not_resumed_over_other_backbone_features(tmp_path, monkey
         photo.PhotoTrainer(config, "test").try_resume()
 
 
+def test_a_head_is_not_started_from_a_model_made_over_other_views():
+    """photo-maml starts from photo-protonet's head, centre included: over other views its
+    centre is another distribution's mean, so the run is refused before it starts."""
+    config = photo.PhotoTrainConfig(
+        algorithm="maml", init_from="photo-protonet", power=0.75, crops=(0.5,)
+    )
+    with pytest.raises(ValueError, match="--crops"):
+        photo.PhotoTrainer(config, "test")
+
+
 # ----------------------------------------------------------------------------------------------
 # Shipped photo models
 
@@ -256,7 +323,8 @@ def test_photo_cards_describe_backbone_head_caveat_and_metrics(name):
     card = json.loads((models_dir() / f"{name}.json").read_text())
     assert card["input"] == "photo"
     assert card["network"]["type"] == "feature_head" and card["network"]["center"]
-    assert card["encoder"] == photo.PhotoEncoder().spec()
+    assert card["encoder"]["type"] == photo.BACKBONE
+    assert build_encoder(card["encoder"]).spec() == card["encoder"]  # every option recorded
     assert "ImageNet-1k" in card["caveat"] and "49.4" in card["caveat"]
     assert card["training"]["command"].startswith("python -m core.photo train")
     for key in ("miniimagenet/test 5w1s", "miniimagenet/test 5w5s"):
