@@ -11,9 +11,10 @@ import hashlib
 import io
 import os
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -34,6 +35,17 @@ def data_root() -> Path:
 
 def cache_root() -> Path:
     return Path(os.environ.get("FEWSHOT_CACHE", Path.home() / ".cache" / "fewshotlab"))
+
+
+def hash_files(digest: Any, paths: Iterable[Path], root: Path) -> None:
+    """Feed each file's name (relative to `root`), size and bytes into a hashlib digest.
+
+    Cache keys follow content, not modification times: a fresh copy of the same data (every
+    new machine's ../shared, a restored backup) keeps its caches; any changed byte drops them.
+    """
+    for path in paths:
+        digest.update(f"{path.relative_to(root)}|{path.stat().st_size}\n".encode())
+        digest.update(path.read_bytes())
 
 
 class DatasetMissing(FileNotFoundError):
@@ -117,12 +129,9 @@ def omniglot_characters(
     """All 1623 characters, decoded once and cached as .npz outside the repo."""
     root = Path(root or data_root() / "omniglot")
     sources = _omniglot_sources(root)
-    digest = hashlib.sha1()  # content, not times: a fresh copy of the data keeps its cache
+    digest = hashlib.sha1()
     for source in sources:
-        files = sorted(source.glob("*/*/*.png")) if source.is_dir() else [source]
-        for path in files:
-            digest.update(f"{path.relative_to(root)}|{path.stat().st_size}\n".encode())
-            digest.update(path.read_bytes())
+        hash_files(digest, sorted(source.glob("*/*/*.png")) if source.is_dir() else [source], root)
     stamp = digest.hexdigest()[:12]
     cache = cache_root() / f"omniglot-{size}px-{stamp}.npz"
     if cache.exists():

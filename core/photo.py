@@ -53,9 +53,10 @@ from tqdm import tqdm
 from core import maml, protonet
 from core.backbones import build_network
 from core.checkpoints import load_checkpoint, models_dir, save_checkpoint
-from core.data import FolderDataset, TensorDataset, cache_root, load_dataset
+from core.data import FolderDataset, TensorDataset, cache_root, hash_files, load_dataset
 from core.encoders import build_encoder
 from core.episodes import check_episode_shape, sample_episode
+from core.evaluate import mean_ci95
 from core.images import PHOTO_SIZE, photo_array
 from core.train import MetaTrainingRun, hardware, lineage, parse_setting
 
@@ -327,29 +328,23 @@ class PhotoEncoder:
             One (M_c, 1280) tensor per class, or None.
         """
         total = sum(data.class_sizes())
-        cached = all(cache_path(data, self.size, crop).exists() for crop in self.crops)
+        paths = cache_paths(data, self.size, self.crops)
+        cached = all(path.exists() for path in paths)
         if not cached and draws is not None and 2 * draws < total:
             return None
-        return dataset_features(data, self.size, crops=self.crops, progress=progress)
+        return features_at(data, self.size, self.crops, paths, progress=progress)
 
 
 # --- features of whole datasets, cached on disk -------------------------------------------
 
 
 def dataset_fingerprint(data: FolderDataset | TensorDataset) -> str:
-    """Hash of what a dataset holds: its files' names and bytes, or the pixel tensor.
-
-    Content, not modification times: a copy of the same data (a fresh checkout of
-    ../shared, a restored backup) keeps its cached features; any changed byte drops them.
-    Hashing all of mini-ImageNet's 196 MB of JPEGs takes about a second.
-    """
+    """Hash of what a dataset holds: its files' names and bytes (core.data.hash_files), or
+    the pixel tensor. Hashing all of mini-ImageNet's 196 MB of JPEGs takes about a second,
+    so callers compute it once (cache_paths)."""
     digest = hashlib.sha1()
     if isinstance(data, FolderDataset):
-        for class_files in data.files:
-            for path in class_files:
-                relative = path.relative_to(data.root)
-                digest.update(f"{relative}|{path.stat().st_size}\n".encode())
-                digest.update(path.read_bytes())
+        hash_files(digest, (path for class_files in data.files for path in class_files), data.root)
     else:
         digest.update(json.dumps(data.classes).encode())
         digest.update(data.data.cpu().contiguous().numpy().tobytes())
@@ -372,13 +367,20 @@ def views_key(size: int = PHOTO_SIZE, crops: Sequence[float] = (1.0,)) -> str:
     return ",".join(features_key(size, crop) for crop in check_crops(crops))
 
 
+def cache_paths(
+    data: FolderDataset | TensorDataset, size: int = PHOTO_SIZE, crops: Sequence[float] = (1.0,)
+) -> list[Path]:
+    """Where each view's features of `data` live: <cache_root>/features/<key>/<data key>.npy."""
+    safe_name = re.sub(r"[^A-Za-z0-9_.-]+", "_", data.name.strip("/"))[-60:]
+    file_name = f"{safe_name}-{dataset_fingerprint(data)}.npy"
+    return [cache_root() / "features" / features_key(size, c) / file_name for c in crops]
+
+
 def cache_path(
     data: FolderDataset | TensorDataset, size: int = PHOTO_SIZE, crop: float = 1.0
 ) -> Path:
-    """Where one view's features of `data` live: <cache_root>/features/<key>/<data key>.npy."""
-    safe_name = re.sub(r"[^A-Za-z0-9_.-]+", "_", data.name.strip("/"))[-60:]
-    folder = cache_root() / "features" / features_key(size, crop)
-    return folder / f"{safe_name}-{dataset_fingerprint(data)}.npy"
+    """Where one view's features of `data` live (see cache_paths)."""
+    return cache_paths(data, size, (crop,))[0]
 
 
 def _image_list(data: FolderDataset | TensorDataset) -> list[tuple[int, int]]:
@@ -394,21 +396,36 @@ def dataset_features(
 ) -> list[torch.Tensor]:
     """Compute (or load) the features of every image, one (M_c, 1280) tensor per class: the
     mean over the `crops` views, as PhotoEncoder computes them. Each view is cached on its own
-    (see view_features), so adding a view reuses the others."""
-    views = [view_features(data, size, crop, chunk, progress) for crop in check_crops(crops)]
-    if len(views) == 1:
-        return views[0]
-    return [torch.stack(rows).mean(0) for rows in zip(*views, strict=True)]
+    (see _view_features), so adding a view reuses the others."""
+    crops = check_crops(crops)
+    return features_at(data, size, crops, cache_paths(data, size, crops), chunk, progress)
 
 
-def view_features(
+def features_at(
     data: FolderDataset | TensorDataset,
-    size: int = PHOTO_SIZE,
-    crop: float = 1.0,
+    size: int,
+    crops: Sequence[float],
+    paths: Sequence[Path],
     chunk: int = 512,
     progress: bool = True,
 ) -> list[torch.Tensor]:
-    """Compute (or load) one view's backbone features of every image, per class.
+    """dataset_features with the views' cache_paths already computed (they hash every file)."""
+    views = [
+        _view_features(data, target, size, crop, chunk, progress)
+        for crop, target in zip(crops, paths, strict=True)
+    ]
+    return [torch.stack(rows).mean(0) for rows in zip(*views, strict=True)]
+
+
+def _view_features(
+    data: FolderDataset | TensorDataset,
+    target: Path,
+    size: int,
+    crop: float,
+    chunk: int,
+    progress: bool,
+) -> list[torch.Tensor]:
+    """Compute (or load from `target`) one view's backbone features of every image, per class.
 
     Resumable: every `chunk` images are saved beside the final file as they are done; a rerun
     after a kill skips finished chunks. The final (sum M_c, 1280) float32 array is written
@@ -416,7 +433,6 @@ def view_features(
     """
     if chunk < 1:
         raise ValueError(f"chunk must be >= 1, got {chunk}")
-    target = cache_path(data, size, crop)
     sizes = data.class_sizes()
     if not target.exists():
         items = _image_list(data)
@@ -534,6 +550,29 @@ def episode_features(table: FeatureTable, ways: int, shots: int, queries: int, g
     )
 
 
+def prototype_accuracy(
+    table: FeatureTable,
+    shots: int,
+    episodes: int,
+    embed: Any = None,
+    ways: int = 5,
+    queries: int = 15,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Nearest-prototype accuracy over seeded episodes of cached features, drawn as
+    core.evaluate draws them: (mean, 95% CI) in points. `embed` maps features to the space
+    the prototypes live in (a photo head, a normalisation); None keeps them as they are."""
+    generator = torch.Generator().manual_seed(seed)
+    accuracies = []
+    for _ in range(episodes):
+        sx, sy, qx, qy = episode_features(table, ways, shots, queries, generator)
+        if embed is not None:
+            sx, qx = embed(sx), embed(qx)
+        predicted = protonet.logits(qx, protonet.prototypes(sx, sy, ways)).argmax(-1)
+        accuracies.append(100.0 * float((predicted == qy).float().mean()))
+    return mean_ci95(accuracies)
+
+
 def head_spec(config: PhotoTrainConfig) -> dict[str, Any]:
     return {
         "type": "feature_head",
@@ -632,6 +671,7 @@ class PhotoTrainer(MetaTrainingRun):
         self.net = build_network(self.network_spec)
         self.generator = torch.Generator().manual_seed(config.seed)
         self.started_from: list[dict[str, Any]] = []
+        self.encoder_spec = PhotoEncoder(config.size, crops=config.crops).spec()
         if config.init_from:
             source, card = load_checkpoint(config.init_from)
             if card["network"] != self.network_spec:
@@ -639,11 +679,10 @@ class PhotoTrainer(MetaTrainingRun):
                     f"--init-from {config.init_from}: its network {card['network']} differs "
                     f"from this run's {self.network_spec}"
                 )
-            encoder = PhotoEncoder(config.size, crops=config.crops).spec()
-            if build_encoder(card["encoder"]).spec() != encoder:
+            if build_encoder(card["encoder"]).spec() != self.encoder_spec:
                 raise ValueError(
                     f"--init-from {config.init_from}: it was trained over {card['encoder']}, "
-                    f"this run over {encoder}; pass the same --size and --crops"
+                    f"this run over {self.encoder_spec}; pass the same --size and --crops"
                 )
             self.net.load_state_dict(source.state_dict())
             self.started_from = lineage(card)
@@ -750,7 +789,7 @@ class PhotoTrainer(MetaTrainingRun):
             "mini-ImageNet features; for one photo per image.",
             "caveat": CAVEAT,
             "network": self.network_spec,
-            "encoder": PhotoEncoder(c.size, crops=c.crops).spec(),
+            "encoder": self.encoder_spec,
             "training": {
                 "command": self.command,
                 "config": asdict(c),
@@ -810,13 +849,13 @@ def features_main(args: Any) -> dict[str, Any]:
     result = {}
     for split in args.splits:
         data = load_dataset(args.dataset, split)
-        table = dataset_features(
-            data, args.size, chunk=args.chunk, progress=not args.quiet, crops=args.crops
-        )
+        crops = check_crops(args.crops)
+        paths = cache_paths(data, args.size, crops)
+        table = features_at(data, args.size, crops, paths, args.chunk, not args.quiet)
         result[f"{args.dataset}/{split}"] = {
             "images": int(sum(t.shape[0] for t in table)),
             "classes": len(table),
-            "paths": [str(cache_path(data, args.size, crop)) for crop in args.crops],
+            "paths": [str(path) for path in paths],
         }
     return result
 

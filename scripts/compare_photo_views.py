@@ -21,10 +21,8 @@ import json
 
 import torch
 
-from core import protonet
 from core.data import load_dataset
-from core.evaluate import mean_ci95
-from core.photo import FeatureTable, dataset_features, episode_features
+from core.photo import FeatureTable, dataset_features, prototype_accuracy
 
 
 def view_set(text: str) -> tuple[int, tuple[float, ...]]:
@@ -48,13 +46,7 @@ for size, crops in args.views:
     line = {"size": size, "crops": list(crops), "split": "val", "power": args.power}
     line |= {"episodes": args.episodes, "seed": 0}
     for shots in (1, 5):
-        generator = torch.Generator().manual_seed(0)
-        accuracies = []
-        for _ in range(args.episodes):
-            sx, sy, qx, qy = episode_features(table, 5, shots, 15, generator)
-            predicted = protonet.logits(qx, protonet.prototypes(sx, sy, 5)).argmax(-1)
-            accuracies.append(100.0 * float((predicted == qy).float().mean()))
-        mean_acc, ci = mean_ci95(accuracies)
+        mean_acc, ci = prototype_accuracy(table, shots, args.episodes)
         line[f"5w{shots}s"] = round(mean_acc, 2)
         line[f"5w{shots}s_ci95"] = round(ci, 2)
     print(json.dumps(line), flush=True)

@@ -17,10 +17,9 @@ import json
 
 import torch
 
-from core import load_model, protonet
+from core import load_model
 from core.data import load_dataset
-from core.evaluate import mean_ci95
-from core.photo import BACKBONE, PREPROCESSING, FeatureTable, dataset_features, episode_features
+from core.photo import BACKBONE, PREPROCESSING, FeatureTable, dataset_features, prototype_accuracy
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--episodes", type=int, default=1000)
@@ -41,29 +40,21 @@ def test_table(crops=(1.0,)) -> FeatureTable:
 frozen = test_table()
 train_mean = torch.cat(dataset_features(load_dataset("miniimagenet", "train"), progress=False))
 train_mean = train_mean.mean(0)
-variants = {  # name -> (views, test features, transform)
-    "raw": ([1.0], frozen, lambda x: x),
-    "l2": ([1.0], frozen, lambda x: torch.nn.functional.normalize(x, dim=-1)),
-    "centred_l2": (
-        [1.0],
-        frozen,
-        lambda x: torch.nn.functional.normalize(x - train_mean, dim=-1),
-    ),
+normalize = torch.nn.functional.normalize
+frozen_transforms = {
+    "raw": lambda x: x,
+    "l2": lambda x: normalize(x, dim=-1),
+    "centred_l2": lambda x: normalize(x - train_mean, dim=-1),
 }
+# name -> (views, test features, transform)
+variants = {name: ([1.0], frozen, t) for name, t in frozen_transforms.items()}
 if args.model:  # the head, over the views its encoder averages (the card names them)
     model = load_model(args.model)
-    crops = model.card["encoder"].get("crops", [1.0])
+    crops = list(model.encode.crops)
     variants[args.model] = (crops, test_table(crops), lambda x: model.net(x).detach())
 for shots in args.shots:
     for name, (crops, test, transform) in variants.items():
-        generator = torch.Generator().manual_seed(0)
-        accuracies = []
-        for _ in range(args.episodes):
-            sx, sy, qx, qy = episode_features(test, 5, shots, 15, generator)
-            protos = protonet.prototypes(transform(sx), sy, 5)
-            predicted = protonet.logits(transform(qx), protos).argmax(-1)
-            accuracies.append(100.0 * float((predicted == qy).float().mean()))
-        mean, ci = mean_ci95(accuracies)
+        mean, ci = prototype_accuracy(test, shots, args.episodes, transform)
         line = {"features": name, "backbone": BACKBONE, "preprocessing": PREPROCESSING}
         line |= {"crops": crops}
         line |= {"ways": 5, "shots": shots, "queries": 15, "episodes": args.episodes, "seed": 0}
