@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # Set up (first time only) and run every check: ruff lint + format, then the whole pytest
-# suite (unit, AppTest pages, real-data evaluation, Playwright + Chromium journeys).
+# suite (unit, AppTest pages, real-data evaluation, float64 equality with the peer libraries,
+# Playwright + Chromium journeys).
 set -euo pipefail
 cd "$(dirname "$0")"
 bash scripts/setup.sh dev
+# The peers (learn2learn, easyfsl) that the float64 equality tests compare against: installed
+# once into .venv by the project's own script, then found there by every later run.
+if ! .venv/bin/python -c "import learn2learn, easyfsl" 2>/dev/null; then
+  bash benchmarks/install-peers.sh .venv/bin/python
+fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/python -m pytest -q --timeout 900 "$@"

@@ -6,6 +6,16 @@ clf = model.adapt(images, labels)     # a NEW classifier; the model is never cha
 clf.predict_proba(query_images)       # (n_query, n_classes), columns = clf.classes
 """
 
-from core.learner import AdaptedClassifier, FewShotModel, list_models, load_model
+from typing import Any
 
 __all__ = ["AdaptedClassifier", "FewShotModel", "list_models", "load_model"]
+
+
+def __getattr__(name: str) -> Any:
+    # The public API is imported on first use, so that `import core.constants` (the app's
+    # pages, light modules) does not load torch.
+    if name in __all__:
+        from core import learner
+
+        return getattr(learner, name)
+    raise AttributeError(f"module 'core' has no attribute {name!r}")

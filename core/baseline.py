@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core.backbones import Conv4
+from core.networks import Conv4
 
 MAX_SIDE = 84  # larger inputs (photos, 224 px) are resized to mini-ImageNet's 84 px first
 
@@ -143,3 +143,17 @@ def fit_baseline(
     for parameter in net.parameters():
         parameter.requires_grad_(False)
     return BaselineClassifier(classes, net, history)
+
+
+def fit_baseline_on_labels(
+    support_inputs: torch.Tensor,
+    support_labels: Sequence[Hashable],
+    classes: Sequence[Hashable],
+    config: BaselineConfig = BaselineConfig(),
+    on_step: Callable[[BaselineStep], None] | None = None,
+) -> BaselineClassifier:
+    """fit_baseline with the S support labels given as members of `classes` (for example
+    the app's class ids) instead of indices into it."""
+    classes = tuple(classes)
+    indices = torch.tensor([classes.index(label) for label in support_labels])
+    return fit_baseline(support_inputs, indices, classes, config, on_step)

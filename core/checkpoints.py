@@ -16,7 +16,9 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from core.backbones import build_network
+from core.files import atomic_write, atomic_write_bytes
+from core.networks import build_network
+from core.tensors import state_dict_problem
 
 SCHEMA_VERSION = 1
 MODELS_DIR = Path(__file__).resolve().parent.parent / "assets" / "models"
@@ -31,17 +33,6 @@ def models_dir() -> Path:
     return Path(os.environ.get("FEWSHOT_MODELS", MODELS_DIR))
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, fsync, then rename: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
 def save_checkpoint(net: nn.Module, card: dict[str, Any], directory: Path | None = None) -> Path:
     """Write <name>.safetensors then <name>.json, each atomically. Returns the weights path."""
     directory = Path(directory or models_dir())
@@ -49,10 +40,7 @@ def save_checkpoint(net: nn.Module, card: dict[str, Any], directory: Path | None
     card = {"schema": SCHEMA_VERSION, **card}
     tensors = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
     weights = directory / f"{name}.safetensors"
-    tmp = directory / f".{name}.{os.getpid()}.tmp.safetensors"
-    directory.mkdir(parents=True, exist_ok=True)
-    save_file(tensors, str(tmp), metadata={"name": name})
-    os.replace(tmp, weights)
+    atomic_write(weights, lambda tmp: save_file(tensors, str(tmp), metadata={"name": name}))
     atomic_write_bytes(directory / f"{name}.json", json.dumps(card, indent=2).encode())
     return weights
 
@@ -90,19 +78,12 @@ def load_checkpoint(name: str, directory: Path | None = None) -> tuple[nn.Module
         tensors = load_file(str(weights_path))
     except (SafetensorError, OSError, ValueError) as error:
         raise CheckpointError(f"{weights_path}: damaged or truncated weights ({error})") from None
-    expected = net.state_dict()
-    if set(tensors) != set(expected):
+    problem = state_dict_problem(tensors, net.state_dict())
+    if problem:
         raise CheckpointError(
-            f"{weights_path}: tensors do not match the network in {card_path.name} "
-            f"(missing {sorted(set(expected) - set(tensors))[:3]}, "
-            f"unexpected {sorted(set(tensors) - set(expected))[:3]})"
+            f"{weights_path}: tensors do not match the network in {card_path.name} ({problem})"
         )
     for key, value in tensors.items():
-        if value.shape != expected[key].shape:
-            raise CheckpointError(
-                f"{weights_path}: {key} has shape {tuple(value.shape)}, "
-                f"expected {tuple(expected[key].shape)}"
-            )
         if value.is_floating_point() and not bool(torch.isfinite(value).all()):
             raise CheckpointError(f"{weights_path}: {key} holds non-finite values")
     net.load_state_dict(tensors)

@@ -21,10 +21,11 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
+from core.constants import IMAGE_SUFFIXES
+from core.files import atomic_write
 from core.images import CHARACTER_SIZE, ImageRejected, omniglot_array, read_image_file
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff")
 OMNIGLOT_SPLITS = ("train", "val", "test", "trainval")
 MINIIMAGENET_SPLITS = ("train", "val", "test")
 
@@ -138,10 +139,8 @@ def omniglot_characters(
         with np.load(cache) as stored:
             return {key.replace("|", "/"): stored[key] for key in stored.files}
     characters = _read_omniglot_characters(sources, size)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_suffix(f".{os.getpid()}.tmp.npz")
-    np.savez(tmp, **{key.replace("/", "|"): value for key, value in characters.items()})
-    os.replace(tmp, cache)
+    arrays = {key.replace("/", "|"): value for key, value in characters.items()}
+    atomic_write(cache, lambda tmp: np.savez(tmp, **arrays))
     return characters
 
 
@@ -292,54 +291,3 @@ __all__ = [
     "miniimagenet",
     "omniglot",
 ]
-
-
-# --- getting Omniglot on a machine with internet ------------------------------------------
-
-VINYALS_SPLITS_URL = (
-    "https://raw.githubusercontent.com/jakesnell/prototypical-networks/master/"
-    "data/omniglot/splits/vinyals/{split}.txt"
-)
-
-
-def download_omniglot(root: Path) -> Path:
-    """Download Omniglot (torchvision) and the Vinyals split files into `root`.
-
-    torchvision leaves root/omniglot-py/images_{background,evaluation}/, which
-    _omniglot_sources reads like the extracted zips; the split files (from the Prototypical
-    Networks repository, MIT) go to root/splits/vinyals/. Needs internet access; the app and
-    the tests never call this. Returns `root`, ready for FEWSHOT_DATA=<root's parent>.
-    """
-    import urllib.request
-
-    from torchvision.datasets import Omniglot
-
-    root = Path(root)
-    for background in (True, False):
-        Omniglot(str(root), background=background, download=True)
-    splits = root / "splits" / "vinyals"
-    splits.mkdir(parents=True, exist_ok=True)
-    for split in OMNIGLOT_SPLITS:
-        target = splits / f"{split}.txt"
-        if not target.exists():
-            with urllib.request.urlopen(VINYALS_SPLITS_URL.format(split=split), timeout=60) as r:
-                target.write_bytes(r.read())
-    return root
-
-
-def main(argv: list[str] | None = None) -> int:
-    """python -m core.data download --root DIR: fetch Omniglot where there is internet."""
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m core.data", description=main.__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    get = sub.add_parser("download", help="download Omniglot and the Vinyals split files")
-    get.add_argument("--root", type=Path, default=data_root() / "omniglot")
-    args = parser.parse_args(argv)
-    root = download_omniglot(args.root)
-    print(f"Omniglot is in {root}; run with FEWSHOT_DATA={root.parent}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

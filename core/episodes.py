@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -61,3 +62,29 @@ def episodes(
     generator = torch.Generator().manual_seed(seed)
     for _ in range(count):
         yield sample_episode(class_sizes, ways, shots, queries, generator)
+
+
+def episode_batch(
+    data: Any,
+    ways: int,
+    shots: int,
+    queries: int,
+    generator: torch.Generator,
+    device: torch.device | str = "cpu",
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One episode drawn from `data` (class_sizes() and batch(classes, items) -> (N, K, ...)):
+    Omniglot images (core.data.TensorDataset) or cached features (core.features.FeatureTable).
+
+    Returns:
+        support (N*K, ...), support labels (N*K,), query (N*Q, ...), query labels (N*Q,).
+    """
+    episode = sample_episode(data.class_sizes(), ways, shots, queries, generator)
+    support = data.batch(episode.classes, episode.support).to(device)  # (N, K, ...)
+    query = data.batch(episode.classes, episode.query).to(device)  # (N, Q, ...)
+    labels = torch.arange(ways, device=device)
+    return (
+        support.flatten(0, 1),
+        labels.repeat_interleave(shots),
+        query.flatten(0, 1),
+        labels.repeat_interleave(queries),
+    )

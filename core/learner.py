@@ -19,10 +19,15 @@ from PIL import Image
 from torch import nn
 
 from core import maml, protonet
-from core.checkpoints import list_checkpoints, load_checkpoint, models_dir, read_card
+from core.checkpoints import (
+    CheckpointError,
+    list_checkpoints,
+    load_checkpoint,
+    models_dir,
+    read_card,
+)
+from core.constants import MAX_CLASSES, MIN_CLASSES
 from core.encoders import Encoder, build_encoder
-
-MIN_CLASSES, MAX_CLASSES = 2, 20
 
 
 @dataclass
@@ -262,11 +267,23 @@ def load_model(name: str) -> FewShotModel:
     return FewShotModel(net, card, build_encoder(card.get("encoder", {"type": "character"})))
 
 
-def list_models() -> list[dict[str, Any]]:
-    """The shipped models: name, algorithm, input and a one-line description each."""
+def list_models(problems: list[str] | None = None) -> list[dict[str, Any]]:
+    """The shipped models: name, algorithm, input and a one-line description each.
+
+    Args:
+        problems: if given, a model card that cannot be read is left out and a sentence
+            naming it is appended here; otherwise the first unreadable card raises
+            CheckpointError.
+    """
     out = []
     for name in list_checkpoints():
-        card = read_card(models_dir() / f"{name}.json")
+        try:
+            card = read_card(models_dir() / f"{name}.json")
+        except CheckpointError as error:
+            if problems is None:
+                raise
+            problems.append(str(error))
+            continue
         out.append(
             {
                 "name": name,

@@ -102,7 +102,7 @@ def module_lock(net: nn.Module) -> threading.RLock:
 
 def swaps_tensors(net: nn.Module) -> bool:
     """Whether MAML runs `net` by swapping tensors into it (functional_call, under
-    module_lock), or, for the networks of core.backbones, computes from the tensors given
+    module_lock), or, for the networks of core.networks, computes from the tensors given
     (functional_forward) and leaves the module untouched."""
     return getattr(net, "functional_forward", None) is None
 
@@ -110,7 +110,7 @@ def swaps_tensors(net: nn.Module) -> bool:
 def make_features_fn(net: nn.Module) -> Callable[[Params, Params, torch.Tensor], torch.Tensor]:
     """features(params, buffers, x) -> (B, D); `net` must be in eval mode (stored BN stats).
 
-    Thread-safe: the networks of core.backbones compute from the given tensors directly
+    Thread-safe: the networks of core.networks compute from the given tensors directly
     (functional_forward), so concurrent adaptations run in parallel; any other module is
     called through torch.func.functional_call holding module_lock(net).
     """
@@ -264,9 +264,16 @@ def meta_loss(
 
 @torch.no_grad()
 def _record(
-    features_fn, fast, buffers, step, logits, support_features, support_one_hot, query_x,
+    features_fn,
+    fast,
+    buffers,
+    step,
+    logits,
+    support_features,
+    support_one_hot,
+    query_x,
     keep_features,
-):  # fmt: skip
+):
     """The StepRecord of `fast`, from its support logits and features (S, N), (S, D)."""
     record = StepRecord(
         step=step,

@@ -18,9 +18,9 @@ from pathlib import Path
 from tqdm import tqdm
 
 from core.checkpoints import CheckpointError
-from core.data import IMAGE_SUFFIXES
+from core.constants import IMAGE_SUFFIXES, MAX_CLASSES, MIN_CLASSES
 from core.images import ImageRejected, read_image_file
-from core.learner import MAX_CLASSES, MIN_CLASSES, load_model
+from core.learner import load_model
 
 
 def _read_images(paths: list[Path], root: Path, rejected: list[dict]) -> tuple[list, list[str]]:

@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
+from core.constants import IMAGE_SUFFIXES, MAX_CLASSES
 from core.images import MAX_FILE_BYTES, ImageRejected, decode_image
 
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
-MAX_CLASSES = 20
 MAX_IMAGES = 1000  # support and query images together
 MAX_MANIFEST_BYTES = 1_000_000
 MAX_TOTAL_BYTES = 200_000_000  # uncompressed, all members together
@@ -36,7 +36,6 @@ MAX_RATIO = 100  # uncompressed / compressed size of one member
 MAX_NAME_CHARS = 100
 _FIXED_TIME = (2024, 1, 1, 0, 0, 0)  # zip timestamps, so the same session gives the same bytes
 _SAFE_MEMBER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-/]*$")
-_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff")
 
 
 class SessionRejected(ValueError):
@@ -79,7 +78,7 @@ class SessionData:
 
 def _suffix(name: str) -> str:
     suffix = PurePosixPath(name.replace("\\", "/")).suffix.lower()
-    return suffix if suffix in _SUFFIXES else ".img"
+    return suffix if suffix in IMAGE_SUFFIXES else ".img"
 
 
 def export_session(session: SessionData) -> bytes:

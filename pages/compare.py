@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-import torch
 
 import ui
 from core import viz
-from core.baseline import BaselineConfig, fit_baseline
+from core.baseline import BaselineConfig, fit_baseline_on_labels
 
 ws = ui.workspace()
 st.title("Compare")
@@ -17,10 +16,7 @@ st.write(
     "meta-trained to learn fast (ProtoNet and MAML), and one that starts from random weights "
     "and only sees your examples (fine-tune from scratch)."
 )
-waiting = ws.not_ready()
-if waiting:
-    st.info(f"{waiting} Do that on the Teach & classify page.")
-    st.stop()
+ui.needs_support(ws)
 if not ws.queries:
     st.info("Add images to check (queries) on Teach & classify, then come back to compare.")
     st.stop()
@@ -44,23 +40,29 @@ with st.expander("What is the right answer for each image? (optional: gives accu
             "image": st.column_config.ImageColumn("image", width="small"),
             "true class": st.column_config.SelectboxColumn("true class", options=options),
         },
-        disabled=["image", "query"], hide_index=True, key="compare_labels",
-    )  # fmt: skip
+        disabled=["image", "query"],
+        hide_index=True,
+        key="compare_labels",
+    )
     for query, value in zip(ws.queries, edited["true class"], strict=True):
         query.label = class_ids[names.index(value)] if value in names else None
 
 steps_col, lr_col = st.columns(2)
 steps = steps_col.number_input(
-    "Fine-tune steps (Adam)", 10, 500, 100, step=10, key="compare_steps",
+    "Fine-tune steps (Adam)",
+    10,
+    500,
+    100,
+    step=10,
+    key="compare_steps",
     help="Training steps of the from-scratch network on your examples.",
-)  # fmt: skip
+)
 lr = lr_col.select_slider(
     "Fine-tune learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], value=1e-3, key="compare_lr"
 )
 config = BaselineConfig(steps=int(steps), lr=float(lr))
 images, labels = ws.support()
-item_ids = tuple((card.id, tuple(i.id for i in card.items)) for card in ws.classes)
-key = ("baseline", ws.input_kind, item_ids, config)
+key = ("baseline", ws.input_kind, ws.support_key(), config)
 
 columns = st.columns(3, gap="large")
 results = []
@@ -80,16 +82,13 @@ if key not in ws.cache:
     run = columns[2].button("Train from scratch", key="compare_run", type="primary")
     if run:
         progress = columns[2].progress(0.0, text="Training from scratch...")
-
-        def on_step(record) -> None:
-            if record.step % 5 == 0 or record.step == config.steps:
-                progress.progress(
-                    record.step / config.steps,
-                    text=f"Step {record.step} of {config.steps}: loss {record.loss:.3f}",
-                )
-
-        label_index = torch.tensor([class_ids.index(label) for label in labels])
-        ws.cache[key] = fit_baseline(encoder(images), label_index, class_ids, config, on_step)
+        on_step = ui.live_updater(
+            progress,
+            config.steps,
+            lambda record: f"Step {record.step} of {config.steps}: loss {record.loss:.3f}",
+            every=5,
+        )
+        ws.cache[key] = fit_baseline_on_labels(encoder(images), labels, class_ids, config, on_step)
         progress.empty()
 if key in ws.cache:
     baseline = ws.cache[key]

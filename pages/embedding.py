@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import streamlit as st
-import torch
 
 import ui
-from core import protonet, viz
+from core import viz
+from core.embedding import class_space, project_together
 
 ws = ui.workspace()
 st.title("Embedding space")
@@ -17,67 +16,63 @@ st.write(
     "class should land close together; a new image gets the class whose centre "
     "(prototype) is nearest."
 )
-waiting = ws.not_ready()
-if waiting:
-    st.info(f"{waiting} Do that on the Teach & classify page.")
-    st.stop()
+ui.needs_support(ws)
 
 algorithm_col, projection_col = st.columns(2)
 algorithms = [a for a in ("protonet", "maml") if ui.model_name(ws.input_kind, a)]
 algorithm = algorithm_col.radio(
-    "Model", algorithms, format_func=lambda a: ui.ALGORITHM_LABELS[a], horizontal=True,
-    index=algorithms.index(ws.algorithm) if ws.algorithm in algorithms else 0, key="emb_model",
-)  # fmt: skip
+    "Model",
+    algorithms,
+    format_func=lambda a: ui.ALGORITHM_LABELS[a],
+    horizontal=True,
+    index=algorithms.index(ws.algorithm) if ws.algorithm in algorithms else 0,
+    key="emb_model",
+)
 projection = projection_col.radio(
-    "2-D picture", ["pca", "tsne"], horizontal=True, key="emb_projection",
+    "2-D picture",
+    ["pca", "tsne"],
+    horizontal=True,
+    key="emb_projection",
     format_func={"pca": "PCA (stable)", "tsne": "t-SNE (keeps neighbours)"}.get,
-)  # fmt: skip
+)
 model_name = ui.model_name(ws.input_kind, algorithm)
 classifier = ui.adapted(ws, model_name)
 names = ws.names(classifier.classes)
 support_images, labels = ws.support()
-label_index = [classifier.classes.index(label) for label in labels]
 query_images = [q.image for q in ws.queries]
-
-support = classifier.embed(support_images)  # (S, D)
-queries = classifier.embed(query_images) if query_images else np.zeros((0, support.shape[1]))
+space = class_space(classifier, support_images, labels, query_images)
 if algorithm == "protonet":
-    centres = classifier.trace.prototypes.numpy()
-    distance_name = classifier.settings["distance"]
     st.caption("Stars: the class centres (prototypes), the mean embedding of each class.")
 else:
-    # MAML classifies with its adapted head, not by distance; the class means of the adapted
-    # embeddings are drawn for orientation.
-    centres = np.stack([support[np.array(label_index) == k].mean(0) for k in range(len(names))])
-    distance_name = "sq_euclidean"
     st.caption(
         "MAML has no prototypes: it classifies with a layer adapted to your examples. The stars "
         "are the class means of the adapted embeddings, for orientation."
     )
-exact = (
-    protonet.distances(torch.from_numpy(queries), torch.from_numpy(centres), distance_name).numpy()
-    if len(queries)
-    else np.zeros((0, len(names)))
+support_xy, centre_xy, query_xy = project_together(
+    [space.support, space.centres, space.queries], projection
 )
-predictions = classifier.predict_proba(query_images).argmax(1).tolist() if query_images else []
-
-points = np.concatenate([support, centres, queries])
-xy = viz.project_2d(points, projection)
-n_support, n_classes = len(support), len(centres)
-support_names = [i.name for c in ws.classes for i in c.items]
+support_names = ws.support_names()
 chart_col, table_col = st.columns([1, 1], gap="large")
 with chart_col:
     event = st.plotly_chart(
         viz.embedding_figure(
-            names, xy[:n_support], label_index, prototype_xy=xy[n_support : n_support + n_classes],
-            query_xy=xy[n_support + n_classes :], query_predictions=predictions or None,
-            support_names=support_names, query_names=[q.name for q in ws.queries],
+            names,
+            support_xy,
+            space.labels,
+            prototype_xy=centre_xy,
+            query_xy=query_xy,
+            query_predictions=space.predictions or None,
+            support_names=support_names,
+            query_names=[q.name for q in ws.queries],
         ),
-        key="emb_chart", on_select="rerun", selection_mode="points", width="stretch",
-    )  # fmt: skip
+        key="emb_chart",
+        on_select="rerun",
+        selection_mode="points",
+        width="stretch",
+    )
     st.caption(
         f"This 2-D picture ({'PCA' if projection == 'pca' else 't-SNE'}) squeezes "
-        f"{support.shape[1]} numbers per image into 2, so distances in it are only "
+        f"{space.support.shape[1]} numbers per image into 2, so distances in it are only "
         "approximate; the table gives the exact ones. Click a point to see its image."
     )
     selected = (event.selection.points if event and event.selection else []) or []
@@ -92,7 +87,7 @@ with chart_col:
         st.image([image for image, _ in shown], caption=[n for _, n in shown], width=96)
 
 with table_col:
-    st.markdown(f"**Exact distances to each class centre** ({distance_name.replace('_', ' ')})")
+    st.markdown(f"**Exact distances to each class centre** ({space.distance.replace('_', ' ')})")
     if not ws.queries:
         st.info("Add images to check (queries) on Teach & classify to see their distances.")
     else:
@@ -100,24 +95,27 @@ with table_col:
             {
                 "image": [viz.thumbnail_uri(image) for image in query_images],
                 "query": [q.name for q in ws.queries],
-                "nearest": [names[int(row.argmin())] for row in exact],
-                **{name: exact[:, k] for k, name in enumerate(names)},
+                "nearest": [names[int(row.argmin())] for row in space.distances],
+                **{name: space.distances[:, k] for k, name in enumerate(names)},
             }
         )
         st.dataframe(
-            table, hide_index=True, key="emb_table",
+            table,
+            hide_index=True,
+            key="emb_table",
             column_config={"image": st.column_config.ImageColumn("image", width="small")}
             | {name: st.column_config.NumberColumn(name, format="%.4f") for name in names},
-        )  # fmt: skip
+        )
     st.markdown("**Examples you teach with (support set)**")
     st.dataframe(
         pd.DataFrame(
             {
                 "image": [viz.thumbnail_uri(image) for image in support_images],
                 "name": support_names,
-                "class": [names[k] for k in label_index],
+                "class": [names[k] for k in space.labels],
             }
         ),
-        hide_index=True, key="emb_support_table",
+        hide_index=True,
+        key="emb_support_table",
         column_config={"image": st.column_config.ImageColumn("image", width="small")},
-    )  # fmt: skip
+    )

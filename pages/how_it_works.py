@@ -5,10 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import streamlit as st
-import torch
 
-import ui
-from core import protonet
+from core.embedding import centre_distances
+from core.workspace import parse_vector
+
+DISTANCE_FORMULAS = {
+    "euclidean": "Euclidean  ||x - p||",
+    "sq_euclidean": "squared Euclidean  ||x - p||²",
+    "cosine": "cosine distance  1 - x·p / (||x|| ||p||)",
+}
 
 st.title("How it works")
 st.write(
@@ -82,7 +87,7 @@ texts = {
 vectors = {}
 for name, text in texts.items():
     try:
-        vectors[name] = ui.parse_vector(text)
+        vectors[name] = parse_vector(text)
     except ValueError as error:
         st.error(f"{name}: {error}")
 if len(vectors) == 3:
@@ -93,23 +98,20 @@ if len(vectors) == 3:
             + ", ".join(f"{n}: {len(v)}" for n, v in vectors.items())
         )
     else:
-        x = torch.from_numpy(vectors["x"])[None]
-        centres = torch.from_numpy(np.stack([vectors["p1"], vectors["p2"]]))
+        centres = np.stack([vectors["p1"], vectors["p2"]])
         rows = []
-        for label, fn in (
-            ("Euclidean  ||x - p||", protonet.euclidean),
-            ("squared Euclidean  ||x - p||²", protonet.squared_euclidean),
-            ("cosine distance  1 - x·p / (||x|| ||p||)", protonet.cosine_distance),
-        ):
-            d = fn(x, centres)[0].tolist()
+        for distance, label in DISTANCE_FORMULAS.items():
+            d = centre_distances(vectors["x"][None], centres, distance)[0].tolist()
             rows.append({"distance": label, "to p1": d[0], "to p2": d[1]})
         st.dataframe(
-            pd.DataFrame(rows), hide_index=True, key="calc_table",
+            pd.DataFrame(rows),
+            hide_index=True,
+            key="calc_table",
             column_config={
                 "to p1": st.column_config.NumberColumn(format="%.4f"),
                 "to p2": st.column_config.NumberColumn(format="%.4f"),
             },
-        )  # fmt: skip
+        )
         st.caption(
             "With the example values, p2 = 2 x p1 points the same way as p1, so the cosine "
             "distance (which ignores length) is the same for both, while Euclidean says p1 "

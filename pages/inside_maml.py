@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 import ui
 from core import viz
-from core.maml import StepRecord
+from core.embedding import steps_in_2d
+from core.workspace import MAX_INNER_STEPS
 
 LR_SCALES = [0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0]
 
@@ -31,26 +31,37 @@ with st.expander("Settings", expanded=True):
         ws.inner_steps or (model.default_inner_loop.steps if model is not None else 2)
     )
     ws.inner_steps = steps_col.slider(
-        "Inner steps", 1, 20, default_steps, key="maml_inner_steps",
+        "Inner steps",
+        1,
+        MAX_INNER_STEPS,
+        default_steps,
+        key="maml_inner_steps",
         help="How many gradient steps MAML takes on your examples.",
-    )  # fmt: skip
+    )
     ws.inner_lr_scale = lr_col.select_slider(
-        "Inner learning rate (x the learned rates)", LR_SCALES, value=ws.inner_lr_scale
-        if ws.inner_lr_scale in LR_SCALES else 1.0, key="maml_lr_scale",
+        "Inner learning rate (x the learned rates)",
+        LR_SCALES,
+        value=ws.inner_lr_scale if ws.inner_lr_scale in LR_SCALES else 1.0,
+        key="maml_lr_scale",
         help="Meta-training learned one step size per weight tensor; this multiplies them all.",
-    )  # fmt: skip
+    )
     order = order_col.radio(
-        "Meta-gradient order", ["second order", "first order"],
-        index=1 if ws.first_order else 0, key="maml_order", horizontal=True,
-    )  # fmt: skip
+        "Meta-gradient order",
+        ["second order", "first order"],
+        index=1 if ws.first_order else 0,
+        key="maml_order",
+        horizontal=True,
+    )
     ws.first_order = order == "first order"
     start = steps_col.radio(
-        "Classifier starts from", ["class centres (as trained)", "zero (plain MAML)"],
-        index=1 if ws.head_init == "zero" else 0, key="maml_head_init",
+        "Classifier starts from",
+        ["class centres (as trained)", "zero (plain MAML)"],
+        index=1 if ws.head_init == "zero" else 0,
+        key="maml_head_init",
         help="The shipped model starts its last layer from the class centres (Proto-MAML), so "
         "it is right before the first step. Start from zero to watch the inner steps do all "
         "the learning; raise the learning rate to 30x or more for that.",
-    )  # fmt: skip
+    )
     ws.head_init = "zero" if start.startswith("zero") else "proto"
     order_col.caption(
         "Order only matters in meta-training, where the outer loop differentiates through "
@@ -58,10 +69,7 @@ with st.expander("Settings", expanded=True):
         "your examples needs no meta-gradient, so both give the same result here."
     )
 
-waiting = ws.not_ready()
-if waiting:
-    st.info(f"{waiting} Do that on the Teach & classify page.")
-    st.stop()
+ui.needs_support(ws)
 if not ws.queries:
     st.caption(
         "Tip: add images to check (queries) on Teach & classify to see their probabilities "
@@ -73,27 +81,16 @@ steps = ws.inner_steps
 chart, progress = st.empty(), st.empty()
 force = st.button("Run the inner loop again", key="maml_run")
 if force or not ui.is_cached(ws, model_name, with_queries=True):
-    seen: list[StepRecord] = []
-    run = ws.nonce("maml_page_run")
-    ws.bump("maml_page_run")
-
-    def on_step(record: StepRecord) -> None:
-        seen.append(record)
-        progress.progress(record.step / steps, text=f"Inner step {record.step} of {steps}")
-        probabilities = (
-            np.stack([r.query_probabilities[0].numpy() for r in seen])
-            if record.query_probabilities is not None
-            else None
-        )
-        chart.plotly_chart(
-            viz.inner_loop_figure(
-                [r.step for r in seen], [r.support_loss for r in seen],
-                [r.support_accuracy for r in seen], class_names, probabilities,
-                query_name=ws.queries[0].name if ws.queries else "", total_steps=steps,
-            ),
-            key=f"maml_live_{run}_{record.step}", width="stretch",
-        )  # fmt: skip
-
+    on_step = ui.inner_loop_updater(
+        ws,
+        progress,
+        chart,
+        steps,
+        class_names,
+        run_key="maml_page_run",
+        chart_key="maml_live",
+        query_name=ws.queries[0].name if ws.queries else None,
+    )
     classifier = ui.adapted(ws, model_name, with_queries=True, on_step=on_step, force=force)
 else:
     classifier = ui.adapted(ws, model_name, with_queries=True)
@@ -107,22 +104,22 @@ query_index = 0
 if ws.queries:
     query_index = st.selectbox(
         "Image to check (query) shown on the right",
-        range(len(ws.queries)), format_func=lambda i: ws.queries[i].name, key="maml_query",
-    )  # fmt: skip
-probabilities = (
-    np.stack([r.query_probabilities[query_index].numpy() for r in trace])
-    if trace[0].query_probabilities is not None
-    else None
-)
+        range(len(ws.queries)),
+        format_func=lambda i: ws.queries[i].name,
+        key="maml_query",
+    )
 chart.plotly_chart(
-    viz.inner_loop_figure(
-        [r.step for r in trace], [r.support_loss for r in trace],
-        [r.support_accuracy for r in trace], names, probabilities,
+    viz.trace_figure(
+        trace,
+        names,
+        total_steps=len(trace) - 1,
+        query_index=query_index,
         query_name=ws.queries[query_index].name if ws.queries else "",
-        total_steps=len(trace) - 1, current_step=step,
+        current_step=step,
     ),
-    key="maml_curves", width="stretch",
-)  # fmt: skip
+    key="maml_curves",
+    width="stretch",
+)
 record = trace[step]
 cols = st.columns(3)
 cols[0].metric("Loss on your examples", f"{record.support_loss:.3g}")
@@ -133,27 +130,14 @@ if record.query_probabilities is not None:
 
 st.subheader("How the embeddings move")
 support_labels = [classifier.classes.index(label) for label in ws.support()[1]]
-support_steps = np.stack([r.support_features.numpy() for r in trace])  # (T, S, D)
-n_support = support_steps.shape[1]
-blocks = [support_steps.reshape(-1, support_steps.shape[-1])]
-query_steps = None
-if trace[0].query_features is not None:
-    query_steps = np.stack([r.query_features.numpy() for r in trace])  # (T, Q, D)
-    blocks.append(query_steps.reshape(-1, query_steps.shape[-1]))
-xy = viz.project_2d(np.concatenate(blocks))  # one projection for all steps: comparable
-n_steps = len(trace)
-support_xy = xy[: n_steps * n_support].reshape(n_steps, n_support, 2)
-query_xy = None
-query_predictions = None
-if query_steps is not None:
-    query_xy = xy[n_steps * n_support :].reshape(n_steps, query_steps.shape[1], 2)
-    query_predictions = np.stack([r.query_probabilities.numpy().argmax(1) for r in trace])
+support_xy, query_xy, query_predictions = steps_in_2d(trace)
 st.plotly_chart(
     viz.embedding_steps_figure(
         names, support_xy, support_labels, query_xy, query_predictions, step=step
     ),
-    key="maml_embedding", width="stretch",
-)  # fmt: skip
+    key="maml_embedding",
+    width="stretch",
+)
 st.caption(
     "Press Play to animate steps 0 to K. Every step is projected with the same PCA, so "
     "positions can be compared; the 2-D picture is an approximation of the real space."

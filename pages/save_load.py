@@ -7,6 +7,7 @@ import streamlit as st
 import ui
 from core.labels import LabelRejected, check_labels, markdown_text
 from core.session import SessionRejected, export_session, read_session
+from core.workspace import from_session, to_session
 
 ws = ui.workspace()
 st.title("Save & load")
@@ -21,12 +22,16 @@ with save_col:
     st.subheader("Save")
     n_images = sum(len(card.items) for card in ws.classes)
     st.write(f"{len(ws.classes)} classes, {n_images} examples, {len(ws.queries)} images to check.")
-    saved = export_session(ui.to_session(ws))
+    saved = export_session(to_session(ws))
     st.download_button(
-        "Download session (.zip)", saved,
-        file_name="few-shot-lab-session.zip", mime="application/zip", key="session_download",
-        type="primary", disabled=n_images == 0 and not ws.queries,
-    )  # fmt: skip
+        "Download session (.zip)",
+        saved,
+        file_name="few-shot-lab-session.zip",
+        mime="application/zip",
+        key="session_download",
+        type="primary",
+        disabled=n_images == 0 and not ws.queries,
+    )
     if n_images == 0 and not ws.queries:
         st.caption("Nothing to save yet: add images on Teach & classify first.")
     max_upload_mb = st.get_option("server.maxUploadSize")
@@ -58,8 +63,8 @@ with load_col:
                 "Your current work is unchanged."
             )
         else:
-            new = ui.from_session(session, first_id=ws.next_id + 1000)
-            st.session_state[ui.STATE_KEY] = new
+            new = from_session(session, first_id=ws.next_id + 1000)
+            ui.replace_workspace(new)
             new.nonces["session_up"] = nonce + 1
             new.messages.append(
                 (

@@ -7,8 +7,10 @@ import streamlit as st
 
 import ui
 from core import viz
+from core.constants import MAX_CLASSES, MIN_CLASSES
+from core.embedding import project_together
 from core.labels import MAX_LABEL_CHARS, markdown_text
-from core.maml import StepRecord
+from core.workspace import MAX_IMAGES_PER_CLASS, MAX_QUERIES
 
 ws = ui.workspace()
 st.title("Teach & classify")
@@ -36,9 +38,12 @@ with left:
                 name_key = f"class_name_{card.id}"
                 st.session_state.setdefault(name_key, card.name)
                 st.text_input(
-                    "Class name", key=name_key, max_chars=MAX_LABEL_CHARS,
-                    on_change=ui.rename_class, args=(ws, card.id, name_key),
-                )  # fmt: skip
+                    "Class name",
+                    key=name_key,
+                    max_chars=MAX_LABEL_CHARS,
+                    on_change=ui.rename_class,
+                    args=(ws, card.id, name_key),
+                )
                 if name_key + "_error" in st.session_state:
                     st.error(st.session_state.pop(name_key + "_error"))
                 if card.items:
@@ -53,31 +58,32 @@ with left:
                 else:
                     st.caption("No images yet: upload, draw or snap one below.")
                 files = ui.image_intake(
-                    ws, f"class_{card.id}", draw=ws.input_kind == "character",
+                    ws,
+                    f"class_{card.id}",
+                    draw=ws.input_kind == "character",
                     label=f"Add images to {card.name}",
-                )  # fmt: skip
+                )
                 if files:
-                    room = ui.MAX_IMAGES_PER_CLASS - len(card.items)
-                    card.items.extend(ui.decode_files(ws, files, room))
-                    st.rerun()
+                    ui.add_images(ws, files, card.items, MAX_IMAGES_PER_CLASS)
+                at_minimum = len(ws.classes) <= MIN_CLASSES
                 if st.button(
-                    "Remove this class", key=f"remove_class_{card.id}",
-                    disabled=len(ws.classes) <= 2,
-                    help="A model needs at least two classes." if len(ws.classes) <= 2 else None,
-                ):  # fmt: skip
-                    ws.classes.remove(card)
-                    for query in ws.queries:
-                        if query.label == card.id:
-                            query.label = None
+                    "Remove this class",
+                    key=f"remove_class_{card.id}",
+                    disabled=at_minimum,
+                    help="A model needs at least two classes." if at_minimum else None,
+                ):
+                    ws.remove_class(card.id)
                     st.rerun()
     if st.button(
-        "+ Add a class", key="add_class", disabled=len(ws.classes) >= ui.MAX_CLASSES,
-        help=f"Up to {ui.MAX_CLASSES} classes.",
-    ):  # fmt: skip
+        "+ Add a class",
+        key="add_class",
+        disabled=len(ws.classes) >= MAX_CLASSES,
+        help=f"Up to {MAX_CLASSES} classes.",
+    ):
         ws.add_class()
         st.rerun()
-    if len(ws.classes) >= ui.MAX_CLASSES:
-        st.caption(f"{ui.MAX_CLASSES} classes is the most the models handle.")
+    if len(ws.classes) >= MAX_CLASSES:
+        st.caption(f"{MAX_CLASSES} classes is the most the models handle.")
 
 # --- 2. the model adapts -----------------------------------------------------------------
 with right:
@@ -103,25 +109,27 @@ with right:
                 if query_images
                 else np.zeros((0, trace.prototypes.shape[1]))
             )
-            points = np.concatenate(
+            support_xy, prototype_xy, query_xy = project_together(
                 [trace.support_embeddings.numpy(), trace.prototypes.numpy(), query_embeddings]
             )
-            xy = viz.project_2d(points)
-            n_support, n_classes = len(trace.support_labels), len(classifier.classes)
             predictions = (
                 classifier.predict_proba(query_images).argmax(1).tolist() if query_images else None
             )
             st.plotly_chart(
                 viz.embedding_figure(
-                    ws.names(classifier.classes), xy[:n_support], trace.support_labels.tolist(),
-                    prototype_xy=xy[n_support : n_support + n_classes],
-                    query_xy=xy[n_support + n_classes :], query_predictions=predictions,
-                    support_names=[i.name for c in ws.classes for i in c.items],
+                    ws.names(classifier.classes),
+                    support_xy,
+                    trace.support_labels.tolist(),
+                    prototype_xy=prototype_xy,
+                    query_xy=query_xy,
+                    query_predictions=predictions,
+                    support_names=ws.support_names(),
                     query_names=[q.name for q in ws.queries],
                     title="Each star is the centre of a class (prototype)",
                 ),
-                key="teach_embedding", width="stretch",
-            )  # fmt: skip
+                key="teach_embedding",
+                width="stretch",
+            )
             st.caption(
                 "A 2-D picture (PCA) of the space the model compares images in; the exact "
                 "distances are on the Embedding space page."
@@ -138,38 +146,20 @@ with right:
             chart, progress = st.empty(), st.empty()
             if force or not ui.is_cached(ws, model_name):
                 class_names = ws.names(tuple(card.id for card in ws.classes))
-                seen: list[StepRecord] = []
-                run = ws.nonce("maml_run")
-                ws.bump("maml_run")
-
-                def on_step(record: StepRecord) -> None:
-                    seen.append(record)
-                    progress.progress(
-                        record.step / max(steps, 1),
-                        text=f"Inner step {record.step} of {steps}",
-                    )
-                    chart.plotly_chart(
-                        viz.inner_loop_figure(
-                            [r.step for r in seen], [r.support_loss for r in seen],
-                            [r.support_accuracy for r in seen], class_names, total_steps=steps,
-                        ),
-                        key=f"live_{run}_{record.step}", width="stretch",
-                    )  # fmt: skip
-
+                on_step = ui.inner_loop_updater(
+                    ws, progress, chart, steps, class_names, run_key="maml_run", chart_key="live"
+                )
                 classifier = ui.adapted(ws, model_name, on_step=on_step, force=force)
-                progress.success(f"Adapted in {steps} inner steps.")
             else:
                 classifier = ui.adapted(ws, model_name)
-                trace = classifier.trace
                 chart.plotly_chart(
-                    viz.inner_loop_figure(
-                        [r.step for r in trace], [r.support_loss for r in trace],
-                        [r.support_accuracy for r in trace], ws.names(classifier.classes),
-                        total_steps=steps,
+                    viz.trace_figure(
+                        classifier.trace, ws.names(classifier.classes), total_steps=steps
                     ),
-                    key="maml_final", width="stretch",
-                )  # fmt: skip
-                progress.success(f"Adapted in {steps} inner steps.")
+                    key="maml_final",
+                    width="stretch",
+                )
+            progress.success(f"Adapted in {steps} inner steps.")
 
 # --- 3. classify new images --------------------------------------------------------------
 st.divider()
@@ -178,9 +168,7 @@ if classifier is None:
     st.info("Once every class has an image, add images here to see what the model thinks.")
 files = ui.image_intake(ws, "query", draw=ws.input_kind == "character", label="Add images to check")
 if files:
-    room = ui.MAX_QUERIES - len(ws.queries)
-    ws.queries.extend(ui.decode_files(ws, files, room, limit=ui.MAX_QUERIES))
-    st.rerun()
+    ui.add_images(ws, files, ws.queries, MAX_QUERIES)
 if ws.queries and classifier is not None:
     names = ws.names(classifier.classes)
     images = [q.image for q in ws.queries]
@@ -198,12 +186,14 @@ if ws.queries and classifier is not None:
                 st.rerun()
             bars.plotly_chart(
                 viz.probability_bars(names, probabilities[position]),
-                key=f"bars_{query.id}", width="stretch",
-            )  # fmt: skip
+                key=f"bars_{query.id}",
+                width="stretch",
+            )
             if distances is not None:
                 extra.plotly_chart(
                     viz.distance_bars(names, distances[position], classifier.settings["distance"]),
-                    key=f"dist_{query.id}", width="stretch",
-                )  # fmt: skip
+                    key=f"dist_{query.id}",
+                    width="stretch",
+                )
 elif ws.queries:
     st.caption(f"{len(ws.queries)} image(s) waiting to be classified.")

@@ -15,10 +15,11 @@ import shlex
 import sys
 import time
 
-from core.checkpoints import atomic_write_bytes, models_dir, read_card
+from core.checkpoints import models_dir, read_card
 from core.evaluate import EvalConfig, evaluate
+from core.files import atomic_write_bytes
 from core.learner import load_model
-from core.train import parse_setting
+from core.training.config import parse_setting
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--model", default="omniglot-maml")

@@ -6,7 +6,8 @@ on mini-ImageNet VAL for each view set. The test split is never read.
 
 A view set is SIZE[:CROP,CROP,...]: the photo fitted to a SIZE square, and of it each centre
 crop (fraction of the side kept; 1 = all), each with its mirror image; the feature is their
-mean, as core.photo.PhotoEncoder(size, crops=...) computes it. Val features of each view are
+mean, as core.encoders.photo.PhotoEncoder(size, crops=...) computes it. Val features of each
+view are
 computed and cached when missing (about 1.5 min per 224 view on 2 threads).
 
 mini-ImageNet photos are 84x84; the backbone was trained at 224 on random-resized crops, so
@@ -22,7 +23,7 @@ import json
 import torch
 
 from core.data import load_dataset
-from core.photo import FeatureTable, dataset_features, prototype_accuracy
+from core.features import FeatureTable, dataset_features, prototype_accuracy
 
 
 def view_set(text: str) -> tuple[int, tuple[float, ...]]:

@@ -14,7 +14,8 @@ import json
 import sys
 from pathlib import Path
 
-from core.checkpoints import atomic_write_bytes, list_checkpoints, models_dir, read_card
+from core.checkpoints import list_checkpoints, models_dir, read_card
+from core.files import atomic_write_bytes
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 

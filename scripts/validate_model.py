@@ -14,7 +14,8 @@ import json
 
 from core.checkpoints import load_checkpoint
 from core.data import omniglot
-from core.train import TrainConfig, validate
+from core.training.config import OmniglotConfig
+from core.training.trainer import validate
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--model", default="omniglot-maml")
@@ -23,7 +24,7 @@ parser.add_argument("--val-settings", nargs="+", default=["5w1s", "20w1s"])
 args = parser.parse_args()
 net, card = load_checkpoint(args.model)
 maml = card.get("maml", {})
-config = TrainConfig(
+config = OmniglotConfig(
     name=args.model,
     algorithm=card["algorithm"],
     val_episodes=args.val_episodes,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from core.baseline import BaselineConfig, fit_baseline
+from core.baseline import BaselineConfig, fit_baseline, fit_baseline_on_labels
 
 
 def _support(
@@ -43,6 +43,16 @@ def test_same_seed_same_model_and_one_image_equals_a_batch():
     )
     one = second.predict_proba_tensors(inputs[:1])
     assert torch.allclose(torch.from_numpy(one[0]), torch.from_numpy(first[0]), atol=1e-5)
+
+
+def test_labels_may_be_given_as_class_ids_instead_of_indices():
+    inputs, labels = _support()
+    ids = (30, 10, 20)  # the app's class ids, in output order
+    config = BaselineConfig(steps=5)
+    by_index = fit_baseline(inputs, labels, ids, config).predict_proba_tensors(inputs)
+    by_id = fit_baseline_on_labels(inputs, [ids[k] for k in labels.tolist()], ids, config)
+    assert by_id.classes == ids
+    assert (by_id.predict_proba_tensors(inputs) == by_index).all()
 
 
 def test_photos_are_shrunk_and_on_step_is_called():

@@ -15,14 +15,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def train_args(out_dir: Path, run_dir: Path, algorithm: str) -> list[str]:
-    return [
-        "-m", "core.train", "--algorithm", algorithm, "--name", "tiny", "--hidden", "8",
-        "--ways", "5", "--shots", "1", "--queries", "2", "--meta-batch", "4",
-        "--inner-steps", "1", "--test-inner-steps", "1", "--episodes", "1", "--no-augment",
-        "--eval-every", "1000", "--val-episodes", "1", "--val-settings", "5w1s",
-        "--device", "cpu", "--seed", "3", "--run-dir", str(run_dir), "--out-dir", str(out_dir),
-        "--quiet", "--json",
-    ]  # fmt: skip
+    tiny = (
+        f"-m core.train --algorithm {algorithm} --name tiny --hidden 8 --ways 5 --shots 1"
+        " --queries 2 --meta-batch 4 --inner-steps 1 --test-inner-steps 1 --episodes 1"
+        " --no-augment --eval-every 1000 --val-episodes 1 --val-settings 5w1s --device cpu"
+        " --seed 3 --quiet --json"
+    )
+    return [*tiny.split(), "--run-dir", str(run_dir), "--out-dir", str(out_dir)]
 
 
 def run(command: list[str]) -> None:

@@ -72,7 +72,7 @@ def test_first_order_matches_its_reference_and_differs_from_second_order():
 
 
 def test_meta_gradient_reaches_every_conv4_parameter_with_proto_head():
-    from core.backbones import Conv4
+    from core.networks import Conv4
 
     torch.manual_seed(0)
     net = Conv4(hidden=8).eval()
@@ -118,7 +118,7 @@ def test_inner_loop_config_is_validated():
 
 def test_vmap_and_loop_give_the_same_conv4_meta_gradient():
     """The GPU path (vmap over tasks) and the CPU path (a loop) compute the same thing."""
-    from core.backbones import Conv4
+    from core.networks import Conv4
 
     torch.manual_seed(0)
     net = Conv4(hidden=8).eval()

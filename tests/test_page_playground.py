@@ -108,12 +108,12 @@ def test_background_thread_training_finishes_and_unlocks_the_player():
     at.number_input(key="pg_sine_meta_steps").set_value(FAST_STEPS).run()
     at.button(key="pg_meta_train").click().run()
     assert not at.exception
-    run = at.session_state["pg_runs"]["sine"]
+    run = at.session_state["pg_state"].runs["sine"]
     deadline = time.monotonic() + 60
-    while run["status"] == "running" and time.monotonic() < deadline:
+    while run.status == "running" and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert run["status"] == "done", run.get("error")
+    assert run.status == "done", run.error
     at.run()
     assert not at.exception
-    assert len(run["meta_losses"]) == FAST_STEPS
+    assert len(run.meta_losses) == FAST_STEPS
     assert at.button(key="pg_new_task")

@@ -153,10 +153,21 @@ def test_folder_dataset_prescan_keeps_only_usable_files(dataset_with_bad_files):
 def test_evaluate_a_folder_with_bad_files_skips_and_reports_them(dataset_with_bad_files, capsys):
     status = evaluate.main(
         [
-            "--model", "omniglot-protonet", "--dataset", str(dataset_with_bad_files),
-            "--ways", "3", "--shots", "1", "--queries", "2", "--episodes", "6", "--json",
+            "--model",
+            "omniglot-protonet",
+            "--dataset",
+            str(dataset_with_bad_files),
+            "--ways",
+            "3",
+            "--shots",
+            "1",
+            "--queries",
+            "2",
+            "--episodes",
+            "6",
+            "--json",
         ]
-    )  # fmt: skip
+    )
     out = json.loads(capsys.readouterr().out)
     assert status == 0
     assert 0 <= out["accuracy"] <= 100 and out["episodes"] == 6
@@ -174,9 +185,21 @@ def test_evaluate_says_so_when_too_few_usable_classes_remain(tmp_path, capsys):
         (tmp_path / "b" / name).unlink()
     write_shapes(tmp_path / "c", 1, 3)
     status = evaluate.main(
-        ["--model", "omniglot-protonet", "--dataset", str(tmp_path), "--ways", "3",
-         "--shots", "1", "--queries", "1", "--episodes", "2"]
-    )  # fmt: skip
+        [
+            "--model",
+            "omniglot-protonet",
+            "--dataset",
+            str(tmp_path),
+            "--ways",
+            "3",
+            "--shots",
+            "1",
+            "--queries",
+            "1",
+            "--episodes",
+            "2",
+        ]
+    )
     assert status == 2
     assert "3-way episodes" in capsys.readouterr().err
 
@@ -242,11 +265,23 @@ def test_names_are_shown_as_typed_in_markdown_and_keep_their_direction():
 
 
 def test_user_files_are_never_unpickled():
-    """Uploads and session files pass through ui.py, pages/, core/images.py, core/session.py,
-    core/labels.py, core/data.py and core/predict.py: none of them may unpickle anything."""
-    paths = [ROOT / "ui.py", ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))] + [
+    """Uploads and session files pass through ui/, pages/, core/images.py, core/session.py,
+    core/workspace.py, core/labels.py, core/data.py and core/predict.py: none of them may
+    unpickle anything."""
+    paths = [
+        *sorted((ROOT / "ui").glob("*.py")),
+        ROOT / "app.py",
+        *sorted((ROOT / "pages").glob("*.py")),
+    ] + [
         ROOT / "core" / name
-        for name in ("images.py", "session.py", "labels.py", "data.py", "predict.py")
+        for name in (
+            "images.py",
+            "session.py",
+            "workspace.py",
+            "labels.py",
+            "data.py",
+            "predict.py",
+        )
     ]
     pattern = re.compile(r"\bpickle\b|torch\.load\(|allow_pickle\s*=\s*True|joblib|dill\b")
     offenders = [

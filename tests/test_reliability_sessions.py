@@ -59,15 +59,16 @@ def one_runtime_for_all():
 
     with (
         patch_config_options({"global.appTest": True}),
-        mock.patch.object(app_test_module, "patch_config_options",
-                          lambda _: contextlib.nullcontext()),
+        mock.patch.object(
+            app_test_module, "patch_config_options", lambda _: contextlib.nullcontext()
+        ),
         mock.patch.object(Runtime, "instance", classmethod(lambda cls: runtime)),
         mock.patch.object(Runtime, "exists", classmethod(lambda cls: True)),
         mock.patch.object(app_test_module, "ScriptCache", lambda: script_cache),
         mock.patch.object(local_script_runner_module, "ScriptCache", lambda: script_cache),
         mock.patch.object(app_test_module, "PagesManager", PagesManagerOfOneRun),
         mock.patch.object(PagesManager, "uses_pages_directory", False),  # app.py: st.navigation
-    ):  # fmt: skip
+    ):
         yield runtime
 
 
@@ -128,8 +129,11 @@ def run_session(session: int, everyone_ready: threading.Barrier) -> dict:
         at.radio(key="teach_algorithm").set_value("maml").run()
     cards = list(zip(ws.classes, todo["shapes"], strict=True))
     for card, shape in cards[:-1]:
-        _upload(at, f"class_{card.id}", [(f"s{session}_{shape}_{v}.png", character_png(shape, v))
-                                         for v in range(2)])  # fmt: skip
+        _upload(
+            at,
+            f"class_{card.id}",
+            [(f"s{session}_{shape}_{v}.png", character_png(shape, v)) for v in range(2)],
+        )
     last_card, last_shape = cards[-1]
     everyone_ready.wait(timeout=120)
     # Now all sessions adapt at once: the last class gets its images.
@@ -155,7 +159,7 @@ def run_session(session: int, everyone_ready: threading.Barrier) -> dict:
 def test_twenty_sessions_adapting_at_once_each_get_their_own_answer(one_runtime_for_all):
     warm = AppTest.from_file(APP, default_timeout=300)
     warm.run()  # loads nothing heavy; the models are loaded below, once, as the server would
-    models = {name: ui._shared_model(name) for name in MODELS}
+    models = {name: ui.shared_model(name) for name in MODELS}
     before = {name: weights_fingerprint(model) for name, model in models.items()}
 
     everyone_ready = threading.Barrier(SESSIONS)
@@ -186,7 +190,7 @@ def test_twenty_sessions_adapting_at_once_each_get_their_own_answer(one_runtime_
     assert len({r["plan"]["expected"] for r in results}) == SESSIONS  # all answers differ
 
     for name, model in models.items():
-        assert ui._shared_model(name) is model  # still the one shared object
+        assert ui.shared_model(name) is model  # still the one shared object
         assert weights_fingerprint(model) == before[name], f"{name} changed"
 
 
@@ -195,10 +199,13 @@ def test_threads_adapting_the_shared_maml_model_get_the_answers_they_get_alone()
     different support sets and classify; each must get exactly its single-thread answer."""
     from PIL import Image
 
-    model = ui._shared_model("omniglot-maml")
+    model = ui.shared_model("omniglot-maml")
     before = weights_fingerprint(model)
-    images = {(shape, v): Image.open(io.BytesIO(character_png(shape, v)))
-              for shape in range(4) for v in range(5)}  # fmt: skip
+    images = {
+        (shape, v): Image.open(io.BytesIO(character_png(shape, v)))
+        for shape in range(4)
+        for v in range(5)
+    }
 
     def task(index: int):
         shapes = [index % 4, (index + 1) % 4, (index + 2) % 4][: 2 + index % 2]

@@ -12,7 +12,8 @@ import math
 import pytest
 import torch
 
-from core import toy, viz_toy
+from core import toy
+from core.toy import figures
 
 EVAL_SEED = 2024  # new tasks, a stream no training run draws from
 
@@ -91,9 +92,12 @@ def test_bad_arguments_are_named():
 def test_mlp_matches_torch_nn_with_the_same_weights():
     params = toy.init_mlp_params(1, 40, toy.make_generator(0))
     reference = torch.nn.Sequential(
-        torch.nn.Linear(1, 40), torch.nn.ReLU(), torch.nn.Linear(40, 40), torch.nn.ReLU(),
+        torch.nn.Linear(1, 40),
+        torch.nn.ReLU(),
+        torch.nn.Linear(40, 40),
+        torch.nn.ReLU(),
         torch.nn.Linear(40, 1),
-    )  # fmt: skip
+    )
     with torch.no_grad():
         for index, layer in zip((0, 2, 4), ("1", "2", "3")):
             reference[index].weight.copy_(params[f"w{layer}"])
@@ -106,7 +110,7 @@ def test_batched_inner_loop_equals_one_task_at_a_time():
     config = toy.default_config("sine", inner_lr=0.05)
     params = toy.init_mlp_params(1, 40, toy.make_generator(0))
     tasks = toy.sample_sine_tasks(4, 10, 10, toy.make_generator(1))
-    adapted, losses = toy.inner_loop(
+    adapted, losses = toy.adapt_tasks(
         config, params, tasks.support_inputs, tasks.support_targets, 3, create_graph=False
     )
     assert len(losses) == 4 and losses[0].shape == (4,)
@@ -139,9 +143,14 @@ def test_adapt_leaves_the_starting_point_unchanged():
     before = {name: value.clone() for name, value in params.items()}
     task = toy.sample_tasks(config, 1, toy.make_generator(5))
     trace = toy.adapt(
-        config, params, task.support_inputs[0], task.support_targets[0], 4,
-        task.query_inputs[0], task.query_targets[0],
-    )  # fmt: skip
+        config,
+        params,
+        task.support_inputs[0],
+        task.support_targets[0],
+        4,
+        task.query_inputs[0],
+        task.query_targets[0],
+    )
     assert trace.steps == 4
     assert len(trace.support_losses) == len(trace.query_losses) == 5
     assert len(trace.query_accuracies) == 5
@@ -156,11 +165,12 @@ def test_second_order_meta_gradient_reaches_the_initialisation_and_differs_from_
 
     def meta_gradient(create_graph: bool) -> torch.Tensor:
         params = toy.init_mlp_params(1, 40, toy.make_generator(0))
-        adapted, _ = toy.inner_loop(
+        adapted, _ = toy.adapt_tasks(
             config, params, tasks.support_inputs, tasks.support_targets, 2, create_graph
         )
-        loss = toy.per_task_loss(config, toy.mlp_forward(adapted, tasks.query_inputs),
-                                 tasks.query_targets).mean()  # fmt: skip
+        loss = toy.per_task_loss(
+            config, toy.mlp_forward(adapted, tasks.query_inputs), tasks.query_targets
+        ).mean()
         loss.backward()
         return params["w2"].grad
 
@@ -173,9 +183,10 @@ def test_meta_train_reports_every_step_and_can_be_stopped():
     config = toy.default_config("sine", meta_steps=50)
     seen = []
     result = toy.meta_train(
-        config, callback=lambda step, loss: seen.append((step, loss)),
+        config,
+        callback=lambda step, loss: seen.append((step, loss)),
         should_stop=lambda: len(seen) >= 7,
-    )  # fmt: skip
+    )
     assert result.stopped and len(result.losses) == 7
     assert [step for step, _ in seen] == list(range(1, 8))
     assert all(not value.requires_grad for value in result.params.values())
@@ -224,8 +235,10 @@ def sine_lesson():
     maml = toy.meta_train(config)
     pretrained = toy.pretrain(config)
     starts = {
-        "MAML": maml.params, "Pretrained": pretrained.params, "Random": toy.random_init(config)
-    }  # fmt: skip
+        "MAML": maml.params,
+        "Pretrained": pretrained.params,
+        "Random": toy.random_init(config),
+    }
     losses = {
         name: toy.evaluate(config, params, 100, config.eval_inner_steps, EVAL_SEED).losses
         for name, params in starts.items()
@@ -243,9 +256,11 @@ def test_maml_fits_new_sines_and_the_baselines_do_not(sine_lesson):
     """Post-adaptation MSE on 100 new sine tasks, K = 10 points, 10 inner steps."""
     config, _, losses = sine_lesson
     maml, pretrained, random = (losses[n][-1] for n in ("MAML", "Pretrained", "Random"))
-    print(f"\nsine post-adaptation MSE on 100 new tasks ({config.eval_inner_steps} steps, "
-          f"K={config.shots}): MAML {maml:.3f} / pretrained {pretrained:.3f} / "
-          f"random {random:.3f}")  # fmt: skip
+    print(
+        f"\nsine post-adaptation MSE on 100 new tasks ({config.eval_inner_steps} steps, "
+        f"K={config.shots}): MAML {maml:.3f} / pretrained {pretrained:.3f} / "
+        f"random {random:.3f}"
+    )
     assert maml < 0.6
     assert maml < 0.4 * pretrained
     assert maml < 0.4 * random
@@ -261,8 +276,10 @@ def test_maml_classifies_new_2d_tasks_after_a_few_steps(family):
     steps = config.eval_inner_steps
     learned = toy.evaluate(config, maml.params, 100, steps, EVAL_SEED)
     scratch = toy.evaluate(config, toy.random_init(config), 100, steps, EVAL_SEED)
-    print(f"\n{family}: query accuracy on 100 new tasks after {steps} steps: "
-          f"MAML {learned.accuracies[-1]:.3f} / random {scratch.accuracies[-1]:.3f}")  # fmt: skip
+    print(
+        f"\n{family}: query accuracy on 100 new tasks after {steps} steps: "
+        f"MAML {learned.accuracies[-1]:.3f} / random {scratch.accuracies[-1]:.3f}"
+    )
     assert learned.accuracies[-1] >= (0.95 if family == "blobs" else 0.88)
     assert learned.accuracies[1] > scratch.accuracies[1] + 0.2  # one step is already enough
 
@@ -273,11 +290,14 @@ def test_protonet_classifies_new_blob_tasks():
     _, grid = toy.plane_grid(10)
     accuracies = [
         toy.protonet_on_plane(
-            tasks.support_inputs[i], tasks.support_targets[i], grid, tasks.query_inputs[i],
+            tasks.support_inputs[i],
+            tasks.support_targets[i],
+            grid,
+            tasks.query_inputs[i],
             tasks.query_targets[i],
         ).query_accuracy
         for i in range(100)
-    ]  # fmt: skip
+    ]
     assert sum(accuracies) / 100 > 0.95
 
 
@@ -291,11 +311,17 @@ def test_plane_figure_draws_regions_prototypes_supports_and_queries():
     axis, grid = toy.plane_grid(20)
     support, labels = task.support_inputs[0], task.support_targets[0]
     result = toy.protonet_on_plane(support, labels, grid, task.query_inputs[0])
-    figure = viz_toy.plane_step_figure(
-        axis, result.grid_class1_probability, support, labels, task.query_inputs[0],
-        task.query_targets[0], result.query_predictions, "ProtoNet",
+    figure = figures.plane_step_figure(
+        axis,
+        result.grid_class1_probability,
+        support,
+        labels,
+        task.query_inputs[0],
+        task.query_targets[0],
+        result.query_predictions,
+        "ProtoNet",
         prototypes=result.prototypes,
-    )  # fmt: skip
+    )
     symbols = {trace.marker.symbol for trace in figure.data if trace.type == "scatter"}
     assert {"circle", "diamond", "star"} <= symbols
     contour = figure.data[0]
@@ -305,7 +331,7 @@ def test_plane_figure_draws_regions_prototypes_supports_and_queries():
 
 
 def test_meta_loss_figure_smooths_and_validates():
-    figure = viz_toy.meta_loss_figure([4.0, 2.0, 0.0], total_steps=10, smoothing=2)
+    figure = figures.meta_loss_figure([4.0, 2.0, 0.0], total_steps=10, smoothing=2)
     assert list(figure.data[1].y) == [4.0, 3.0, 1.0]
     with pytest.raises(ValueError, match="smoothing must be at least 1, got 0"):
-        viz_toy.meta_loss_figure([1.0], smoothing=0)
+        figures.meta_loss_figure([1.0], smoothing=0)

@@ -8,41 +8,18 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def train_command(run_dir: Path, out_dir: Path, episodes: int) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "core.train",
-        "--algorithm",
-        "protonet",
-        "--name",
-        "tiny",
-        "--hidden",
-        "8",
-        "--ways",
-        "5",
-        "--shots",
-        "1",
-        "--queries",
-        "2",
-        "--episodes",
-        str(episodes),
-        "--eval-every",
-        "10",
-        "--val-episodes",
-        "2",
-        "--val-settings",
-        "5w1s",
-        "--run-dir",
-        str(run_dir),
-        "--out-dir",
-        str(out_dir),
-        "--json",
-        "--quiet",
-    ]
+    tiny = (
+        "-m core.train --algorithm protonet --name tiny --hidden 8 --ways 5 --shots 1"
+        f" --queries 2 --episodes {episodes} --eval-every 10 --val-episodes 2"
+        " --val-settings 5w1s --json --quiet"
+    )
+    return [sys.executable, *tiny.split(), "--run-dir", str(run_dir), "--out-dir", str(out_dir)]
 
 
 def test_killed_training_resumes(tmp_path, omniglot_root):
@@ -110,7 +87,7 @@ def test_resume_refuses_other_settings(tmp_path, omniglot_root):
 
 
 def test_a_card_records_how_its_starting_model_was_made():
-    from core.train import lineage
+    from core.training.run import lineage
 
     first = {"name": "a", "training": {"command": "train a", "seed": 0, "wall_time_s": 1.0}}
     second = {"name": "b", "training": {"command": "train b", "started_from": lineage(first)}}
@@ -118,3 +95,35 @@ def test_a_card_records_how_its_starting_model_was_made():
         {"name": "b", "command": "train b"},
         {"name": "a", "command": "train a", "seed": 0, "wall_time_s": 1.0},
     ]
+
+
+def test_init_from_a_maml_model_starts_from_its_inner_step_sizes(tmp_path, monkeypatch):
+    """Issue 13: --init-from a MAML model carries its per-tensor inner step sizes over;
+    a ProtoNet source leaves them at --inner-lr."""
+    from core import maml
+    from core.checkpoints import save_checkpoint
+    from core.networks import build_network
+    from core.training.config import OmniglotConfig
+    from core.training.omniglot import OmniglotInputs
+    from core.training.trainer import Trainer
+
+    monkeypatch.setenv("FEWSHOT_MODELS", str(tmp_path))
+    spec = {"type": "conv4", "in_channels": 1, "hidden": 8}
+    net = build_network(spec)
+    names = [k for k, _ in net.named_parameters()] + [maml.HEAD_WEIGHT, maml.HEAD_BIAS]
+    rates = {k: 0.01 * (i + 1) for i, k in enumerate(names)}
+    card = {"input": "character", "network": spec, "encoder": {"type": "character"}}
+    save_checkpoint(net, {"name": "src-maml", "algorithm": "maml", "maml": {"lr": rates}, **card})
+    save_checkpoint(net, {"name": "src-proto", "algorithm": "protonet", **card})
+
+    def start(source: str) -> dict[str, float]:
+        config = OmniglotConfig(
+            algorithm="maml", init_from=source, channels=8, inner_lr=0.5, device="cpu"
+        )
+        return Trainer(config, OmniglotInputs(config), "test").inner_rates()
+
+    started = start("src-maml")
+    assert started.keys() == rates.keys()
+    for name, rate in rates.items():
+        assert started[name] == pytest.approx(rate, rel=1e-6)
+    assert list(start("src-proto").values()) == pytest.approx([0.5] * len(names), rel=1e-6)

@@ -55,10 +55,15 @@ def test_inner_loop_figure_with_and_without_a_query():
     probabilities = np.array([[0.5, 0.5], [0.7, 0.3], [0.9, 0.1]])
     spec = _spec(
         viz.inner_loop_figure(
-            [0, 1, 2], [1.0, 0.5, 0.2], [0.5, 1, 1], ["a", "b"], probabilities,
-            total_steps=5, current_step=1,
+            [0, 1, 2],
+            [1.0, 0.5, 0.2],
+            [0.5, 1, 1],
+            ["a", "b"],
+            probabilities,
+            total_steps=5,
+            current_step=1,
         )
-    )  # fmt: skip
+    )
     bars = [t for t in spec["data"] if t["type"] == "bar"]
     assert [b["name"] for b in bars] == ["a", "b"]
     assert bars[0]["y"] == pytest.approx([0.5, 0.7, 0.9])

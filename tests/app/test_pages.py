@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import streamlit as st
 
-import ui
+from core.workspace import to_session
 from tests.app.conftest import add_queries, character_png, chart_specs, fill_support, workspace
 
 
@@ -100,7 +100,7 @@ def test_save_then_load_restores_the_same_state(app):
     app.text_input(key=f"class_name_{workspace(app).classes[0].id}").set_value("circle").run()
     app.switch_page("pages/save_load.py").run()
     assert not app.exception
-    before = ui.to_session(workspace(app))
+    before = to_session(workspace(app))
     data = app.get("download_button")[0].proto.url  # the bytes are served by the media store
     assert data
     from core.session import export_session
@@ -111,7 +111,7 @@ def test_save_then_load_restores_the_same_state(app):
     app.file_uploader(key="session_up_0").set_value(("mine.zip", saved, "application/zip")).run()
     assert not app.exception
     assert any("Loaded mine.zip" in s.value for s in app.success)
-    after = ui.to_session(workspace(app))
+    after = to_session(workspace(app))
     assert after == before
     assert export_session(after) == saved
 
@@ -119,7 +119,7 @@ def test_save_then_load_restores_the_same_state(app):
 def test_loading_a_bad_file_names_it_and_keeps_the_state(app):
     fill_support(app, classes=2)
     app.switch_page("pages/save_load.py").run()
-    kept = ui.to_session(workspace(app))
+    kept = to_session(workspace(app))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("manifest.json", json.dumps({"schema_version": 7, "classes": []}))
@@ -130,7 +130,7 @@ def test_loading_a_bad_file_names_it_and_keeps_the_state(app):
     assert not app.exception
     assert "old.zip was not loaded" in app.error[0].value
     assert "schema version 7" in app.error[0].value
-    assert ui.to_session(workspace(app)) == kept
+    assert to_session(workspace(app)) == kept
 
 
 def test_benchmark_says_how_to_get_a_missing_dataset(app, monkeypatch, tmp_path):

@@ -53,8 +53,11 @@ def test_protonet_shows_prototypes_then_classifies_with_distances(app):
     bars = next(s for s in specs if s["data"][0].get("name") == "probability")
     assert bars["data"][0]["y"] == ["class 1", "class 2", "class 3"]
     assert abs(sum(bars["data"][0]["x"]) - 1) < 1e-4
-    assert any("Distance to each class centre" in s["layout"]["title"]["text"]
-               for s in specs if s["layout"].get("title"))  # fmt: skip
+    assert any(
+        "Distance to each class centre" in s["layout"]["title"]["text"]
+        for s in specs
+        if s["layout"].get("title")
+    )
 
 
 def test_maml_adapts_with_a_live_chart_and_classifies(app):

@@ -1,9 +1,8 @@
-"""ui.py helpers that pages rely on: drawing pad images, vectors, colours, sessions."""
+"""ui helpers that pages rely on: drawing pad images and class chips."""
 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 import ui
 from core import viz
@@ -23,27 +22,7 @@ def test_canvas_png_is_none_for_a_blank_pad_and_dark_ink_on_white_otherwise():
     assert looks_like_character(image)[0]
 
 
-def test_parse_vector():
-    assert ui.parse_vector("(1, 2, 3)").tolist() == [1.0, 2.0, 3.0]
-    assert ui.parse_vector("[4 5.5]").tolist() == [4.0, 5.5]
-    for bad in ("", "a, b", "1, inf"):
-        with pytest.raises(ValueError):
-            ui.parse_vector(bad)
-
-
 def test_chip_uses_the_same_palette_as_the_figures():
     for index in range(10):
         assert viz.class_colour(index) in ui.chip(index, "x")
     assert "&lt;b&gt;" in ui.chip(0, "<b>")  # names are escaped
-
-
-def test_workspace_readiness_messages():
-    ws = ui.Workspace()
-    assert "second class" in ws.not_ready()
-    ws.add_class("a")
-    ws.add_class("b")
-    assert "still empty: a, b" in ws.not_ready()
-    for _ in range(ui.MAX_CLASSES - 2):
-        ws.add_class()
-    with pytest.raises(ValueError, match="at most 20"):
-        ws.add_class()

@@ -15,9 +15,11 @@ import streamlit as st
 
 import ui
 from core.checkpoints import models_dir
+from core.constants import MAX_CLASSES
 from core.images import MAX_FILE_BYTES
 from core.labels import MAX_LABEL_CHARS, markdown_text
 from core.session import export_session
+from core.workspace import MAX_IMAGES_PER_CLASS, MAX_QUERIES, to_session
 from tests.app.conftest import ROOT, add_queries, character_png, fill_support, workspace
 from tests.image_corpus import corpus
 
@@ -28,8 +30,10 @@ MIME = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif"}
 
 
 def _upload(at, key: str, files: list[tuple[str, bytes]]):
-    uploads = [(name, data, MIME.get(name.rsplit(".", 1)[-1], "application/octet-stream"))
-               for name, data in files]  # fmt: skip
+    uploads = [
+        (name, data, MIME.get(name.rsplit(".", 1)[-1], "application/octet-stream"))
+        for name, data in files
+    ]
     at.file_uploader(key=f"{key}_up_{workspace(at).nonce(key)}").set_value(uploads).run()
     assert not at.exception
     return at
@@ -82,8 +86,14 @@ def test_the_whole_corpus_as_images_to_check_classifies_every_valid_one(app):
 def test_the_limits_are_stated_on_the_page(app):
     app.switch_page("pages/teach.py").run()
     caption = next(c.value for c in app.caption if "megapixels" in c.value)
-    for words in ("10 MB", "40 megapixels", "2 to 20 classes", "50 images per class",
-                  f"up to {MAX_LABEL_CHARS} characters", "never on disk"):  # fmt: skip
+    for words in (
+        "10 MB",
+        "40 megapixels",
+        "2 to 20 classes",
+        "50 images per class",
+        f"up to {MAX_LABEL_CHARS} characters",
+        "never on disk",
+    ):
         assert words in caption, words
 
 
@@ -112,7 +122,7 @@ def test_images_per_class_limit_keeps_the_first_ones_and_names_the_rest(app):
     app.switch_page("pages/teach.py").run()
     card = workspace(app).classes[0]
     files = [
-        (f"c{k:02d}.png", character_png(k % 4, k % 3)) for k in range(ui.MAX_IMAGES_PER_CLASS + 2)
+        (f"c{k:02d}.png", character_png(k % 4, k % 3)) for k in range(MAX_IMAGES_PER_CLASS + 2)
     ]
     _upload(app, f"class_{card.id}", files)
     assert [i.name for i in workspace(app).classes[0].items] == [n for n, _ in files[:50]]
@@ -121,12 +131,12 @@ def test_images_per_class_limit_keeps_the_first_ones_and_names_the_rest(app):
     assert "c51.png was not added" in warnings
     _upload(app, f"class_{card.id}", [("one more.png", character_png(0))])
     assert "one more.png was not added: the limit of 50 images" in _texts(app.warning)
-    assert len(workspace(app).classes[0].items) == ui.MAX_IMAGES_PER_CLASS
+    assert len(workspace(app).classes[0].items) == MAX_IMAGES_PER_CLASS
 
 
 def test_images_to_check_limit(app):
     app.switch_page("pages/teach.py").run()  # no support set: nothing is classified yet
-    files = [(f"q{k:02d}.png", character_png(k % 4, k % 3)) for k in range(ui.MAX_QUERIES + 1)]
+    files = [(f"q{k:02d}.png", character_png(k % 4, k % 3)) for k in range(MAX_QUERIES + 1)]
     _upload(app, "query", files)
     assert [q.name for q in workspace(app).queries] == [n for n, _ in files[:40]]
     assert "q40.png was not added: the limit of 40 images" in _texts(app.warning)
@@ -136,7 +146,7 @@ def test_images_to_check_limit(app):
 def test_two_to_twenty_classes(app):
     app.switch_page("pages/teach.py").run()
     assert app.button(key=f"remove_class_{workspace(app).classes[0].id}").disabled
-    while len(workspace(app).classes) < ui.MAX_CLASSES:
+    while len(workspace(app).classes) < MAX_CLASSES:
         app.button(key="add_class").click().run()
     assert not app.exception
     assert app.button(key="add_class").disabled
@@ -198,7 +208,7 @@ def test_unicode_emoji_and_right_to_left_names_are_accepted_and_shown(app, name)
     legend = [t.get("name") for t in json.loads(app.get("plotly_chart")[0].proto.spec)["data"]]
     assert any(name in str(entry) for entry in legend)
     # ... and the name survives a save and load exactly.
-    assert ui.to_session(workspace(app)).class_names[0] == name
+    assert to_session(workspace(app)).class_names[0] == name
 
 
 # --- 4. a refused session file leaves the current work untouched ---------------------------
@@ -227,7 +237,7 @@ HOSTILE_SESSIONS = {
             zipfile.ZIP_DEFLATED,
         ),
         "zip bomb",
-    ),  # fmt: skip
+    ),
     "path traversal": (
         _zip({"manifest.json": _manifest(), "../../etc/cron.d/x.png": character_png(0)}),
         "unsafe name",
@@ -251,7 +261,7 @@ HOSTILE_SESSIONS = {
             zipfile.ZIP_DEFLATED,
         ),
         "11.5 MB unpacked; the limit is 10 MB",
-    ),  # fmt: skip
+    ),
     "oversized stored member": (
         _zip({"manifest.json": _manifest(ONE_IMAGE), "s/0.png": b"\x89PNG" + bytes(11 << 20)}),
         "11.5 MB unpacked; the limit is 10 MB",
@@ -278,7 +288,7 @@ def test_a_refused_session_file_names_the_problem_and_changes_nothing(app, case)
     add_queries(app, shapes=(1,))
     app.switch_page("pages/save_load.py").run()
     ws_before = workspace(app)
-    saved_before = export_session(ui.to_session(ws_before))
+    saved_before = export_session(to_session(ws_before))
     ids_before = [(c.id, [i.id for i in c.items]) for c in ws_before.classes]
     nonce = ws_before.nonce("session_up")
     app.file_uploader(key=f"session_up_{nonce}").set_value(
@@ -289,7 +299,7 @@ def test_a_refused_session_file_names_the_problem_and_changes_nothing(app, case)
     assert message in app.error[0].value, app.error[0].value
     assert "Your current work is unchanged" in app.error[0].value
     assert workspace(app) is ws_before  # the very same object, not a replacement
-    assert export_session(ui.to_session(workspace(app))) == saved_before
+    assert export_session(to_session(workspace(app))) == saved_before
     assert [(c.id, [i.id for i in c.items]) for c in workspace(app).classes] == ids_before
     app.switch_page("pages/teach.py").run()  # and the teach page still works on it
     assert not app.exception
@@ -305,12 +315,12 @@ def test_export_then_import_through_the_page_is_exact_with_unicode_names(app):
     ws.queries[0].label = ws.classes[0].id
     app.radio(key="teach_algorithm").set_value("maml").run()
     app.switch_page("pages/save_load.py").run()
-    saved = export_session(ui.to_session(workspace(app)))
-    before = ui.to_session(workspace(app))
+    saved = export_session(to_session(workspace(app)))
+    before = to_session(workspace(app))
     workspace(app).classes.pop()  # spoil the state, then load the saved file
     app.file_uploader(key="session_up_0").set_value(("mine.zip", saved, "application/zip")).run()
     assert not app.exception
-    after = ui.to_session(workspace(app))
+    after = to_session(workspace(app))
     assert after == before  # names, order, labels, settings
     assert [[i.data for i in images] for images in after.support] == [
         [i.data for i in images] for images in before.support

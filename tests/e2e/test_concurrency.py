@@ -40,8 +40,10 @@ async def settle(page, quiet_ms: int = 600) -> None:
     await page.wait_for_timeout(200)
     await page.wait_for_function(
         SETTLE_JS,
-        arg=quiet_ms, timeout=120_000, polling=100,
-    )  # fmt: skip
+        arg=quiet_ms,
+        timeout=120_000,
+        polling=100,
+    )
 
 
 async def upload(page, index: int, files: list[tuple[str, bytes]]) -> None:
@@ -77,11 +79,13 @@ async def one_user(browser, url: str, user: int, everyone_ready: asyncio.Barrier
                 .first.click()
             )
             await settle(page)
-        await upload(page, 0, [(f"u{user}-a{v}.png", character_png(todo["shapes"][0], v))
-                               for v in range(2)])  # fmt: skip
+        await upload(
+            page, 0, [(f"u{user}-a{v}.png", character_png(todo["shapes"][0], v)) for v in range(2)]
+        )
         await everyone_ready.wait()  # the second class's images make every user adapt now
-        await upload(page, 1, [(f"u{user}-b{v}.png", character_png(todo["shapes"][1], v))
-                               for v in range(2)])  # fmt: skip
+        await upload(
+            page, 1, [(f"u{user}-b{v}.png", character_png(todo["shapes"][1], v)) for v in range(2)]
+        )
         await upload(page, 2, [(f"u{user}-query.png", character_png(todo["query_shape"], 4))])
         verdict = page.get_by_text(re.compile(r"Looks like .+ \([<>]?\d+%\)"))
         await verdict.first.wait_for(timeout=60_000)
@@ -142,8 +146,9 @@ def test_five_browsers_adapting_at_once_each_see_their_own_answer(server_url):  
         assert not result["errors"], result["errors"]
         assert len(result["verdicts"]) == 1, result["verdicts"]
         assert result["verdicts"][0].startswith(f"Looks like {todo['expected']} ("), result
-        others = [name for other in results if other["user"] != user
-                  for name in other["plan"]["names"]]  # fmt: skip
+        others = [
+            name for other in results if other["user"] != user for name in other["plan"]["names"]
+        ]
         assert not [name for name in others if name in result["text"]], result["text"][:500]
         if todo["algorithm"] == "MAML":
             assert re.search(r"Adapted in \d+ inner steps", result["text"])

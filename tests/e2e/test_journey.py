@@ -45,8 +45,10 @@ def _settle(page, quiet_ms: int = 800) -> None:
     page.wait_for_timeout(200)
     page.wait_for_function(
         SETTLE_JS,
-        arg=quiet_ms, timeout=60_000, polling=100,
-    )  # fmt: skip
+        arg=quiet_ms,
+        timeout=60_000,
+        polling=100,
+    )
 
 
 def _shot(page, name: str) -> None:

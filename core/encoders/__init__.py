@@ -1,12 +1,12 @@
 """Encoders turn PIL images into the tensors a model's network takes.
 
 A model card names its encoder ({"type": "character"} or {"type": "tf_efficientnet_lite0", ...}).
-Encoders for heavy backbones live in their own modules and are imported only when needed.
+The photo encoder (core.encoders.photo) needs timm and the ImageNet weights: it is imported
+only when a card asks for it.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -15,6 +15,9 @@ import torch
 from PIL import Image
 
 from core.images import CHARACTER_SIZE, character_array
+
+PHOTO_ENCODER = "tf_efficientnet_lite0"  # core.encoders.efficientnet.BACKBONE
+ENCODER_TYPES = ("character", PHOTO_ENCODER)
 
 
 class Encoder(Protocol):
@@ -29,6 +32,10 @@ class CharacterEncoder:
     def __init__(self, size: int = CHARACTER_SIZE) -> None:
         self.size = size
 
+    def spec(self) -> dict[str, Any]:
+        """The model-card entry that rebuilds this encoder (build_encoder)."""
+        return {"type": "character"} | ({} if self.size == CHARACTER_SIZE else {"size": self.size})
+
     def __call__(self, images: Sequence[Image.Image]) -> torch.Tensor:
         if not images:
             return torch.zeros(0, 1, self.size, self.size)
@@ -36,17 +43,14 @@ class CharacterEncoder:
         return torch.from_numpy(arrays).unsqueeze(1)
 
 
-# type -> "module:factory"; the factory takes the spec's other keys as keyword arguments.
-ENCODERS: dict[str, str] = {
-    "character": "core.encoders:CharacterEncoder",
-    "tf_efficientnet_lite0": "core.photo:PhotoEncoder",
-}
-
-
 def build_encoder(spec: dict[str, Any]) -> Encoder:
+    """The encoder a model card's "encoder" entry describes; its other keys are options."""
     kind = spec.get("type")
-    if kind not in ENCODERS:
-        raise ValueError(f"unknown encoder type {kind!r}; expected one of {sorted(ENCODERS)}")
-    module_name, factory = ENCODERS[kind].split(":")
     options = {k: v for k, v in spec.items() if k != "type"}
-    return getattr(importlib.import_module(module_name), factory)(**options)
+    if kind == "character":
+        return CharacterEncoder(**options)
+    if kind == PHOTO_ENCODER:
+        from core.encoders.photo import PhotoEncoder  # timm and the weights: only when asked
+
+        return PhotoEncoder(**options)
+    raise ValueError(f"unknown encoder type {kind!r}; expected one of {sorted(ENCODER_TYPES)}")

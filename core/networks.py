@@ -71,9 +71,14 @@ def conv_bn_folded(
     if bias is not None:
         shift = shift + bias * scale
     return F.conv2d(
-        x, weight * scale[:, None, None, None], shift, conv.stride, conv.padding, conv.dilation,
+        x,
+        weight * scale[:, None, None, None],
+        shift,
+        conv.stride,
+        conv.padding,
+        conv.dilation,
         conv.groups,
-    )  # fmt: skip
+    )
 
 
 def conv_bn_eval(x: torch.Tensor, conv: nn.Conv2d, bn: nn.BatchNorm2d) -> torch.Tensor:
@@ -81,9 +86,16 @@ def conv_bn_eval(x: torch.Tensor, conv: nn.Conv2d, bn: nn.BatchNorm2d) -> torch.
     (B, C, H, W) -> (B, C', H, W); equal to bn(conv(x)) up to float rounding, and
     differentiable in W, b, gamma and beta (MAML adapts all four)."""
     return conv_bn_folded(
-        x, conv, conv.weight, conv.bias, bn.weight, bn.bias, bn.running_mean, bn.running_var,
+        x,
+        conv,
+        conv.weight,
+        conv.bias,
+        bn.weight,
+        bn.bias,
+        bn.running_mean,
+        bn.running_var,
         bn.eps,
-    )  # fmt: skip
+    )
 
 
 def conv_bn_batch_stats(x: torch.Tensor, conv: nn.Conv2d, bn: nn.BatchNorm2d) -> torch.Tensor:
@@ -148,10 +160,16 @@ class Conv4(nn.Module):
         for i, (conv, bn, pool, relu) in enumerate(self.encoder):
             c, n = f"encoder.{i}.0.", f"encoder.{i}.1."
             x = conv_bn_folded(
-                x, conv, params[c + "weight"], params[c + "bias"], params[n + "weight"],
-                params[n + "bias"], buffers[n + "running_mean"], buffers[n + "running_var"],
+                x,
+                conv,
+                params[c + "weight"],
+                params[c + "bias"],
+                params[n + "weight"],
+                params[n + "bias"],
+                buffers[n + "running_mean"],
+                buffers[n + "running_var"],
                 bn.eps,
-            )  # fmt: skip
+            )
             x = relu(pool(x))
         return x.flatten(1)
 

@@ -3,7 +3,8 @@
 Visual language (docs UX.md): the Okabe-Ito colour-blind-safe palette; one colour per class
 everywhere; support examples are circles, prototypes large stars, queries diamonds outlined in
 the predicted class's colour; every trace is named so that nothing relies on colour alone.
-No streamlit here, and no computation beyond formatting: the numbers come from core.toy.
+No streamlit here, and no computation beyond formatting: the numbers come from the other
+modules of core.toy.
 """
 
 from __future__ import annotations
@@ -13,18 +14,9 @@ from collections.abc import Mapping, Sequence
 import plotly.graph_objects as go
 import torch
 
-# Okabe & Ito (2008), "Color Universal Design".
-OKABE_ITO = {
-    "black": "#000000",
-    "orange": "#E69F00",
-    "sky_blue": "#56B4E9",
-    "bluish_green": "#009E73",
-    "yellow": "#F0E442",
-    "blue": "#0072B2",
-    "vermillion": "#D55E00",
-    "reddish_purple": "#CC79A7",
-}
-CLASS_COLOURS = (OKABE_ITO["blue"], OKABE_ITO["orange"])  # class A, class B
+from core.style import OKABE_ITO, PLOT_LAYOUT, class_colour
+
+CLASS_COLOURS = (class_colour(0), class_colour(1))  # class A, class B
 CLASS_NAMES = ("class A", "class B")
 # One colour per starting point of the inner loop, the same in every chart of the page.
 START_COLOURS = {
@@ -34,7 +26,6 @@ START_COLOURS = {
     "ProtoNet": OKABE_ITO["sky_blue"],
 }
 TRUTH_COLOUR = OKABE_ITO["black"]
-_LAYOUT = {"template": "plotly_white", "margin": {"l": 10, "r": 10, "t": 40, "b": 10}}
 
 
 def _values(data: torch.Tensor | Sequence[float]) -> list:
@@ -69,15 +60,22 @@ def meta_loss_figure(
         smoothed.append(running / min(index + 1, smoothing))
     figure = go.Figure()
     figure.add_scatter(
-        x=steps, y=losses, mode="lines", name="meta-loss (each step)",
-        line={"color": OKABE_ITO["sky_blue"], "width": 1}, opacity=0.5,
-    )  # fmt: skip
+        x=steps,
+        y=losses,
+        mode="lines",
+        name="meta-loss (each step)",
+        line={"color": OKABE_ITO["sky_blue"], "width": 1},
+        opacity=0.5,
+    )
     figure.add_scatter(
-        x=steps, y=smoothed, mode="lines", name=f"running mean ({smoothing} steps)",
+        x=steps,
+        y=smoothed,
+        mode="lines",
+        name=f"running mean ({smoothing} steps)",
         line={"color": OKABE_ITO["blue"], "width": 3},
-    )  # fmt: skip
+    )
     figure.update_layout(
-        **_LAYOUT,
+        **PLOT_LAYOUT,
         title="Outer loop: loss after adaptation (meta-loss)",
         xaxis_title="outer step (meta-update)",
         yaxis_title="meta-loss",
@@ -119,29 +117,50 @@ def sine_step_figure(
     figure = go.Figure()
     for step in range(current_step):
         figure.add_scatter(
-            x=xs, y=_values(predictions_per_step[step]), mode="lines", showlegend=step == 0,
-            name="earlier steps", legendgroup="earlier", hoverinfo="skip",
-            line={"color": colour, "width": 1}, opacity=0.15 + 0.35 * step / max(current_step, 1),
-        )  # fmt: skip
+            x=xs,
+            y=_values(predictions_per_step[step]),
+            mode="lines",
+            showlegend=step == 0,
+            name="earlier steps",
+            legendgroup="earlier",
+            hoverinfo="skip",
+            line={"color": colour, "width": 1},
+            opacity=0.15 + 0.35 * step / max(current_step, 1),
+        )
     figure.add_scatter(
-        x=xs, y=_values(true_values), mode="lines", name="true function",
+        x=xs,
+        y=_values(true_values),
+        mode="lines",
+        name="true function",
         line={"color": TRUTH_COLOUR, "dash": "dash", "width": 2},
-    )  # fmt: skip
+    )
     figure.add_scatter(
-        x=xs, y=_values(predictions_per_step[current_step]), mode="lines",
-        name=f"network after step {current_step}", line={"color": colour, "width": 3},
-    )  # fmt: skip
+        x=xs,
+        y=_values(predictions_per_step[current_step]),
+        mode="lines",
+        name=f"network after step {current_step}",
+        line={"color": colour, "width": 3},
+    )
     figure.add_scatter(
-        x=_values(support_inputs), y=_values(support_targets), mode="markers",
+        x=_values(support_inputs),
+        y=_values(support_targets),
+        mode="markers",
         name="examples it learns from (support set)",
-        marker={"symbol": "circle", "size": 10, "color": TRUTH_COLOUR,
-                "line": {"color": "white", "width": 1}},
+        marker={
+            "symbol": "circle",
+            "size": 10,
+            "color": TRUTH_COLOUR,
+            "line": {"color": "white", "width": 1},
+        },
         hovertemplate="x=%{x:.2f}<br>y=%{y:.2f}<extra>support</extra>",
-    )  # fmt: skip
+    )
     figure.update_layout(
-        **_LAYOUT, title=title, height=330, showlegend=True,
+        **PLOT_LAYOUT,
+        title=title,
+        height=330,
+        showlegend=True,
         legend={"orientation": "h", "y": -0.25, "font": {"size": 10}},
-    )  # fmt: skip
+    )
     figure.update_yaxes(range=[-6, 6], title="y")
     figure.update_xaxes(range=[-5, 5], title="x")
     return figure
@@ -150,6 +169,39 @@ def sine_step_figure(
 def _class_scale() -> list[list]:
     """Colour scale from class A (0) through white (undecided, 0.5) to class B (1)."""
     return [[0.0, CLASS_COLOURS[0]], [0.5, "#FFFFFF"], [1.0, CLASS_COLOURS[1]]]
+
+
+def _marker(
+    symbol: str, size: float, colour: str, outline: str | list[str], outline_width: float, **extra
+) -> dict:
+    """A plotly marker: ``symbol`` filled with ``colour`` and outlined in ``outline``."""
+    return {
+        "symbol": symbol,
+        "size": size,
+        "color": colour,
+        **extra,
+        "line": {"color": outline, "width": outline_width},
+    }
+
+
+def _add_points(
+    figure: go.Figure,
+    points: torch.Tensor,
+    name: str,
+    marker: dict,
+    hovertemplate: str,
+    text: list[str] | None = None,
+) -> None:
+    """One named marker trace of ``points`` (N, 2)."""
+    figure.add_scatter(
+        x=points[:, 0].tolist(),
+        y=points[:, 1].tolist(),
+        mode="markers",
+        name=name,
+        text=text,
+        marker=marker,
+        hovertemplate=hovertemplate,
+    )
 
 
 def plane_step_figure(
@@ -169,7 +221,7 @@ def plane_step_figure(
     Args:
         grid_axis: (R,) coordinates of the square grid (both axes).
         class1_probability: (R * R,) or (R, R) probability of class B on the grid, rows along
-            y (as ``core.toy.plane_grid`` lays it out).
+            y (as ``core.toy.tasks.plane_grid`` lays it out).
         support_points: (S, 2) drawn as circles in their class colour.
         support_labels: (S,) or (S, 1) classes 0/1.
         query_points: (Q, 2) drawn as diamonds filled in the true class colour and outlined
@@ -186,17 +238,29 @@ def plane_step_figure(
     axis = _values(grid_axis)
     figure = go.Figure()
     figure.add_contour(
-        x=axis, y=axis, z=probability.tolist(), zmin=0.0, zmax=1.0, colorscale=_class_scale(),
-        opacity=0.45, showscale=False, name="P(class B)",
+        x=axis,
+        y=axis,
+        z=probability.tolist(),
+        zmin=0.0,
+        zmax=1.0,
+        colorscale=_class_scale(),
+        opacity=0.45,
+        showscale=False,
+        name="P(class B)",
         contours={"start": 0.0, "end": 1.0, "size": 0.1, "coloring": "fill", "showlines": False},
         hovertemplate="x=%{x:.1f}, y=%{y:.1f}<br>P(class B)=%{z:.2f}<extra></extra>",
-    )  # fmt: skip
+    )
     figure.add_contour(
-        x=axis, y=axis, z=probability.tolist(), showscale=False, name="decision boundary",
+        x=axis,
+        y=axis,
+        z=probability.tolist(),
+        showscale=False,
+        name="decision boundary",
         contours={"start": 0.5, "end": 0.5, "size": 1.0, "coloring": "lines"},
-        line={"width": 3, "color": OKABE_ITO["black"]}, colorscale=[[0, "black"], [1, "black"]],
+        line={"width": 3, "color": OKABE_ITO["black"]},
+        colorscale=[[0, "black"], [1, "black"]],
         hoverinfo="skip",
-    )  # fmt: skip
+    )
     if true_boundary is not None:
         centre, normal = (_values(t) for t in true_boundary)
         along = (-normal[1], normal[0])
@@ -204,9 +268,10 @@ def plane_step_figure(
         figure.add_scatter(
             x=[centre[0] - span * along[0], centre[0] + span * along[0]],
             y=[centre[1] - span * along[1], centre[1] + span * along[1]],
-            mode="lines", name="true boundary",
+            mode="lines",
+            name="true boundary",
             line={"color": OKABE_ITO["black"], "dash": "dash", "width": 1.5},
-        )  # fmt: skip
+        )
     support = support_points.detach()
     support_classes = [int(c) for c in _values(support_labels)]
     query = query_points.detach()
@@ -214,13 +279,13 @@ def plane_step_figure(
     query_guess = [int(c) for c in _values(query_predictions)]
     for cls, (colour, name) in enumerate(zip(CLASS_COLOURS, CLASS_NAMES)):
         rows = [i for i, c in enumerate(support_classes) if c == cls]
-        figure.add_scatter(
-            x=support[rows, 0].tolist(), y=support[rows, 1].tolist(), mode="markers",
-            name=f"{name} examples (support)",
-            marker={"symbol": "circle", "size": 11, "color": colour,
-                    "line": {"color": "white", "width": 1.5}},
-            hovertemplate=f"{name} (support)<br>x=%{{x:.2f}}, y=%{{y:.2f}}<extra></extra>",
-        )  # fmt: skip
+        _add_points(
+            figure,
+            support[rows],
+            f"{name} examples (support)",
+            _marker("circle", 11, colour, "white", 1.5),
+            f"{name} (support)<br>x=%{{x:.2f}}, y=%{{y:.2f}}<extra></extra>",
+        )
         rows = [i for i, c in enumerate(query_truth) if c == cls]
         outline = [CLASS_COLOURS[query_guess[i]] for i in rows]
         verdict = [
@@ -228,28 +293,32 @@ def plane_step_figure(
             + ("" if query_guess[i] == cls else " (wrong)")
             for i in rows
         ]
-        figure.add_scatter(
-            x=query[rows, 0].tolist(), y=query[rows, 1].tolist(), mode="markers",
-            name=f"{name} to check (queries)", text=verdict,
-            marker={"symbol": "diamond", "size": 9, "color": colour, "opacity": 0.85,
-                    "line": {"color": outline, "width": 2.5}},
-            hovertemplate="%{text}<br>x=%{x:.2f}, y=%{y:.2f}<extra></extra>",
-        )  # fmt: skip
+        _add_points(
+            figure,
+            query[rows],
+            f"{name} to check (queries)",
+            _marker("diamond", 9, colour, outline, 2.5, opacity=0.85),
+            "%{text}<br>x=%{x:.2f}, y=%{y:.2f}<extra></extra>",
+            text=verdict,
+        )
     if prototypes is not None:
         protos = prototypes.detach()
         for cls, (colour, name) in enumerate(zip(CLASS_COLOURS, CLASS_NAMES)):
-            figure.add_scatter(
-                x=[protos[cls, 0].item()], y=[protos[cls, 1].item()], mode="markers",
-                name=f"{name} centre (prototype)",
-                marker={"symbol": "star", "size": 24, "color": colour,
-                        "line": {"color": "black", "width": 2}},
-                hovertemplate=f"{name} prototype<br>x=%{{x:.2f}}, y=%{{y:.2f}}<extra></extra>",
-            )  # fmt: skip
+            _add_points(
+                figure,
+                protos[cls : cls + 1],
+                f"{name} centre (prototype)",
+                _marker("star", 24, colour, "black", 2),
+                f"{name} prototype<br>x=%{{x:.2f}}, y=%{{y:.2f}}<extra></extra>",
+            )
     low, high = axis[0], axis[-1]
     figure.update_layout(
-        **_LAYOUT, title=title, height=440, showlegend=True,
+        **PLOT_LAYOUT,
+        title=title,
+        height=440,
+        showlegend=True,
         legend={"orientation": "h", "y": -0.22, "yanchor": "top", "font": {"size": 10}},
-    )  # fmt: skip
+    )
     figure.update_xaxes(range=[low, high], title="x1", constrain="domain")
     figure.update_yaxes(range=[low, high], title="x2", scaleanchor="x", scaleratio=1)
     return figure
@@ -277,19 +346,29 @@ def step_curves_figure(
     for label, values in curves.items():
         colour = START_COLOURS.get(label, OKABE_ITO["black"])
         figure.add_scatter(
-            x=list(range(len(values))), y=list(values), mode="lines+markers", name=label,
-            line={"color": colour, "width": 3}, marker={"size": 7},
-        )  # fmt: skip
+            x=list(range(len(values))),
+            y=list(values),
+            mode="lines+markers",
+            name=label,
+            line={"color": colour, "width": 3},
+            marker={"size": 7},
+        )
     for label, value in (flat_lines or {}).items():
         figure.add_hline(
-            y=value, line={"color": START_COLOURS.get(label, "black"), "dash": "dot", "width": 2},
-            annotation_text=label, annotation_position="top left",
-        )  # fmt: skip
+            y=value,
+            line={"color": START_COLOURS.get(label, "black"), "dash": "dot", "width": 2},
+            annotation_text=label,
+            annotation_position="top left",
+        )
     figure.add_vline(x=current_step, line={"color": "grey", "dash": "dash", "width": 1})
     figure.update_layout(
-        **_LAYOUT, title=title, height=300, xaxis_title="inner step", yaxis_title=y_title,
+        **PLOT_LAYOUT,
+        title=title,
+        height=300,
+        xaxis_title="inner step",
+        yaxis_title=y_title,
         legend={"orientation": "h", "y": -0.3},
-    )  # fmt: skip
+    )
     figure.update_xaxes(dtick=1)
     if as_percent:
         figure.update_yaxes(tickformat=".0%", range=[0, 1.02])

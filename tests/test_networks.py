@@ -1,4 +1,4 @@
-"""Tests of core.backbones: the fused conv + batch-norm forms equal the plain modules."""
+"""Tests of core.networks: the fused conv + batch-norm forms equal the plain modules."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from core import backbones
-from core.backbones import Conv4, conv_bn_batch_stats, conv_bn_eval
+from core import networks
+from core.networks import Conv4, conv_bn_batch_stats, conv_bn_eval
 
 
 def layer_pair(momentum: float | None, bias: bool = True) -> tuple[nn.Conv2d, nn.BatchNorm2d]:
@@ -50,11 +50,11 @@ def test_conv4_training_forward_uses_patch_moments_and_matches_plain_modules(mon
     plain = copy.deepcopy(net)
     x = torch.rand(20, 1, 28, 28, dtype=torch.float64)
     called = []
-    real = backbones.conv_bn_batch_stats
-    monkeypatch.setattr(backbones, "conv_bn_batch_stats", lambda *a: called.append(1) or real(*a))
+    real = networks.conv_bn_batch_stats
+    monkeypatch.setattr(networks, "conv_bn_batch_stats", lambda *a: called.append(1) or real(*a))
     ours = net(x)
     assert called == [1]  # the 1-channel first layer only: 64 x 9 taps is too many
-    monkeypatch.setattr(backbones, "_MAX_TAPS_FOR_PATCH_MOMENTS", 0)
+    monkeypatch.setattr(networks, "_MAX_TAPS_FOR_PATCH_MOMENTS", 0)
     reference = plain(x)
     torch.testing.assert_close(ours, reference, rtol=1e-9, atol=1e-9)
     ours.square().sum().backward()
@@ -78,10 +78,10 @@ def test_eval_mode_folding_equals_conv_then_stored_batch_norm():
     [
         (Conv4(hidden=8), torch.rand(3, 1, 28, 28)),
         (
-            backbones.FeatureHead(6, 4, center=True, normalize_output=True, power=0.5),
+            networks.FeatureHead(6, 4, center=True, normalize_output=True, power=0.5),
             torch.rand(3, 6),
         ),
-        (backbones.FeatureHead(6, 4, hidden=5, normalize=True), torch.randn(3, 6)),
+        (networks.FeatureHead(6, 4, hidden=5, normalize=True), torch.randn(3, 6)),
     ],
     ids=["conv4", "linear-head", "mlp-head"],
 )

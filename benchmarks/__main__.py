@@ -1,0 +1,25 @@
+"""`python -m benchmarks [scaling | photo-speed] [--flags]`: the one command (see benchmarks)."""
+
+from __future__ import annotations
+
+import sys
+
+from benchmarks import compare, scaling
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command, rest = argv[:1], argv[1:]
+    if command == ["scaling"]:
+        return scaling.main(rest)
+    if command == ["point"]:  # one scaling point, in the fresh process run_scaling starts
+        return scaling.point_main(rest)
+    if command == ["photo-speed"]:
+        from benchmarks import photo_speed  # imported only when asked for
+
+        return photo_speed.main(rest)
+    return compare.main(argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

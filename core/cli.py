@@ -1,0 +1,88 @@
+"""Command-line flags from a typed config dataclass: one flag per field, and back.
+
+Every CLI that builds its arguments from a dataclass uses these two functions, so a field's
+type, default and help are written once, on the field:
+
+    @dataclass
+    class Config:
+        episodes: int = option(1000, "optimiser steps")
+        ways: tuple[int, ...] = option((5,), "classes per episode")
+
+    add_config_arguments(parser, Config)
+    config = config_from_args(Config, parser.parse_args(argv))
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping, Sequence
+from dataclasses import MISSING, Field, field, fields
+from typing import Any
+
+
+def option(default: Any, help: str = "", aliases: Sequence[str] = ()) -> Any:
+    """A dataclass field with its flag's help text and any older flag names (`--hidden`)."""
+    return field(default=default, metadata={"help": help, "aliases": tuple(aliases)})
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _element_type(f: Field, default: tuple) -> type:
+    if default:
+        return type(default[0])  # the elements' type: int, float or str
+    text = str(f.type)
+    return float if "float" in text else str if "str" in text else int
+
+
+def add_config_arguments(
+    parser: argparse.ArgumentParser | Any,
+    config_type: type,
+    helps: Mapping[str, str] | None = None,
+    skip: Sequence[str] = (),
+) -> None:
+    """One flag per field of `config_type`: --name-with-dashes, typed by its default.
+
+    bool fields get --flag / --no-flag; tuple fields take one or more values. The help text
+    is the field's metadata "help" (see option) or `helps[name]`; metadata "aliases" names
+    older flags that set the same field.
+
+    Args:
+        parser: an argparse parser or sub-parser.
+        config_type: a dataclass whose fields all have defaults.
+        helps: help texts by field name, for dataclasses without option() metadata.
+        skip: field names to leave out.
+    """
+    helps = helps or {}
+    for f in fields(config_type):
+        if f.name in skip:
+            continue
+        if f.default is MISSING:
+            raise ValueError(f"{config_type.__name__}.{f.name} needs a default to be a flag")
+        default = f.default
+        names = [_flag(f.name), *f.metadata.get("aliases", ())]
+        options: dict[str, Any] = {
+            "default": default,
+            "dest": f.name,
+            "help": f.metadata.get("help") or helps.get(f.name, ""),
+        }
+        if isinstance(default, bool):
+            parser.add_argument(*names, action=argparse.BooleanOptionalAction, **options)
+        elif isinstance(default, tuple):
+            options["default"] = list(default)
+            parser.add_argument(*names, type=_element_type(f, default), nargs="+", **options)
+        else:
+            parser.add_argument(*names, type=type(default), **options)
+
+
+def config_from_args(config_type: type, args: argparse.Namespace | Mapping[str, Any]) -> Any:
+    """The `config_type` whose fields take the parsed values (lists become tuples)."""
+    values = vars(args) if isinstance(args, argparse.Namespace) else dict(args)
+    return config_type(
+        **{
+            f.name: tuple(values[f.name]) if isinstance(f.default, tuple) else values[f.name]
+            for f in fields(config_type)
+            if f.name in values
+        }
+    )

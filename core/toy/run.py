@@ -1,0 +1,206 @@
+"""The playground's per-user state: typed, and safe to share with one training thread.
+
+A ``TrainingRun`` is written by the thread that trains (``train``) and read by the page
+(``snapshot``, ``status``, ...); every field is behind one lock, and readers get copies. A
+``PlaygroundState`` holds one run and one played task per task family; only the page's own
+script thread changes it. Pure Python and torch: no streamlit.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Literal
+
+from core.toy.config import ToyConfig
+from core.toy.learn import meta_train, pretrain
+from core.toy.mlp import Params, random_init
+from core.toy.player import TaskPlay, new_task
+
+RunStatus = Literal["running", "done", "error"]
+
+
+@dataclass(frozen=True)
+class RunSnapshot:
+    """A consistent copy of a run's progress, for drawing.
+
+    Attributes:
+        status: "running", "done" or "error".
+        phase: what is training now, in words.
+        progress: fraction of all outer steps (MAML then the baseline) done, in [0, 1].
+        meta_losses: MAML's meta-loss of every completed outer step.
+        error: a sentence for the user when status is "error", else None.
+        stopped_early: True when the user stopped meta-training.
+        seconds: training time of both trainers, once done.
+    """
+
+    status: RunStatus
+    phase: str
+    progress: float
+    meta_losses: tuple[float, ...]
+    error: str | None
+    stopped_early: bool
+    seconds: float
+
+
+class TrainingRun:
+    """Meta-training of one lesson, then its pretrained baseline, with a stop flag.
+
+    Args:
+        config: the lesson to train.
+    """
+
+    def __init__(self, config: ToyConfig) -> None:
+        self.config = config
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._status: RunStatus = "running"
+        self._phase = "starting"
+        self._progress = 0.0
+        self._meta_losses: list[float] = []
+        self._error: str | None = None
+        self._stopped_early = False
+        self._seconds = 0.0
+        self._starts: dict[str, Params] | None = None
+        self._shown = False
+
+    # Reading (any thread) ---------------------------------------------------------------------
+
+    def snapshot(self) -> RunSnapshot:
+        """Everything the progress panel shows, read at one instant."""
+        with self._lock:
+            return RunSnapshot(
+                status=self._status,
+                phase=self._phase,
+                progress=min(self._progress, 1.0),
+                meta_losses=tuple(self._meta_losses),
+                error=self._error,
+                stopped_early=self._stopped_early,
+                seconds=self._seconds,
+            )
+
+    @property
+    def status(self) -> RunStatus:
+        """The run's status: "running", "done" or "error"."""
+        with self._lock:
+            return self._status
+
+    @property
+    def error(self) -> str | None:
+        """The sentence shown when training failed, else None."""
+        with self._lock:
+            return self._error
+
+    @property
+    def meta_losses(self) -> list[float]:
+        """A copy of the meta-loss curve so far."""
+        with self._lock:
+            return list(self._meta_losses)
+
+    def starts(self) -> dict[str, Params]:
+        """Start name (see ``player.STARTS``) -> parameters, once the run is done.
+
+        Raises:
+            ValueError: while the run is still training or when it failed.
+        """
+        with self._lock:
+            if self._starts is None:
+                raise ValueError(f"no trained starts: the run's status is {self._status!r}")
+            return dict(self._starts)
+
+    def mark_shown(self) -> bool:
+        """Record that the page has drawn the finished run; True the first time only."""
+        with self._lock:
+            first, self._shown = not self._shown, True
+            return first
+
+    # Writing (the training thread, or the page when it trains in its own run) ----------------
+
+    def request_stop(self) -> None:
+        """Ask meta-training to end after its current step (the quick baseline still trains)."""
+        self._stop.set()
+
+    def train(self) -> None:
+        """Meta-train, then pretrain the baseline, writing progress and results into the run.
+
+        Never raises for a failed training: the error becomes a sentence in ``error``.
+        """
+        config = self.config
+        total = config.meta_steps + config.pretrain_steps
+
+        def on_meta_step(step: int, loss: float) -> None:
+            with self._lock:
+                self._meta_losses.append(loss)
+                self._progress = step / total
+
+        def on_pretrain_step(step: int, loss: float) -> None:
+            with self._lock:
+                self._progress = (config.meta_steps + step) / total
+
+        try:
+            self._set_phase("Meta-training MAML")
+            maml = meta_train(config, on_meta_step, self._stop.is_set)
+            self._set_phase("Training the pretrained baseline (no meta-learning)")
+            self._stop.clear()  # a stop ends meta-training; the quick baseline still trains
+            pretrained = pretrain(config, on_pretrain_step, self._stop.is_set)
+            starts = {
+                "MAML": maml.params,
+                "Random": random_init(config),
+                "Pretrained": pretrained.params,
+            }
+            with self._lock:
+                self._starts = starts
+                self._stopped_early = maml.stopped
+                self._seconds = maml.seconds + pretrained.seconds
+                self._status = "done"
+        except (RuntimeError, ValueError) as error:  # shown as a sentence, never a traceback
+            with self._lock:
+                self._error = f"Training stopped: {error}."
+                self._status = "error"
+
+    def start_thread(self) -> threading.Thread:
+        """Train in a daemon thread, so the page stays usable; returns the started thread."""
+        thread = threading.Thread(target=self.train, daemon=True, name="pg-meta-train")
+        thread.start()
+        return thread
+
+    def _set_phase(self, phase: str) -> None:
+        with self._lock:
+            self._phase = phase
+
+
+@dataclass
+class PlaygroundState:
+    """One user's playground: a training run and a played task per task family.
+
+    Attributes:
+        runs: family -> its latest training run.
+        plays: family -> the task being played on that family's trained starts.
+    """
+
+    runs: dict[str, TrainingRun] = field(default_factory=dict)
+    plays: dict[str, TaskPlay] = field(default_factory=dict)
+
+    def busy(self) -> bool:
+        """True while any family trains: one training at a time per user."""
+        return any(run.status == "running" for run in self.runs.values())
+
+    def start_run(self, config: ToyConfig) -> TrainingRun:
+        """A new run for ``config.family``, replacing its old run and played task.
+
+        The caller trains it (``run.train()`` or ``run.start_thread()``).
+        """
+        run = TrainingRun(config)
+        self.runs[config.family] = run
+        self.plays.pop(config.family, None)
+        return run
+
+    def new_task(self, family: str) -> TaskPlay:
+        """The next new task of ``family``, adapted from every start of its finished run."""
+        run = self.runs.get(family)
+        if run is None:
+            raise ValueError(f"no training run for {family!r}; meta-train first")
+        previous = self.plays.get(family)
+        play = new_task(run.config, run.starts(), previous.number + 1 if previous else 1)
+        self.plays[family] = play
+        return play

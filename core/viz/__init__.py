@@ -1,0 +1,34 @@
+"""Plotly figures for the app's pages: data in, figure out; no Streamlit, no computation.
+
+The visual language is the same on every page (core.style): one Okabe-Ito colour per class
+(Okabe & Ito 2008, colour-blind safe), support examples as circles, class centres
+(prototypes) as large stars, queries as diamonds outlined in the predicted class's colour,
+and one plot layout. Every trace is named, so nothing relies on colour alone.
+
+Modules: bars (probabilities, distances, benchmark accuracies), inner_loop (MAML's steps),
+embedding (2-D pictures of the embedding space), images (thumbnails for tables).
+"""
+
+from core.embedding import PROJECTIONS, project_2d
+from core.style import NEUTRAL, PALETTE, class_colour
+from core.viz.bars import benchmark_figure, distance_bars, percent, probability_bars
+from core.viz.embedding import embedding_figure, embedding_steps_figure
+from core.viz.images import thumbnail_uri
+from core.viz.inner_loop import inner_loop_figure, trace_figure
+
+__all__ = [
+    "NEUTRAL",
+    "PALETTE",
+    "PROJECTIONS",
+    "benchmark_figure",
+    "class_colour",
+    "distance_bars",
+    "embedding_figure",
+    "embedding_steps_figure",
+    "inner_loop_figure",
+    "percent",
+    "probability_bars",
+    "project_2d",
+    "thumbnail_uri",
+    "trace_figure",
+]

@@ -1,0 +1,158 @@
+"""Bar charts: a classifier's answer for one image, and benchmark accuracies."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from core.style import PALETTE, PLOT_LAYOUT, class_colour
+
+
+def percent(p: float) -> str:
+    """A probability for people: 0.923 -> '92%', tiny values -> '<1%'."""
+    if 0 < p < 0.005:
+        return "<1%"
+    if 0.995 < p < 1:
+        return ">99%"
+    return f"{p:.0%}"
+
+
+def _class_bars(
+    class_names: Sequence[str], values: Sequence[float], what: str, **bar: Any
+) -> tuple[go.Figure, np.ndarray]:
+    """One horizontal bar per class, in the class's colour, first class on top.
+
+    Args:
+        class_names: N names, in the classifier's class order.
+        values: (N,) one number per class.
+        what: what the values are, for the error message.
+        **bar: further go.Bar properties (text, hovertemplate, name...).
+
+    Returns:
+        The figure (its layout still to set) and the values as a float array.
+    """
+    values = np.asarray(values, dtype=float).reshape(-1)
+    if len(class_names) != values.size:
+        raise ValueError(f"{len(class_names)} class names but {values.size} {what}")
+    names = [str(name) for name in class_names]
+    figure = go.Figure(
+        go.Bar(
+            x=values.tolist(),
+            y=names,
+            orientation="h",
+            marker_color=[class_colour(i) for i in range(len(names))],
+            textposition="outside",
+            **bar,
+        )
+    )
+    figure.update_layout(yaxis={"autorange": "reversed"}, showlegend=False)
+    return figure, values
+
+
+def probability_bars(
+    class_names: Sequence[str], probabilities: Sequence[float], title: str = ""
+) -> go.Figure:
+    """One bar per class labelled with a rounded percent; hover gives 4 decimals.
+
+    Args:
+        class_names: N names, in the classifier's class order.
+        probabilities: (N,) probabilities for one image.
+    """
+    values = np.asarray(probabilities, dtype=float).reshape(-1)
+    figure, values = _class_bars(
+        class_names,
+        values,
+        "probabilities",
+        text=[percent(p) for p in values],
+        customdata=values.tolist(),
+        hovertemplate="%{y}: %{customdata:.4f}<extra></extra>",
+        name="probability",
+    )
+    figure.update_layout(
+        **{**PLOT_LAYOUT, "margin": {"l": 10, "r": 10, "t": 30 if title else 5, "b": 5}},
+        title=title or None,
+        height=max(90, 28 * len(values) + 40),
+        xaxis={"range": [0, 1.3], "tickformat": ".0%", "showticklabels": False},
+    )
+    return figure
+
+
+def distance_bars(
+    class_names: Sequence[str], distances: Sequence[float], distance_name: str
+) -> go.Figure:
+    """Distance from one image to each class centre (prototype); shorter bar = closer.
+
+    Args:
+        class_names: N names, in the classifier's class order.
+        distances: (N,) distances of one image.
+        distance_name: the distance measured (core.protonet.DISTANCES), for the axis.
+    """
+    values = np.asarray(distances, dtype=float).reshape(-1)
+    figure, values = _class_bars(
+        class_names,
+        values,
+        "distances",
+        text=[f"{d:.3g}" for d in values],
+        hovertemplate="%{y}: %{x:.6g}<extra></extra>",
+        name=distance_name,
+    )
+    figure.update_layout(
+        **{**PLOT_LAYOUT, "margin": {"l": 10, "r": 40, "t": 30, "b": 5}},
+        title="Distance to each class centre (prototype)",
+        height=max(110, 28 * len(values) + 60),
+        xaxis={
+            "range": [0, 1.25 * max(float(values.max(initial=0.0)), 1e-9)],
+            "title": {"text": distance_name.replace("_", " "), "font": {"size": 11}},
+        },
+    )
+    return figure
+
+
+def benchmark_figure(
+    labels: Sequence[str],
+    accuracies: Sequence[float],
+    ci95: Sequence[float],
+    paper: Sequence[float | None],
+    paper_name: str = "paper",
+) -> go.Figure:
+    """Our accuracy (with its 95% interval) beside the paper's number, in percent.
+
+    Args:
+        labels: one label per run, e.g. "omniglot-protonet 5w1s".
+        accuracies, ci95: the run's mean accuracy and the half-width of its interval.
+        paper: the paper's accuracy for the same setting, None where not reported.
+        paper_name: the legend entry of the paper's bars, e.g. "paper, Conv-4 from scratch"
+            beside a photo model, whose pretrained backbone the papers did not have.
+    """
+    figure = go.Figure()
+    figure.add_bar(
+        x=list(labels),
+        y=list(accuracies),
+        name="this app",
+        error_y={"type": "data", "array": list(ci95), "visible": True},
+        marker_color=PALETTE[0],
+        text=[f"{a:.1f}%" for a in accuracies],
+        textposition="inside",
+    )
+    figure.add_bar(
+        x=list(labels),
+        y=[p if p is not None else 0 for p in paper],
+        name=paper_name,
+        marker_color=PALETTE[1],
+        text=[f"{p:.1f}%" if p is not None else "n/a" for p in paper],
+        textposition="inside",
+    )
+    low = min(
+        [a - c for a, c in zip(accuracies, ci95, strict=True)] + [p for p in paper if p] + [100.0]
+    )
+    figure.update_layout(
+        **PLOT_LAYOUT,
+        barmode="group",
+        height=320,
+        title="Accuracy on the test classes (%)",
+        yaxis={"range": [max(0.0, low - 10), 100.5]},
+    )
+    return figure

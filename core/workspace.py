@@ -1,0 +1,285 @@
+"""What one person builds in the app, as plain data: classes, images, queries and settings.
+
+A Workspace holds no Streamlit and no model; the app keeps one per browser session (in
+st.session_state, see ui/state.py), so one session never sees another's images. Class ids,
+not names, are the labels given to the models, so renaming a class needs no new adaptation.
+to_session / from_session convert it to and from core.session.SessionData (the zip format).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from core.constants import MAX_CLASSES, MIN_CLASSES
+from core.images import decode_image, looks_like_character
+from core.labels import clean_label, label_key
+from core.protonet import DISTANCES
+from core.session import SessionData, StoredImage
+
+MAX_IMAGES_PER_CLASS = 50
+MAX_QUERIES = 40
+INPUT_KINDS = ("character", "photo")
+ALGORITHMS = ("protonet", "maml")
+HEAD_INITS = ("proto", "zero")  # MAML's last layer starts from the class centres or zero
+MAX_INNER_STEPS = 20  # the Inside MAML slider's range, also what a session file may set
+MAX_INNER_LR_SCALE = 1000.0
+
+
+@dataclass
+class Item:
+    """One image a user gave: original name and bytes, and the decoded RGB image."""
+
+    id: int
+    name: str
+    data: bytes
+    image: Image.Image
+    label: int | None = None  # queries only: the class id the user says it is, if known
+
+
+@dataclass
+class ClassCard:
+    """One class: its id (the label the models see), its name and its examples."""
+
+    id: int
+    name: str
+    items: list[Item] = field(default_factory=list)
+
+
+@dataclass
+class Workspace:
+    """Everything one browser session has built.
+
+    Ids come from one counter (`next_id`), so a class, an image and a widget key made from
+    them are never reused within a session.
+    """
+
+    classes: list[ClassCard] = field(default_factory=list)
+    queries: list[Item] = field(default_factory=list)
+    input_kind: str = "character"
+    algorithm: str = "protonet"
+    inner_steps: int | None = None  # None: the model card's test-time steps
+    inner_lr_scale: float = 1.0
+    first_order: bool = False
+    head_init: str = "proto"  # MAML: "proto" (class centres, as trained) or "zero"
+    distance: str = "sq_euclidean"
+    next_id: int = 0
+    nonces: dict[str, int] = field(default_factory=dict)  # reset counters of input widgets
+    messages: list[tuple[str, str]] = field(default_factory=list)  # (level, text), shown once
+    cache: dict[Any, Any] = field(default_factory=dict)  # adapted classifiers and results
+
+    def new_id(self) -> int:
+        """A fresh id for a class or an image."""
+        self.next_id += 1
+        return self.next_id
+
+    # --- classes ----------------------------------------------------------------------------
+
+    def add_class(self, name: str | None = None) -> ClassCard:
+        """A new class card, named `name` or the first free "class N".
+
+        Raises:
+            ValueError: there are MAX_CLASSES classes already.
+        """
+        if len(self.classes) >= MAX_CLASSES:
+            raise ValueError(f"at most {MAX_CLASSES} classes")
+        if name is None:
+            taken = {label_key(card.name) for card in self.classes}
+            number = len(self.classes) + 1
+            while f"class {number}" in taken:  # e.g. after "class 2" of 3 was removed
+                number += 1
+            name = f"class {number}"
+        card = ClassCard(self.new_id(), name)
+        self.classes.append(card)
+        return card
+
+    def remove_class(self, class_id: int) -> None:
+        """Remove a class; queries that were said to be of it lose that label."""
+        self.classes.remove(self.card(class_id))
+        for query in self.queries:
+            if query.label == class_id:
+                query.label = None
+
+    def rename_class(self, class_id: int, text: str) -> str:
+        """Give a class the typed name, cleaned; returns the name now used.
+
+        Raises:
+            core.labels.LabelRejected: the name is empty, too long, holds control characters
+                or equals another class's name; the class keeps its old name.
+        """
+        card = self.card(class_id)
+        others = [other.name for other in self.classes if other.id != class_id]
+        card.name = clean_label(text, others)
+        return card.name
+
+    def card(self, class_id: int) -> ClassCard:
+        """The class with this id (StopIteration if there is none)."""
+        return next(card for card in self.classes if card.id == class_id)
+
+    def names(self, class_ids: tuple[Hashable, ...]) -> list[str]:
+        """Display names for a classifier's classes (which are class ids)."""
+        by_id = {card.id: card.name for card in self.classes}
+        return [by_id.get(i, str(i)) for i in class_ids]
+
+    # --- the support set --------------------------------------------------------------------
+
+    def support(self) -> tuple[list[Image.Image], list[int]]:
+        """(S images, S class ids), class by class in card order."""
+        images, labels = [], []
+        for card in self.classes:
+            for item in card.items:
+                images.append(item.image)
+                labels.append(card.id)
+        return images, labels
+
+    def support_names(self) -> list[str]:
+        """The S file names, in the order of support()."""
+        return [item.name for card in self.classes for item in card.items]
+
+    def support_key(self) -> tuple[tuple[int, tuple[int, ...]], ...]:
+        """Identifies the support set (classes and their images) for caching results."""
+        return tuple((card.id, tuple(item.id for item in card.items)) for card in self.classes)
+
+    def not_ready(self) -> str | None:
+        """What the user must do before a model can adapt, or None when ready."""
+        if len(self.classes) < MIN_CLASSES:
+            return "Add a second class: a model needs at least two classes to tell apart."
+        empty = [card.name for card in self.classes if not card.items]
+        if empty:
+            return f"Add at least one image to each class (still empty: {', '.join(empty)})."
+        return None
+
+    def adapt_settings(self, algorithm: str) -> dict[str, Any]:
+        """The keyword arguments of FewShotModel.adapt for this algorithm's settings."""
+        if algorithm != "maml":
+            return {"distance": self.distance}
+        settings: dict[str, Any] = {
+            "inner_lr_scale": self.inner_lr_scale,
+            "first_order": self.first_order,
+            "head_init": self.head_init,
+        }
+        if self.inner_steps is not None:
+            settings["inner_steps"] = self.inner_steps
+        return settings
+
+    # --- input widgets ----------------------------------------------------------------------
+
+    def nonce(self, key: str) -> int:
+        """How many times the input widget `key` was emptied (part of its widget key)."""
+        return self.nonces.get(key, 0)
+
+    def bump(self, key: str) -> None:
+        """Empty the input widget `key` on the next run by giving it a new key."""
+        self.nonces[key] = self.nonce(key) + 1
+
+
+def suggest_kind(ws: Workspace) -> tuple[str, str] | None:
+    """Which model suits the support images, from how they look.
+
+    Returns:
+        ("character" | "photo", a sentence saying why), or None when there are no images.
+        Characters win a tie.
+    """
+    items = [item for card in ws.classes for item in card.items]
+    if not items:
+        return None
+    verdicts = [looks_like_character(item.image) for item in items]
+    characters = sum(1 for is_character, _ in verdicts if is_character)
+    kind = "character" if characters * 2 >= len(items) else "photo"
+    example = next(
+        reason for is_character, reason in verdicts if is_character == (kind == "character")
+    )
+    if kind == "character":
+        return kind, (
+            f"{characters} of your {len(items)} images look like drawn characters; "
+            f"for example, in the first such image {example}."
+        )
+    return kind, (
+        f"{len(items) - characters} of your {len(items)} images look like photos: "
+        f"in the first one {example}."
+    )
+
+
+def parse_vector(text: str) -> np.ndarray:
+    """'1, 2, 3' or '(1 2 3)' -> array([1., 2., 3.]) of shape (D,).
+
+    Raises:
+        ValueError: with a plain message when the text is empty, not numbers, or not finite.
+    """
+    cleaned = text.strip().strip("()[]").replace(",", " ").replace(";", " ")
+    parts = cleaned.split()
+    if not parts:
+        raise ValueError("type some numbers, e.g. 1, 2, 3")
+    try:
+        values = np.array([float(p) for p in parts], dtype=np.float64)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a list of numbers; write e.g. 1, 2, 3") from None
+    if not np.isfinite(values).all():
+        raise ValueError(f"{text!r} holds a value that is not a finite number")
+    return values
+
+
+# --- sessions ------------------------------------------------------------------------------
+
+
+def to_session(ws: Workspace) -> SessionData:
+    """The workspace as SessionData: original bytes, class order, query labels, settings."""
+    names = {card.id: card.name for card in ws.classes}
+    return SessionData(
+        class_names=[card.name for card in ws.classes],
+        support=[[StoredImage(i.name, i.data) for i in card.items] for card in ws.classes],
+        queries=[StoredImage(q.name, q.data) for q in ws.queries],
+        query_labels=[names.get(q.label) if q.label is not None else None for q in ws.queries],
+        settings={
+            "input_kind": ws.input_kind,
+            "algorithm": ws.algorithm,
+            "inner_steps": ws.inner_steps,
+            "inner_lr_scale": ws.inner_lr_scale,
+            "first_order": ws.first_order,
+            "head_init": ws.head_init,
+            "distance": ws.distance,
+        },
+    )
+
+
+def _item(ws: Workspace, stored: StoredImage, label: int | None = None) -> Item:
+    return Item(
+        ws.new_id(), stored.name, stored.data, decode_image(stored.data, stored.name), label
+    )
+
+
+def from_session(session: SessionData, first_id: int = 0) -> Workspace:
+    """A new Workspace from SessionData (whose images core.session already validated).
+
+    Ids start after `first_id`, so no widget state of the replaced workspace is reused.
+    Settings outside their allowed values are ignored (the defaults stay).
+    """
+    ws = Workspace(next_id=first_id)
+    ids = {}
+    for name, images in zip(session.class_names, session.support, strict=True):
+        card = ws.add_class(name)
+        ids[name] = card.id
+        card.items.extend(_item(ws, stored) for stored in images)
+    for stored, label in zip(session.queries, session.query_labels, strict=True):
+        ws.queries.append(_item(ws, stored, ids.get(label) if label is not None else None))
+    settings = session.settings
+    if settings.get("input_kind") in INPUT_KINDS:
+        ws.input_kind = settings["input_kind"]
+    if settings.get("algorithm") in ALGORITHMS:
+        ws.algorithm = settings["algorithm"]
+    steps = settings.get("inner_steps")
+    if isinstance(steps, int) and 1 <= steps <= MAX_INNER_STEPS:
+        ws.inner_steps = steps
+    scale = settings.get("inner_lr_scale")
+    if isinstance(scale, int | float) and 0 < scale <= MAX_INNER_LR_SCALE:
+        ws.inner_lr_scale = float(scale)
+    ws.first_order = bool(settings.get("first_order", False))
+    if settings.get("head_init") in HEAD_INITS:
+        ws.head_init = settings["head_init"]
+    if settings.get("distance") in DISTANCES:
+        ws.distance = settings["distance"]
+    return ws

@@ -1,0 +1,58 @@
+"""Streamlit glue for the app's pages; the computation lives in core.
+
+    state    the Workspace of each browser session (core.workspace) in st.session_state
+    intake   images in: upload, drawing pad, webcam
+    models   the shared, read-only model cache, the model picker and adapted classifiers
+    widgets  class chips, verdicts, the "needs a support set first" stop, the ImageNet caveat
+    live     progress bars and charts that grow step by step
+
+Importing ui is light: core (and so torch) is imported inside the functions that need it,
+so the home page renders before anything heavy loads.
+"""
+
+from ui.intake import MAX_UPLOAD_MB, add_images, canvas_png, decode_files, image_intake, limits_text
+from ui.live import inner_loop_updater, live_updater
+from ui.models import (
+    ALGORITHM_LABELS,
+    KIND_LABELS,
+    adapted,
+    available_models,
+    get_model,
+    is_cached,
+    model_catalogue,
+    model_name,
+    model_picker,
+    shared_model,
+)
+from ui.state import STATE_KEY, rename_class, replace_workspace, show_messages, workspace
+from ui.widgets import chip, imagenet_caveat, looks_like, needs_support
+
+__all__ = [
+    "ALGORITHM_LABELS",
+    "KIND_LABELS",
+    "MAX_UPLOAD_MB",
+    "STATE_KEY",
+    "adapted",
+    "add_images",
+    "available_models",
+    "canvas_png",
+    "chip",
+    "decode_files",
+    "get_model",
+    "image_intake",
+    "imagenet_caveat",
+    "inner_loop_updater",
+    "is_cached",
+    "limits_text",
+    "live_updater",
+    "looks_like",
+    "model_catalogue",
+    "model_name",
+    "model_picker",
+    "needs_support",
+    "rename_class",
+    "replace_workspace",
+    "shared_model",
+    "show_messages",
+    "workspace",
+]

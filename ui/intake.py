@@ -1,0 +1,153 @@
+"""Images in: upload (many at once), drawing pad or webcam, decoded by core.images."""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING
+
+import numpy as np
+import streamlit as st
+from PIL import Image
+
+if TYPE_CHECKING:
+    from core.workspace import Item, Workspace
+
+# The image uploaders take files of any name: core.images.decode_image decides from the
+# bytes and names every refused file with the reason. (Streamlit's `type=` filter would
+# refuse a whole batch with one exception when a single file has another extension.)
+IMAGE_TYPES = None
+MAX_UPLOAD_MB = 10  # per image, checked by the browser; core.images.MAX_FILE_BYTES on the server
+
+
+def decode_files(
+    ws: Workspace, files: list[tuple[str, bytes]], room: int, limit: int
+) -> list[Item]:
+    """Decode uploaded files into Items; every rejected file gets a message naming it.
+
+    Args:
+        files: (name, bytes) pairs in upload order.
+        room: at most this many images are taken; the rest get a message.
+        limit: the total the message names ("the limit of 50 images here").
+
+    Returns:
+        The Items of the files that decoded, in upload order.
+    """
+    from core.images import ImageRejected, decode_image
+    from core.labels import markdown_text
+    from core.workspace import Item
+
+    items = []
+    for name, data in files:
+        if len(items) >= room:
+            ws.messages.append(
+                (
+                    "warning",
+                    f"{markdown_text(name)} was not added: the limit of {limit} "
+                    "images here is reached; remove some to make room.",
+                )
+            )
+            continue
+        try:
+            image = decode_image(data, name)
+        except ImageRejected as error:
+            ws.messages.append(
+                ("error", f"{markdown_text(error.name)} was not added: {error.reason}.")
+            )
+            continue
+        items.append(Item(ws.new_id(), name, data, image))
+    return items
+
+
+def add_images(ws: Workspace, files: list[tuple[str, bytes]], items: list[Item], limit: int):
+    """Decode `files` onto the end of `items` (a class's images or the queries), keeping at
+    most `limit` in all, then rerun the page so the widgets come back empty."""
+    items.extend(decode_files(ws, files, limit - len(items), limit))
+    st.rerun()
+
+
+def canvas_png(rgba: np.ndarray | None) -> bytes | None:
+    """A drawing pad's (H, W, 4) uint8 RGBA array -> PNG bytes on white, or None if blank."""
+    if rgba is None:
+        return None
+    array = np.asarray(rgba)
+    if array.ndim != 3 or array.shape[2] != 4:
+        return None
+    alpha = array[..., 3].astype(np.float32) / 255.0
+    gray = array[..., :3].astype(np.float32).mean(-1)
+    ink = alpha * (1.0 - gray / 255.0)
+    if float(ink.max(initial=0.0)) < 0.2:
+        return None
+    image = Image.fromarray(array.astype(np.uint8), "RGBA")
+    white = Image.new("RGBA", image.size, (255, 255, 255, 255))
+    buffer = io.BytesIO()
+    Image.alpha_composite(white, image).convert("L").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def image_intake(
+    ws: Workspace, key: str, *, draw: bool = True, camera: bool = True, label: str = "Add images"
+) -> list[tuple[str, bytes]]:
+    """Upload (many at once), drawing pad or webcam; returns new files once.
+
+    The widgets get a new key after each intake, so they come back empty.
+    """
+    nonce = ws.nonce(key)
+    sources = ["Upload"] + (["Draw"] if draw else []) + (["Camera"] if camera else [])
+    source = st.radio(
+        label, sources, horizontal=True, key=f"{key}_source", label_visibility="collapsed"
+    )
+    files: list[tuple[str, bytes]] = []
+    if source == "Upload":
+        uploaded = st.file_uploader(
+            label,
+            type=IMAGE_TYPES,
+            accept_multiple_files=True,
+            key=f"{key}_up_{nonce}",
+            max_upload_size=MAX_UPLOAD_MB,
+            label_visibility="collapsed",
+        )
+        files = [(f.name, f.getvalue()) for f in uploaded or []]
+    elif source == "Draw":
+        # Imported here only: importing the component outside a Streamlit run raises.
+        from streamlit_drawable_canvas import st_canvas
+
+        result = st_canvas(
+            stroke_width=14,
+            stroke_color="#000000",
+            background_color="#FFFFFF",
+            height=200,
+            width=200,
+            drawing_mode="freedraw",
+            key=f"{key}_canvas_{nonce}",
+            update_streamlit=True,
+            return_image_data=True,
+        )
+        if st.button("Add this drawing", key=f"{key}_add_drawing_{nonce}"):
+            png = canvas_png(None if result is None else result.image_data)
+            if png is None:
+                st.warning("The pad is empty: draw a character first.")
+            else:
+                files = [(f"drawing {ws.next_id + 1}.png", png)]
+    else:
+        snap = st.camera_input(label, key=f"{key}_cam_{nonce}", label_visibility="collapsed")
+        if snap is not None:
+            files = [(f"camera {ws.next_id + 1}.jpg", snap.getvalue())]
+    if files:
+        ws.bump(key)
+    return files
+
+
+def limits_text() -> str:
+    """The limits the teach page enforces, in one sentence for its caption."""
+    from core.constants import MAX_CLASSES, MIN_CLASSES
+    from core.images import MAX_FILE_BYTES, MAX_PIXELS
+    from core.labels import MAX_LABEL_CHARS
+    from core.workspace import MAX_IMAGES_PER_CLASS
+
+    return (
+        f"PNG, JPEG, GIF, BMP, WebP or TIFF; up to {MAX_FILE_BYTES / 1e6:.0f} MB and "
+        f"{MAX_PIXELS / 1e6:.0f} megapixels per image; {MIN_CLASSES} to {MAX_CLASSES} classes, "
+        f"up to {MAX_IMAGES_PER_CLASS} images per class; class names up to {MAX_LABEL_CHARS} "
+        "characters, each different (any language or emoji). Images stay in memory, never on "
+        "disk."
+    )

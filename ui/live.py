@@ -1,0 +1,92 @@
+"""Progress and charts that grow while a model learns, step by step.
+
+One updater serves MAML's inner loop (Teach & classify, Inside MAML) and the from-scratch
+baseline (Compare): it returns the on_step callback that the library calls at every step.
+Every redraw of a chart gets a new key (a key used twice in one run raises).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+    from streamlit.delta_generator import DeltaGenerator
+
+    from core.workspace import Workspace
+
+
+def live_updater(
+    progress: DeltaGenerator,
+    total: int,
+    describe: Callable[[Any], str],
+    *,
+    chart: DeltaGenerator | None = None,
+    figure: Callable[[list[Any]], go.Figure] | None = None,
+    key: str = "live",
+    every: int = 1,
+) -> Callable[[Any], None]:
+    """An on_step callback that moves a progress bar and redraws a chart.
+
+    Args:
+        progress: an st.empty() slot for the bar.
+        total: the number of steps; a record's .step (1-based, or 0 before any step) over it
+            is the bar's fraction.
+        describe: the bar's text for a record.
+        chart, figure: an st.empty() slot, and the figure of every record so far.
+        key: the chart's key prefix, unique to this run.
+        every: update on every `every`-th step only (and on the last).
+    """
+    seen: list[Any] = []
+
+    def on_step(record: Any) -> None:
+        seen.append(record)
+        if record.step % every and record.step != total:
+            return
+        progress.progress(record.step / max(total, 1), text=describe(record))
+        if chart is not None and figure is not None:
+            chart.plotly_chart(figure(seen), key=f"{key}_{record.step}", width="stretch")
+
+    return on_step
+
+
+def inner_loop_updater(
+    ws: Workspace,
+    progress: DeltaGenerator,
+    chart: DeltaGenerator,
+    steps: int,
+    class_names: Sequence[str],
+    *,
+    run_key: str,
+    chart_key: str,
+    query_name: str | None = None,
+) -> Callable[[Any], None]:
+    """on_step for MAML's inner loop: "Inner step k of K" and the loss/accuracy chart.
+
+    Args:
+        steps: K, the inner steps this adaptation takes.
+        class_names: N names in the classifier's class order.
+        run_key: the workspace counter that numbers the runs (keys stay unique across runs).
+        chart_key: the chart keys' prefix.
+        query_name: with a name, the first query's probabilities are drawn beside.
+    """
+    from core import viz
+
+    run = ws.nonce(run_key)
+    ws.bump(run_key)
+    query_index = None if query_name is None else 0
+    return live_updater(
+        progress,
+        steps,
+        lambda record: f"Inner step {record.step} of {steps}",
+        chart=chart,
+        figure=lambda seen: viz.trace_figure(
+            seen,
+            class_names,
+            total_steps=steps,
+            query_index=query_index,
+            query_name=query_name or "",
+        ),
+        key=f"{chart_key}_{run}",
+    )

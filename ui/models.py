@@ -1,0 +1,184 @@
+"""The shipped models in the app: one read-only copy per process, and the picker.
+
+Models are loaded once per process with st.cache_resource and never changed (adapt() returns
+new objects); what a session adapts is kept in its own Workspace.cache. core (and so torch)
+is imported inside the functions, so the home page renders before anything heavy loads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import streamlit as st
+
+if TYPE_CHECKING:
+    from core.learner import AdaptedClassifier, FewShotModel
+    from core.workspace import Workspace
+
+KIND_LABELS = {"character": "Handwriting (one character per image)", "photo": "Photos"}
+ALGORITHM_LABELS = {"protonet": "Prototypical Networks (ProtoNet)", "maml": "MAML"}
+_KEPT_ADAPTATIONS = 3  # adapted classifiers a session keeps besides the newest
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def model_catalogue() -> tuple[list[dict[str, Any]], list[str]]:
+    """The models that can be offered, and a sentence per model card that cannot be read.
+
+    Re-read every minute, so new or repaired models appear; one damaged card hides only its
+    own model.
+
+    Returns:
+        (entries with at least "name", "algorithm" and "input", problems).
+    """
+    from core import list_models
+
+    problems: list[str] = []
+    return list_models(problems), problems
+
+
+def available_models() -> list[dict[str, Any]]:
+    """The models that can be offered (core.list_models() without the unreadable ones)."""
+    return model_catalogue()[0]
+
+
+@st.cache_resource(show_spinner="Loading the model...")
+def shared_model(name: str) -> FewShotModel:
+    """core.load_model(name), once per process; every session shares it read-only."""
+    from core import load_model
+
+    return load_model(name)
+
+
+def get_model(name: str) -> FewShotModel:
+    """A shipped model, loaded once per process and shared read-only by every session.
+
+    A damaged checkpoint stops the page with a sentence naming the file and the fix, never a
+    traceback; nothing is cached then, so a repaired file is read on the next run.
+    """
+    from core.checkpoints import CheckpointError
+    from core.labels import markdown_text
+
+    try:
+        return shared_model(name)
+    except CheckpointError as error:
+        st.error(
+            f"The model {markdown_text(name)} could not be loaded: {markdown_text(str(error))}. "
+            "Restore its two files in assets/models (git checkout assets/models) or pick "
+            "another model."
+        )
+        st.stop()
+
+
+def model_name(input_kind: str, algorithm: str) -> str | None:
+    """The shipped model for this kind of image and algorithm, if there is one."""
+    for entry in available_models():
+        if entry["input"] == input_kind and entry["algorithm"] == algorithm:
+            return entry["name"]
+    return None
+
+
+def kinds_available() -> list[str]:
+    """The kinds of image ("character", "photo") that have a model, in that order."""
+    return sorted({entry["input"] for entry in available_models()}, key=list(KIND_LABELS).index)
+
+
+def _adapted_key(ws: Workspace, name: str, algorithm: str, with_queries: bool) -> tuple:
+    """What an adaptation depends on: model, support set, queries (MAML) and settings."""
+    settings = ws.adapt_settings(algorithm)
+    queries = tuple(q.id for q in ws.queries) if with_queries and algorithm == "maml" else ()
+    return ("adapted", name, ws.support_key(), queries, tuple(sorted(settings.items())))
+
+
+def adapted(
+    ws: Workspace,
+    name: str,
+    *,
+    with_queries: bool = False,
+    on_step: Callable[[Any], None] | None = None,
+    force: bool = False,
+) -> AdaptedClassifier:
+    """The classifier for the current support set and settings, adapted once and kept in
+    this session's cache (at most a few entries).
+
+    Args:
+        with_queries: MAML only: also record the queries' probabilities at every step.
+        on_step: MAML only: called with each core.maml.StepRecord as it is made.
+        force: adapt again even if the cache holds this adaptation.
+    """
+    model = get_model(name)
+    images, labels = ws.support()
+    key = _adapted_key(ws, name, model.algorithm, with_queries)
+    if force or key not in ws.cache:
+        extra = {}
+        if model.algorithm == "maml":
+            extra = {
+                "query_images": [q.image for q in ws.queries] if with_queries else None,
+                "on_step": on_step,
+                "keep_features": True,
+            }
+        classifier = model.adapt(images, labels, **extra, **ws.adapt_settings(model.algorithm))
+        adapted_keys = [k for k in ws.cache if isinstance(k, tuple) and k[0] == "adapted"]
+        for old in adapted_keys[:-_KEPT_ADAPTATIONS]:  # keep the cache small
+            ws.cache.pop(old, None)
+        ws.cache[key] = classifier
+    return ws.cache[key]
+
+
+def is_cached(ws: Workspace, name: str, *, with_queries: bool = False) -> bool:
+    """Whether adapted(ws, name, with_queries=...) would return at once."""
+    algorithm = next((m["algorithm"] for m in available_models() if m["name"] == name), "")
+    return _adapted_key(ws, name, algorithm, with_queries) in ws.cache
+
+
+def model_picker(ws: Workspace, key: str = "pick") -> str | None:
+    """Radio buttons for the kind of image and the algorithm; returns the model name."""
+    from core.labels import markdown_text
+    from core.workspace import suggest_kind
+
+    for problem in model_catalogue()[1]:
+        st.error(f"A model was left out because its card cannot be read: {markdown_text(problem)}.")
+    kinds = kinds_available()
+    if not kinds:
+        st.error("No models were found in assets/models. See the README to get them.")
+        return None
+    if ws.input_kind not in kinds:
+        ws.input_kind = kinds[0]
+    options = list(KIND_LABELS)
+    kind = st.radio(
+        "What are your images?",
+        options,
+        index=options.index(ws.input_kind),
+        format_func=lambda k: KIND_LABELS[k] + ("" if k in kinds else " (model not installed yet)"),
+        horizontal=True,
+        key=f"{key}_kind",
+    )
+    hint = suggest_kind(ws)
+    if hint is not None:
+        verdict = "handwriting" if hint[0] == "character" else "photos"
+        line = f"Suggested: **{verdict}**, because {hint[1]}"
+        if hint[0] != kind:
+            st.warning(line)
+        else:
+            st.caption(line)
+    if kind not in kinds:
+        st.warning("The photo models are not installed yet; using the handwriting model for now.")
+        kind = kinds[0]
+    ws.input_kind = kind
+    algorithms = list(ALGORITHM_LABELS)
+    algorithm = st.radio(
+        "How should it learn?",
+        algorithms,
+        index=algorithms.index(ws.algorithm),
+        format_func=lambda a: ALGORITHM_LABELS[a],
+        horizontal=True,
+        key=f"{key}_algorithm",
+    )
+    name = model_name(kind, algorithm)
+    if name is None:
+        other = "maml" if algorithm == "protonet" else "protonet"
+        name = model_name(kind, other)
+        st.warning(f"No {ALGORITHM_LABELS[algorithm]} model for this kind of image; using {other}.")
+        algorithm = other
+    ws.algorithm = algorithm
+    return name

@@ -1,0 +1,54 @@
+"""Per-user state: the one Workspace (core.workspace) of each browser session.
+
+Pages hold no state of their own: everything a user builds lives in the Workspace kept in
+st.session_state under STATE_KEY, so one browser session never sees another's images.
+Uploaded bytes stay in memory; nothing is written to disk.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import streamlit as st
+
+if TYPE_CHECKING:
+    from core.workspace import Workspace
+
+STATE_KEY = "fsl_workspace"
+
+
+def workspace() -> Workspace:
+    """This browser session's workspace (created with two empty classes on first use)."""
+    if STATE_KEY not in st.session_state:
+        from core.workspace import Workspace
+
+        ws = Workspace()
+        ws.add_class()
+        ws.add_class()
+        st.session_state[STATE_KEY] = ws
+    return st.session_state[STATE_KEY]
+
+
+def replace_workspace(new: Workspace) -> None:
+    """Make `new` this session's workspace (a loaded session file)."""
+    st.session_state[STATE_KEY] = new
+
+
+def rename_class(ws: Workspace, class_id: int, key: str) -> None:
+    """on_change of a class-name field: take the typed name if core.labels accepts it;
+    otherwise put the old name back in the field and leave the reason under it."""
+    from core.labels import LabelRejected
+
+    try:
+        ws.rename_class(class_id, st.session_state[key])
+        st.session_state.pop(f"{key}_error", None)
+    except LabelRejected as error:
+        st.session_state[f"{key}_error"] = f"The name was not changed: {error}."
+    st.session_state[key] = ws.card(class_id).name
+
+
+def show_messages(ws: Workspace) -> None:
+    """Show and forget the messages queued by the last action (e.g. rejected files)."""
+    for level, text in ws.messages:
+        getattr(st, level)(text)
+    ws.messages.clear()
