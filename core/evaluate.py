@@ -8,25 +8,38 @@ Snell et al. and Finn et al.). Fixed seed -> the same episodes every time.
 
 A folder dataset is checked first (every file decoded once): unusable files are left out of
 the episodes and listed, with the reason, under "rejected" in the result.
+
+The test split is for reporting: `--split test --log-test WHY` appends the result, the
+weights' hash, the commit and the full command, with WHY, to docs/results/test_log.jsonl
+(`--test-log PATH` chooses another file), so every look at the test split stays on record.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
-import math
 import shlex
+import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 
 import torch
 from tqdm import tqdm
 
+from core.checkpoints import models_dir
 from core.data import DatasetMissing, FolderDataset, TensorDataset, load_dataset
 from core.episodes import check_episode_shape, episodes
+from core.files import atomic_write_bytes
 from core.images import ImageRejected
 from core.learner import FewShotModel, load_model
+from core.stats import mean_ci95
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_LOG = ROOT / "docs" / "results" / "test_log.jsonl"
 
 
 @dataclass
@@ -42,16 +55,6 @@ class EvalConfig:
     inner_steps: int | None = None  # MAML: test-time inner steps (default: the model card's)
     inner_lr_scale: float | None = None  # MAML: multiplies the learned inner step sizes
     device: str = "cpu"
-
-
-def mean_ci95(values: list[float]) -> tuple[float, float]:
-    """Mean and 1.96 * sample std / sqrt(n) of a list of numbers."""
-    n = len(values)
-    mean = sum(values) / n
-    if n < 2:
-        return mean, float("nan")
-    variance = sum((v - mean) ** 2 for v in values) / (n - 1)
-    return mean, 1.96 * math.sqrt(variance / n)
 
 
 def _episode_inputs(model: FewShotModel, data, episode, device, table=None):
@@ -77,11 +80,19 @@ def _episode_inputs(model: FewShotModel, data, episode, device, table=None):
 
 
 def evaluate(
-    config: EvalConfig, model: FewShotModel | None = None, progress: bool = False, on_episode=None
+    config: EvalConfig,
+    model: FewShotModel | None = None,
+    progress: bool = False,
+    on_episode=None,
+    data: FolderDataset | TensorDataset | None = None,
 ) -> dict:
-    """Run the episodes; returns the JSON-able result (accuracy and ci95 in percent)."""
+    """Run the episodes; returns the JSON-able result (accuracy and ci95 in percent).
+
+    data: the dataset already loaded, or a part of it (default: config.dataset's
+    config.split); the episodes are drawn from its class sizes.
+    """
     model = model or load_model(config.model)
-    data = load_dataset(config.dataset, config.split)
+    data = data if data is not None else load_dataset(config.dataset, config.split)
     if isinstance(data, FolderDataset):
         # Decode every file once, so episodes are drawn from usable files only; the others
         # are reported in result["rejected"].
@@ -98,7 +109,7 @@ def evaluate(
     if config.inner_lr_scale is not None:
         settings["inner_lr_scale"] = config.inner_lr_scale
     # Encoders of heavy backbones may offer every image's encoding at once (cached on disk,
-    # core.photo); None when encoding per episode is cheaper.
+    # core.encoders.photo); None when encoding per episode is cheaper.
     dataset_encodings = getattr(model.encode, "dataset_features", None)
     check_episode_shape(config.ways, config.shots, config.queries, data.class_sizes())
     draws = config.episodes * config.ways * (config.shots + config.queries)
@@ -137,6 +148,58 @@ def evaluate(
     return result
 
 
+def _git(*args: str) -> str | None:
+    """git's answer in the repository, or None where git or the repository is missing."""
+    try:
+        done = subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def log_entry(result: dict, why: str) -> dict:
+    """One line of docs/results/test_log.jsonl (format: docs/results/test_log.md) for a
+    test-split `result` of main(): when, at which commit, which weights (sha256 of the
+    model's .safetensors), the settings with the full command, and why the test split was
+    read. `shipped` (and `shipped_now`): the weights are the committed file in the
+    repository's assets/models, unmodified; None where git cannot tell."""
+    weights = models_dir() / f"{result['model']}.safetensors"
+    shipped = False
+    if weights.resolve().is_relative_to(ROOT / "assets" / "models"):
+        relative = str(weights.resolve().relative_to(ROOT))
+        tracked = _git("ls-files", "--", relative)
+        changed = _git("status", "--porcelain", "--", relative)
+        shipped = None if tracked is None or changed is None else bool(tracked) and not changed
+    keys = ("dataset", "split", "ways", "shots", "queries", "episodes", "seed")
+    settings = {key: result[key] for key in keys}
+    settings |= {k: result[k] for k in ("inner_steps", "inner_lr_scale") if result[k] is not None}
+    settings |= {"device": result["device"], "command": result["command"]}
+    return {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": _git("rev-parse", "--short", "HEAD"),
+        "model": result["model"],
+        "weights_sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
+        "settings": settings,
+        "result": {"mean": result["accuracy"], "ci95": result["ci95"]},
+        "shipped": shipped,
+        "shipped_now": shipped,
+        "why": why,
+        "source": "python -m core.evaluate --log-test",
+    }
+
+
+def append_test_log(path: Path, line: dict) -> None:
+    """Append one JSON line to `path`: the whole file is rewritten atomically
+    (core.files), so a reader never sees half a line."""
+    path = Path(path)
+    old = path.read_bytes() if path.exists() else b""
+    if old and not old.endswith(b"\n"):
+        old += b"\n"
+    atomic_write_bytes(path, old + (json.dumps(line) + "\n").encode())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m core.evaluate",
@@ -172,9 +235,27 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json", action="store_true", help="print one JSON line")
+    parser.add_argument(
+        "--log-test",
+        metavar="WHY",
+        default=None,
+        help="with --split test: append the result and WHY to the test log",
+    )
+    parser.add_argument(
+        "--test-log",
+        metavar="PATH",
+        type=Path,
+        default=TEST_LOG,
+        help="the file --log-test appends to (default: docs/results/test_log.jsonl)",
+    )
     args = parser.parse_args(argv)
+    if args.log_test is not None and args.split != "test":
+        parser.error(f"--log-test records test-split evaluations; got --split {args.split}")
+    if args.log_test is not None and not args.log_test.strip():
+        parser.error("--log-test needs a reason (WHY), got an empty one")
     flags = vars(args)
     as_json = flags.pop("json")
+    why, log_path = flags.pop("log_test"), flags.pop("test_log")
     config = EvalConfig(**flags)
     try:
         result = evaluate(config, progress=True)
@@ -184,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     result["command"] = "python -m core.evaluate " + shlex.join(
         argv if argv is not None else sys.argv[1:]
     )
+    if why is not None:
+        append_test_log(log_path, log_entry(result, why))
     if as_json:
         print(json.dumps(result))
     else:

@@ -19,7 +19,8 @@ import torch
 
 from core import load_model
 from core.data import load_dataset
-from core.photo import BACKBONE, PREPROCESSING, FeatureTable, dataset_features, prototype_accuracy
+from core.encoders.efficientnet import BACKBONE, PREPROCESSING
+from core.features import FeatureTable, dataset_features, prototype_accuracy
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--episodes", type=int, default=1000)

@@ -1,8 +1,10 @@
 """The three CLIs: --help, JSON output, and clear failures."""
 
+import hashlib
 import json
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -105,3 +107,39 @@ def test_predict_fails_clearly_when_a_class_has_no_valid_image(folders):
         "--json",
     )
     assert result.returncode == 2 and "no valid image for class(es) beta" in result.stderr
+
+
+def test_evaluate_log_test_appends_one_line_with_weights_commit_and_why(omniglot_root, tmp_path):
+    log = tmp_path / "test_log.jsonl"
+    log.write_text('{"earlier": "line"}')  # no final newline: the new line still starts anew
+    result = run(
+        "core.evaluate",
+        *("--model", "omniglot-protonet", "--split", "test", "--episodes", "3", "--json"),
+        *("--log-test", "unit test of the log", "--test-log", str(log)),
+    )
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    earlier, entry = (json.loads(line) for line in log.read_text().splitlines())
+    assert earlier == {"earlier": "line"}
+    assert {"date", "commit", "model", "weights_sha256", "settings", "result", "shipped"} <= set(
+        entry
+    )
+    assert datetime.fromisoformat(entry["date"]).tzinfo is not None
+    weights = ROOT / "assets" / "models" / "omniglot-protonet.safetensors"
+    assert entry["weights_sha256"] == hashlib.sha256(weights.read_bytes()).hexdigest()
+    assert entry["model"] == "omniglot-protonet" and entry["why"] == "unit test of the log"
+    assert entry["result"] == {"mean": out["accuracy"], "ci95": out["ci95"]}
+    settings = entry["settings"]
+    assert (settings["split"], settings["episodes"], settings["seed"]) == ("test", 3, 0)
+    assert settings["command"] == out["command"] and "--log-test" in settings["command"]
+
+
+def test_evaluate_refuses_log_test_off_the_test_split(tmp_path):
+    log = tmp_path / "test_log.jsonl"
+    result = run(
+        "core.evaluate",
+        *("--model", "omniglot-protonet", "--split", "val", "--log-test", "tuning"),
+        *("--test-log", str(log)),
+    )
+    assert result.returncode == 2 and "--log-test" in result.stderr and "val" in result.stderr
+    assert not log.exists()
