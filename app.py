@@ -50,8 +50,17 @@ def home() -> None:
     )
 
 
+def home_alias() -> None:
+    """/home: Streamlit serves the default page at the root only, so this hidden page sends
+    visitors who type /home to it (and the navigation then marks Home as the page)."""
+    st.switch_page(HOME)
+
+
+# The default page's public path is "" (the root); url_path="" leaves "home" free for the
+# alias, which would otherwise answer "Page not found".
+HOME = st.Page(home, title="Home", default=True, url_path="")
 pages = {
-    "Start": [st.Page(home, title="Home", default=True, url_path="home")],
+    "Start": [HOME, st.Page(home_alias, title="Home", url_path="home", visibility="hidden")],
     "Teach": [
         st.Page(TEACH, title="Teach & classify"),
         st.Page("pages/inside_maml.py", title="Inside MAML"),

@@ -1,10 +1,13 @@
 """Fine-tune from scratch: the baseline with no meta-learning at all.
 
-The same Conv-4 architecture as the meta-trained models (Vinyals et al. 2016), randomly
-initialised, plus a linear layer, trained with Adam on the support set only. It shows what
-meta-training buys: with one to five examples per class, a network that starts from
-nothing mostly memorises them (Finn et al. 2017 and Snell et al. 2017 both compare against
-such baselines).
+Images (B, C, H, W), e.g. handwritten characters: the same Conv-4 architecture as the
+meta-trained models (Vinyals et al. 2016), randomly initialised, plus a linear layer.
+Features (B, D), e.g. a photo model's frozen 1280-d EfficientNet-Lite0 features: a linear
+model (multinomial logistic regression) on them, the "linear probe" of Chen et al. 2019
+("A Closer Look at Few-shot Classification"), with nothing learned across tasks.
+Either is trained with Adam on the support set only. It shows what meta-training buys: with
+one to five examples per class, a network that starts from nothing mostly memorises them
+(Finn et al. 2017 and Snell et al. 2017 both compare against such baselines).
 
 Randomness is explicit: the seed fixes the initial weights, and the global RNG is left as it
 was. Batch norm learns its statistics from the support set during training and uses them
@@ -61,6 +64,15 @@ class _Net(nn.Module):
         return self.head(self.backbone(_shrink(x)))
 
 
+def _new_net(support_inputs: torch.Tensor, hidden: int, n_classes: int) -> nn.Module:
+    """A randomly initialised network for these inputs: (S, D) features get a linear model,
+    (S, C, H, W) images a Conv-4 + linear head."""
+    if support_inputs.dim() == 2:
+        return nn.Linear(int(support_inputs.shape[1]), n_classes)
+    side = min(int(support_inputs.shape[-1]), MAX_SIDE)
+    return _Net(int(support_inputs.shape[1]), hidden, n_classes, side)
+
+
 def _shrink(x: torch.Tensor) -> torch.Tensor:
     if x.shape[-1] > MAX_SIDE:
         return F.interpolate(x, size=(MAX_SIDE, MAX_SIDE), mode="bilinear", align_corners=False)
@@ -69,15 +81,15 @@ def _shrink(x: torch.Tensor) -> torch.Tensor:
 
 @dataclass
 class BaselineClassifier:
-    """A Conv-4 trained from scratch on one support set. Same surface as AdaptedClassifier
+    """A network trained from scratch on one support set. Same surface as AdaptedClassifier
     for what the compare page needs: classes and predict_proba_tensors."""
 
     classes: tuple[Hashable, ...]
-    net: nn.Module
+    net: nn.Module  # Conv-4 + linear layer on images, or one linear layer on features
     history: list[BaselineStep] = field(default_factory=list)
 
     def predict_proba_tensors(self, inputs: torch.Tensor) -> np.ndarray:
-        """(B, C, H, W) encoded inputs -> (B, N) probabilities."""
+        """(B, C, H, W) images or (B, D) features, as in training -> (B, N) probabilities."""
         if inputs.shape[0] == 0:
             return np.zeros((0, len(self.classes)), dtype=np.float32)
         self.net.eval()
@@ -92,10 +104,12 @@ def fit_baseline(
     config: BaselineConfig = BaselineConfig(),
     on_step: Callable[[BaselineStep], None] | None = None,
 ) -> BaselineClassifier:
-    """Train a randomly initialised Conv-4 + linear head on the support set.
+    """Train a randomly initialised network on the support set: a Conv-4 + linear head on
+    images, one linear layer on features.
 
     Args:
-        support_inputs: (S, C, H, W) encoded support images (e.g. model.encode(images)).
+        support_inputs: (S, C, H, W) encoded support images, or (S, D) frozen features (e.g.
+            model.encode(images) of a character model, or of a photo model: (S, 1280)).
         support_labels: (S,) class indices into `classes`; every class needs an example.
         classes: the N class labels, in output order.
         config: steps, learning rate, width and seed.
@@ -106,8 +120,11 @@ def fit_baseline(
     """
     classes = tuple(classes)
     n_classes = len(classes)
-    if support_inputs.dim() != 4:
-        raise ValueError(f"expected (S, C, H, W) inputs, got shape {tuple(support_inputs.shape)}")
+    if support_inputs.dim() not in (2, 4):
+        raise ValueError(
+            "expected (S, C, H, W) images or (S, D) features, got shape "
+            f"{tuple(support_inputs.shape)}"
+        )
     if support_labels.shape != support_inputs.shape[:1]:
         raise ValueError(
             f"{support_inputs.shape[0]} inputs but labels of shape {tuple(support_labels.shape)}"
@@ -117,10 +134,9 @@ def fit_baseline(
     counts = torch.bincount(support_labels, minlength=n_classes)
     if counts.numel() > n_classes or bool((counts == 0).any()):
         raise ValueError("every class needs at least one image, and labels must be < N")
-    side = min(int(support_inputs.shape[-1]), MAX_SIDE)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
-        net = _Net(int(support_inputs.shape[1]), config.hidden, n_classes, side)
+        net = _new_net(support_inputs, config.hidden, n_classes)
     optimiser = torch.optim.Adam(net.parameters(), lr=config.lr)
     history = []
     net.train()

@@ -114,6 +114,38 @@ def centre_distances(queries: np.ndarray, centres: np.ndarray, distance: str) ->
     ).numpy()
 
 
+def softmax_over_distances(
+    x: np.ndarray, centres: np.ndarray, distance: str
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """ProtoNet's last step for one embedding: distances, softmax(-d) and the nearest centre.
+
+    Args:
+        x: (D,) an embedding; centres: (N, D), row k the centre of class k.
+        distance: one of core.protonet.DISTANCES.
+
+    Returns:
+        (N,) distances, (N,) probabilities exp(-d_k) / sum_k' exp(-d_k') (the logits of
+        core.protonet.logits with scale 1), and the index of the nearest centre.
+    """
+    x_t = torch.as_tensor(np.asarray(x, dtype=np.float64))[None]  # (1, D)
+    logits = protonet.logits(x_t, torch.as_tensor(np.asarray(centres, dtype=np.float64)), distance)
+    probabilities = torch.softmax(logits, dim=-1)[0]
+    return (-logits[0]).numpy(), probabilities.numpy(), int(logits[0].argmax())
+
+
+def positive_multiple(a: np.ndarray, b: np.ndarray, rtol: float = 1e-9) -> float | None:
+    """k > 0 with b = k * a (the same direction, so the same cosine distance to anything),
+    or None when b is no such multiple of a (or a is zero)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    norm = float(a @ a)
+    if norm == 0.0:
+        return None
+    k = float(a @ b) / norm
+    if k <= 0 or not np.allclose(b, k * a, rtol=rtol, atol=rtol * np.abs(b).max()):
+        return None
+    return k
+
+
 @dataclass(frozen=True)
 class ClassSpace:
     """A classifier's view of a support set and queries, in its embedding space.

@@ -8,6 +8,7 @@ control or direction-override characters, and differs from every other class's n
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -101,3 +102,10 @@ def markdown_text(name: str) -> str:
     """A name to put inside Markdown (st.markdown, st.write): its characters shown as typed,
     never read as formatting, links or HTML."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", name)
+
+
+def plot_text(name: str) -> str:
+    """A name to put in a Plotly figure (trace names, axis categories, titles, hover text):
+    its characters shown as typed. Plotly reads a few HTML tags (<b>, <br>, <a>) and
+    entities in any text, so <, > and & are written as entities, which it shows as typed."""
+    return html.escape(name, quote=False)

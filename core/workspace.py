@@ -166,6 +166,46 @@ class Workspace:
             settings["inner_steps"] = self.inner_steps
         return settings
 
+    def shipped_settings(self, algorithm: str) -> dict[str, Any]:
+        """The keyword arguments of FewShotModel.adapt outside Inside MAML.
+
+        MAML's settings (inner steps, learning-rate scale, order, head start) are experiments
+        of the Inside MAML page and apply there only; every other page adapts with the
+        model's own settings from its model card (an empty dict), so a setting tried there
+        never changes what Teach & classify answers.
+        """
+        return {} if algorithm == "maml" else self.adapt_settings(algorithm)
+
+    def maml_changes(self, default_steps: int, default_head_init: str) -> list[str]:
+        """The Inside MAML settings that differ from the model's own, in words.
+
+        Args:
+            default_steps, default_head_init: the model card's inner steps and head start
+                (FewShotModel.default_inner_loop).
+
+        Returns:
+            e.g. ["4 inner steps (the model's own: 2)", "classifier starts from zero"]; empty
+            when every setting is the model's own.
+        """
+        changes = []
+        if self.inner_steps is not None and self.inner_steps != default_steps:
+            changes.append(f"{self.inner_steps} inner steps (the model's own: {default_steps})")
+        if self.inner_lr_scale != 1.0:
+            changes.append(f"learning rate x{self.inner_lr_scale:g}")
+        if self.head_init != default_head_init:
+            start = "zero" if self.head_init == "zero" else "the class centres"
+            changes.append(f"classifier starts from {start}")
+        if self.first_order:
+            changes.append("first-order meta-gradient")
+        return changes
+
+    def reset_maml(self) -> None:
+        """Back to the model's own MAML settings (the Inside MAML page's "Reset")."""
+        self.inner_steps = None
+        self.inner_lr_scale = 1.0
+        self.first_order = False
+        self.head_init = "proto"
+
     # --- input widgets ----------------------------------------------------------------------
 
     def nonce(self, key: str) -> int:

@@ -12,6 +12,8 @@ from core.constants import MAX_CLASSES, MIN_CLASSES
 from core.data import DatasetMissing, load_dataset
 from core.episodes import check_episode_shape, sample_episode
 from core.evaluate import EvalConfig, evaluate
+from core.folders import HOW_TO_ENABLE, ROOTS_SECRET, FolderRefused, allowed_roots, resolve_allowed
+from core.labels import markdown_text
 from core.papers import PAPER_ACCURACY, PAPERS_NOTE, imagenet_caveat_applies, paper_accuracy
 
 DATASETS = {
@@ -19,16 +21,23 @@ DATASETS = {
     "miniimagenet": "mini-ImageNet (photos)",
     "folder": "A folder of class subfolders",
 }
+# The kind of model made for each dataset; a folder may hold either kind of image.
+DATASET_INPUT = {"omniglot": "character", "miniimagenet": "photo"}
 HOW_TO_GET = {
-    "omniglot": "Put images_background.zip and images_evaluation.zip from "
-    "https://github.com/brendenlake/omniglot and the Vinyals split files (splits/vinyals/"
-    "test.txt) in ../shared/data/omniglot, or set FEWSHOT_DATA to the folder that holds "
-    "omniglot/.",
+    "omniglot": "Put `images_background.zip` and `images_evaluation.zip` from "
+    "https://github.com/brendenlake/omniglot and the Vinyals split files (`splits/vinyals/"
+    "test.txt`) in `../shared/data/omniglot`, or set `FEWSHOT_DATA` to the folder that holds "
+    "`omniglot/`.",
     "miniimagenet": "Put the mini-ImageNet images (Ravi & Larochelle split; ImageNet terms of "
-    "use) in ../shared/data/miniimagenet/test/<class>/<image>.jpg, or set FEWSHOT_DATA.",
+    "use) in `../shared/data/miniimagenet/test/<class>/<image>.jpg`, or set `FEWSHOT_DATA`.",
     "folder": "Point to a folder that holds one subfolder of images per class, e.g. "
-    "my_data/cats/*.jpg, my_data/dogs/*.jpg (at least two classes).",
+    "`my_data/cats/*.jpg`, `my_data/dogs/*.jpg` (at least two classes).",
 }
+FOLDER_MODELS_NOTE = (
+    "Every model is offered for a folder: choose a handwriting model (omniglot-...) for "
+    "characters and a photo model for photos. A model given the other kind of image gives a "
+    "number that means nothing."
+)
 FOLDER_PHOTO_NOTE = (
     "The photo models' backbone was trained on ImageNet-1k: if your folder's classes are "
     "ImageNet classes, they are not new to it."
@@ -40,6 +49,17 @@ PHOTO_PAPER_NAME = "paper, Conv-4 from scratch"
 def dataset(name: str, split: str):
     """A benchmark dataset, read once per process and shared read-only."""
     return load_dataset(name, split)
+
+
+def folder_roots():
+    """The server folders visitors may read (core.folders.allowed_roots): the environment
+    variable plus the Streamlit secret `folder_roots`; empty, so off, when neither is set."""
+    setting = st.secrets.get(ROOTS_SECRET) if st.secrets.load_if_toml_exists() else None
+    return allowed_roots(setting)
+
+
+def clear_results() -> None:
+    st.session_state.pop("bench_results", None)
 
 
 st.title("Benchmark")
@@ -56,20 +76,27 @@ source = source_col.radio(
     "Dataset", list(DATASETS), format_func=DATASETS.get, key="bench_dataset", horizontal=True
 )
 dataset_name = source
+typed_folder = ""
+roots = folder_roots()
 if source == "folder":
-    dataset_name = source_col.text_input(
-        "Folder on this machine", key="bench_folder", placeholder="/path/to/classes"
+    if not roots:
+        st.info(f"Reading folders on this server is off. {HOW_TO_ENABLE}")
+        st.stop()
+    typed_folder = source_col.text_input(
+        "Folder on this server",
+        key="bench_folder",
+        placeholder=str(roots[0]),
+        help="A folder inside " + " or ".join(f"`{root}`" for root in roots) + ".",
     ).strip()
-models = ui.available_models()
+made_for = DATASET_INPUT.get(source)
+models = [m for m in ui.available_models() if made_for in (None, m["input"])]
 if not models:
-    st.error("No models were found in assets/models.")
+    st.error(f"No model for {DATASETS[source]} was found in assets/models.")
     st.stop()
-preferred = "character" if source == "omniglot" else "photo"
-names = sorted(
-    (m["name"] for m in models),
-    key=lambda n: next(m["input"] != preferred for m in models if m["name"] == n),
-)
+names = sorted((m["name"] for m in models), key=lambda n: n.startswith("photo"))
 model_name = model_col.selectbox("Model", names, key="bench_model")
+if made_for is None:
+    model_col.caption(FOLDER_MODELS_NOTE)
 input_kind = next(m["input"] for m in models if m["name"] == model_name)
 if imagenet_caveat_applies(input_kind, dataset_name):
     ui.imagenet_caveat(brief=True)
@@ -90,13 +117,19 @@ episodes = episodes_col.number_input(
 )
 seed = seed_col.number_input("Seed", 0, 10_000, 0, key="bench_seed")
 
-if source == "folder" and not dataset_name:
-    st.info(HOW_TO_GET["folder"])
-    st.stop()
+if source == "folder":
+    if not typed_folder:
+        st.info(HOW_TO_GET["folder"])
+        st.stop()
+    try:
+        dataset_name = str(resolve_allowed(typed_folder, roots))
+    except FolderRefused as error:
+        st.warning(markdown_text(str(error)))
+        st.stop()
 try:
     data = dataset(dataset_name, "test")
 except DatasetMissing as error:
-    st.warning(f"The dataset is not on this machine. {error}")
+    st.warning(f"The dataset is not on this machine. {markdown_text(str(error))}")
     st.info(f"How to get it: {HOW_TO_GET[source]}")
     st.stop()
 try:
@@ -161,7 +194,9 @@ if results:
     papers = [paper_accuracy(r["dataset"], r["algorithm"], r["ways"], r["shots"]) for r in results]
     seen = [imagenet_caveat_applies(r.get("input", ""), r["dataset"]) for r in results]
     photo = [r.get("input") == "photo" for r in results]
-    st.subheader("Result")
+    heading, clear = st.columns([4, 1], vertical_alignment="bottom")
+    heading.subheader("Results")
+    clear.button("Clear results", key="bench_clear", on_click=clear_results)
     left, right = st.columns(2)
     left.metric(
         f"{result['ways']}-way {result['shots']}-shot accuracy ({result['model']})",
@@ -182,6 +217,7 @@ if results:
     table = pd.DataFrame(
         [
             {
+                "run": i,
                 "model": r["model"],
                 "dataset": r["dataset"],
                 "setting": f"{r['ways']}-way {r['shots']}-shot",
@@ -191,7 +227,7 @@ if results:
                 "paper %": p,
                 **({"note": "backbone saw these classes" if s else ""} if any(seen) else {}),
             }
-            for r, p, s in zip(results, papers, seen, strict=True)
+            for i, (r, p, s) in enumerate(zip(results, papers, seen, strict=True), 1)
         ]
     )
     st.dataframe(
@@ -202,7 +238,7 @@ if results:
     )
     st.plotly_chart(
         viz.benchmark_figure(
-            [f"{r['model']} {r['ways']}w{r['shots']}s" for r in results],
+            [f"{i}: {r['model']} {r['ways']}w{r['shots']}s" for i, r in enumerate(results, 1)],
             [r["accuracy"] for r in results],
             [r["ci95"] for r in results],
             papers,

@@ -8,6 +8,7 @@ import streamlit as st
 import ui
 from core import viz
 from core.embedding import class_space, project_together
+from core.labels import markdown_text
 
 ws = ui.workspace()
 st.title("Embedding space")
@@ -64,6 +65,14 @@ with chart_col:
             query_predictions=space.predictions or None,
             support_names=support_names,
             query_names=[q.name for q in ws.queries],
+            **(
+                {}
+                if algorithm == "protonet"
+                else {
+                    "centres_label": "class means (MAML has no prototypes)",
+                    "centre_name": "mean",
+                }
+            ),
         ),
         key="emb_chart",
         on_select="rerun",
@@ -84,7 +93,9 @@ with chart_col:
         elif kind == "query":
             shown.append((query_images[index], ws.queries[index].name))
     if shown:
-        st.image([image for image, _ in shown], caption=[n for _, n in shown], width=96)
+        st.image(
+            [image for image, _ in shown], caption=[markdown_text(n) for _, n in shown], width=96
+        )
 
 with table_col:
     st.markdown(f"**Exact distances to each class centre** ({space.distance.replace('_', ' ')})")
@@ -103,8 +114,16 @@ with table_col:
             table,
             hide_index=True,
             key="emb_table",
-            column_config={"image": st.column_config.ImageColumn("image", width="small")}
-            | {name: st.column_config.NumberColumn(name, format="%.4f") for name in names},
+            width="stretch",
+            # Narrow columns, so that four classes' distances fit beside the picture.
+            column_config={
+                "image": st.column_config.ImageColumn("image", width=36),
+                "query": st.column_config.TextColumn("query", width=90),
+                "nearest": st.column_config.TextColumn("nearest", width=64),
+            }
+            | {
+                name: st.column_config.NumberColumn(name, format="%.3f", width=56) for name in names
+            },
         )
     st.markdown("**Examples you teach with (support set)**")
     st.dataframe(

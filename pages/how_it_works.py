@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.embedding import centre_distances
+from core.embedding import positive_multiple, softmax_over_distances
 from core.workspace import parse_vector
 
 DISTANCE_FORMULAS = {
@@ -76,7 +76,8 @@ with maml_col:
 st.header("Distance calculator")
 st.write(
     "Type an embedding x and two class centres p1 and p2 (any length, the same for all "
-    "three), and see the three distances the models can use."
+    "three), and see the three distances the models can use, then the step after: the "
+    "probability of each class (a softmax over the negative distances) and the nearest one."
 )
 x_col, p1_col, p2_col = st.columns(3)
 texts = {
@@ -101,19 +102,40 @@ if len(vectors) == 3:
         centres = np.stack([vectors["p1"], vectors["p2"]])
         rows = []
         for distance, label in DISTANCE_FORMULAS.items():
-            d = centre_distances(vectors["x"][None], centres, distance)[0].tolist()
-            rows.append({"distance": label, "to p1": d[0], "to p2": d[1]})
+            d, p, nearest = softmax_over_distances(vectors["x"], centres, distance)
+            rows.append(
+                {
+                    "distance": label,
+                    "to p1": d[0],
+                    "to p2": d[1],
+                    "P(class 1)": p[0],
+                    "P(class 2)": p[1],
+                    "nearest": f"class {nearest + 1}",
+                }
+            )
+        number = st.column_config.NumberColumn(format="%.4f")
+        percent = st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0)
         st.dataframe(
             pd.DataFrame(rows),
             hide_index=True,
             key="calc_table",
             column_config={
-                "to p1": st.column_config.NumberColumn(format="%.4f"),
-                "to p2": st.column_config.NumberColumn(format="%.4f"),
+                "to p1": number,
+                "to p2": number,
+                "P(class 1)": percent,
+                "P(class 2)": percent,
             },
         )
         st.caption(
-            "With the example values, p2 = 2 x p1 points the same way as p1, so the cosine "
-            "distance (which ignores length) is the same for both, while Euclidean says p1 "
-            "is much closer."
+            "P(class k) is the ProtoNet formula above, exp(-d(x, p_k)) / (exp(-d(x, p1)) + "
+            "exp(-d(x, p2))), with the distance of each row; the nearest centre gets the "
+            "highest probability. The model scales the cosine distance up first (it lies "
+            "between 0 and 2), so its probabilities there are more confident than these."
         )
+        k = positive_multiple(vectors["p1"], vectors["p2"])
+        if k is not None and not np.isclose(k, 1.0):
+            st.caption(
+                f"Here p2 = {k:.3g} x p1: it points the same way as p1, so the cosine "
+                "distance (which ignores length) is the same for both, while the Euclidean "
+                "distances tell them apart."
+            )

@@ -8,6 +8,7 @@ import streamlit as st
 import ui
 from core import viz
 from core.embedding import steps_in_2d
+from core.labels import markdown_text
 from core.workspace import MAX_INNER_STEPS
 
 LR_SCALES = [0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0]
@@ -25,11 +26,20 @@ if model_name is None:
     st.stop()
 model = ui.get_model(model_name) if not ws.not_ready() else None
 
-with st.expander("Settings", expanded=True):
+default_loop = model.default_inner_loop if model is not None else None
+SETTING_KEYS = ("maml_inner_steps", "maml_lr_scale", "maml_order", "maml_head_init")
+
+
+def reset_settings() -> None:
+    """Back to the model's own settings: the workspace's and the widgets' values."""
+    ws.reset_maml()
+    for key in SETTING_KEYS:
+        st.session_state.pop(key, None)
+
+
+with st.expander("Settings (this page only)", expanded=True):
     steps_col, lr_col, order_col = st.columns(3)
-    default_steps = int(
-        ws.inner_steps or (model.default_inner_loop.steps if model is not None else 2)
-    )
+    default_steps = int(ws.inner_steps or (default_loop.steps if default_loop else 2))
     ws.inner_steps = steps_col.slider(
         "Inner steps",
         1,
@@ -68,6 +78,18 @@ with st.expander("Settings", expanded=True):
         "the inner steps (second order) or ignores that (first order, FOMAML). Adapting to "
         "your examples needs no meta-gradient, so both give the same result here."
     )
+    st.caption(
+        "These settings are experiments for this page only: Teach & classify and the other "
+        "pages always use the model's own settings."
+    )
+if default_loop is not None:
+    changes = ws.maml_changes(default_loop.steps, default_loop.head_init)
+    if changes:
+        notice, reset = st.columns([5, 1], vertical_alignment="center")
+        notice.warning(
+            f"Not the model's own settings: {'; '.join(changes)}. They apply on this page only."
+        )
+        reset.button("Reset", key="maml_reset", on_click=reset_settings)
 
 ui.needs_support(ws)
 if not ws.queries:
@@ -76,11 +98,24 @@ if not ws.queries:
         "change from step to step."
     )
 
+st.subheader("Watch the steps")
+query_index = 0
+if ws.queries:
+    query_index = st.selectbox(
+        "Image to check (query) shown in the chart",
+        range(len(ws.queries)),
+        format_func=lambda i: ws.queries[i].name,
+        key="maml_query",
+    )
+query = ws.queries[query_index] if ws.queries else None
 class_names = ws.names(tuple(card.id for card in ws.classes))
 steps = ws.inner_steps
-chart, progress = st.empty(), st.empty()
+chart_col, thumbnail_col = st.columns([6, 1], vertical_alignment="center")
+chart, progress = chart_col.empty(), st.empty()
+if query is not None:
+    thumbnail_col.image(query.image, caption=markdown_text(query.name), width=96)
 force = st.button("Run the inner loop again", key="maml_run")
-if force or not ui.is_cached(ws, model_name, with_queries=True):
+if force or not ui.is_cached(ws, model_name, with_queries=True, experiment=True):
     on_step = ui.inner_loop_updater(
         ws,
         progress,
@@ -89,32 +124,33 @@ if force or not ui.is_cached(ws, model_name, with_queries=True):
         class_names,
         run_key="maml_page_run",
         chart_key="maml_live",
-        query_name=ws.queries[0].name if ws.queries else None,
+        query_index=query_index if query is not None else None,
+        query_name=query.name if query is not None else None,
     )
-    classifier = ui.adapted(ws, model_name, with_queries=True, on_step=on_step, force=force)
+    classifier = ui.adapted(
+        ws, model_name, with_queries=True, on_step=on_step, force=force, experiment=True
+    )
 else:
-    classifier = ui.adapted(ws, model_name, with_queries=True)
+    classifier = ui.adapted(ws, model_name, with_queries=True, experiment=True)
 progress.empty()
 trace = classifier.trace
 names = ws.names(classifier.classes)
 
-st.subheader("Pick a step")
-step = st.slider("Inner step", 0, len(trace) - 1, len(trace) - 1, key="maml_step")
-query_index = 0
-if ws.queries:
-    query_index = st.selectbox(
-        "Image to check (query) shown on the right",
-        range(len(ws.queries)),
-        format_func=lambda i: ws.queries[i].name,
-        key="maml_query",
-    )
+step = st.slider(
+    "Inner step",
+    0,
+    len(trace) - 1,
+    len(trace) - 1,
+    key="maml_step",
+    help="Moves the dotted line in the chart, the numbers below and the embedding picture.",
+)
 chart.plotly_chart(
     viz.trace_figure(
         trace,
         names,
         total_steps=len(trace) - 1,
         query_index=query_index,
-        query_name=ws.queries[query_index].name if ws.queries else "",
+        query_name=query.name if query is not None else "",
         current_step=step,
     ),
     key="maml_curves",
@@ -123,7 +159,7 @@ chart.plotly_chart(
 record = trace[step]
 cols = st.columns(3)
 cols[0].metric("Loss on your examples", f"{record.support_loss:.3g}")
-cols[1].metric("Accuracy on your examples", f"{record.support_accuracy:.0%}")
+cols[1].metric("Accuracy on your examples", viz.percent(record.support_accuracy))
 if record.query_probabilities is not None:
     row = record.query_probabilities[query_index].numpy()
     cols[2].markdown(ui.looks_like(names[int(row.argmax())], float(row.max())))
@@ -132,15 +168,18 @@ st.subheader("How the embeddings move")
 support_labels = [classifier.classes.index(label) for label in ws.support()[1]]
 support_xy, query_xy, query_predictions = steps_in_2d(trace)
 st.plotly_chart(
-    viz.embedding_steps_figure(
-        names, support_xy, support_labels, query_xy, query_predictions, step=step
+    viz.still_step(
+        viz.embedding_steps_figure(
+            names, support_xy, support_labels, query_xy, query_predictions, step=step
+        )
     ),
     key="maml_embedding",
     width="stretch",
 )
 st.caption(
-    "Press Play to animate steps 0 to K. Every step is projected with the same PCA, so "
-    "positions can be compared; the 2-D picture is an approximation of the real space."
+    "Move the Inner step slider above to see each step. Every step is projected with the "
+    "same PCA, so positions can be compared; the 2-D picture is an approximation of the "
+    "real space."
 )
 with st.expander("Every step in numbers"):
     st.dataframe(
@@ -148,7 +187,7 @@ with st.expander("Every step in numbers"):
             {
                 "step": [r.step for r in trace],
                 "loss": [r.support_loss for r in trace],
-                "accuracy": [r.support_accuracy for r in trace],
+                "accuracy": [viz.percent(r.support_accuracy) for r in trace],
             }
         ),
         hide_index=True,

@@ -32,6 +32,10 @@ PROTONET_HELP = (
     "of its examples, and a point belongs to the nearest centre."
 )
 STATE_KEY = "pg_state"
+ESTIMATES_KEY = "pg_estimates"  # config -> estimated training seconds, measured once each
+POLL_SECONDS = 1.0  # how often the progress panel re-reads a background run
+LIVE_CURVE_POINTS = 300  # the live meta-loss curve draws at most about this many points
+STOP_WAIT_SECONDS = 5.0  # a stop ends the run within one outer step; wait that long at most
 # Set to True (e.g. by a test) to meta-train inside the script run instead of a thread.
 SYNC_KEY = "pg_sync_training"
 
@@ -162,23 +166,63 @@ def _training_panel(family: str) -> None:
         st.info("Press **Meta-train** to run the outer loop; the meta-loss curve grows here.")
         return
     progress = run.snapshot()
-    if progress.status == "running":
-        st.progress(progress.progress, text=f"{progress.phase}… {progress.progress:.0%}")
+    running = progress.status == "running"
+    if running:
+        left = ""
+        if progress.progress > 0.02:
+            remaining = progress.seconds * (1 - progress.progress) / progress.progress
+            left = f", about {_round_seconds(remaining)} s left"
+        st.progress(progress.progress, text=f"{progress.phase}… {progress.progress:.0%}{left}")
     elif progress.status == "error":
         st.error(progress.error)
+    elif progress.status == "stopped":
+        done = len(progress.meta_losses)
+        where = (
+            f"after {done} of {run.config.meta_steps} outer steps of MAML"
+            if done < run.config.meta_steps
+            else f"while the pretrained baseline trained (MAML's {done} steps were done)"
+        )
+        st.warning(
+            f"Stopped {where}, {progress.seconds:.0f} s in. Half-trained starting points "
+            "would not show the lesson, so there is nothing to play: press **Meta-train** to "
+            "train again."
+        )
     else:
-        note = " (stopped early)" if progress.stopped_early else ""
         st.success(
-            f"Trained {len(progress.meta_losses)} outer steps in {progress.seconds:.0f} s{note}. "
-            "Now press **New task**."
+            f"Trained {len(progress.meta_losses)} outer steps and the baseline in "
+            f"{progress.seconds:.0f} s. Now press **New task**."
         )
     if progress.meta_losses:
         st.plotly_chart(
-            meta_loss_figure(progress.meta_losses, total_steps=run.config.meta_steps),
+            meta_loss_figure(
+                progress.meta_losses,
+                total_steps=run.config.meta_steps,
+                max_points=LIVE_CURVE_POINTS if running else None,
+            ),
             key=f"pg_meta_loss_{family}",
         )
     if progress.status != "running" and run.mark_shown():
         st.rerun()  # the whole page, so the task player appears
+
+
+def _round_seconds(seconds: float) -> int:
+    """Seconds as people say them: to the next 5 s, at least 5."""
+    return max(5, 5 * int(-(-seconds // 5)))
+
+
+def _estimate_caption(config: toy.ToyConfig) -> str:
+    """'Training takes about N s', from a few timed steps of this config (measured once)."""
+    estimates = st.session_state.setdefault(ESTIMATES_KEY, {})
+    key = tuple(sorted(asdict(config).items()))
+    if key not in estimates:
+        estimates[key] = toy.estimate_seconds(config)
+    seconds = estimates[key]
+    if seconds is None:
+        return "These settings diverge within a few steps: lower the learning rates."
+    return (
+        f"Training takes about {_round_seconds(seconds)} s on this machine now "
+        "(MAML, then the pretrained baseline)."
+    )
 
 
 def _draw_player(play: toy.TaskPlay, step: int, slot) -> None:
@@ -278,9 +322,15 @@ def main() -> None:
         _start_training(config)
     run = state.runs.get(family)
     running = run is not None and run.status == "running"
-    if stop_column.button("Stop", key="pg_stop", disabled=not running, help="End training now."):
+    if stop_column.button(
+        "Stop", key="pg_stop", disabled=not running, help="End the whole training now."
+    ):
         run.request_stop()
-    st.fragment(run_every=0.5 if running else None)(_training_panel)(family)
+        run.wait(STOP_WAIT_SECONDS)  # within one outer step; the panel then shows it stopped
+        running = run.status == "running"
+    if not state.busy():  # measuring now would slow a running training down
+        st.caption(_estimate_caption(config))
+    st.fragment(run_every=POLL_SECONDS if running else None)(_training_panel)(family)
 
     if run is None or run.status != "done":
         return

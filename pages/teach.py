@@ -94,7 +94,7 @@ with right:
     if model_name is None:
         st.stop()
     if waiting:
-        st.info(waiting)
+        st.info(markdown_text(waiting))
     else:
         model = ui.get_model(model_name)
         if model.algorithm == "protonet":
@@ -135,13 +135,12 @@ with right:
                 "distances are on the Embedding space page."
             )
         else:
-            force = st.button(
-                "Adapt again", key="adapt", help="Run MAML's inner loop again with the settings."
-            )
-            steps = ws.inner_steps or model.default_inner_loop.steps
+            force = st.button("Adapt again", key="adapt", help="Run MAML's inner loop again.")
+            steps = model.default_inner_loop.steps  # the model's own: see ui.adapted
             st.caption(
-                f"MAML takes {steps} small learning steps (inner steps) on your examples; "
-                "change this on the Inside MAML page."
+                f"MAML takes {steps} small learning steps (inner steps) on your examples, as "
+                "it was trained to. Try other settings on the Inside MAML page; they apply "
+                "there only."
             )
             chart, progress = st.empty(), st.empty()
             if force or not ui.is_cached(ws, model_name):

@@ -80,3 +80,40 @@ def test_bad_support_sets_raise_named_errors(labels, classes, message):
 def test_config_is_checked():
     with pytest.raises(ValueError, match="steps"):
         BaselineConfig(steps=0)
+
+
+def test_features_get_a_linear_model_that_learns_them():
+    """(S, D) features, e.g. a photo model's (S, 1280): the issue-17 traceback on Compare."""
+    inputs, labels = _support()
+    features = inputs.flatten(1)  # (6, 784): a bright block of features per class
+    state = torch.random.get_rng_state()
+    clf = fit_baseline(features, labels, ["a", "b", "c"], BaselineConfig(steps=30, lr=1e-2))
+    assert torch.equal(torch.random.get_rng_state(), state)
+    assert isinstance(clf.net, torch.nn.Linear) and clf.net.in_features == 784
+    assert clf.history[-1].loss < clf.history[0].loss
+    probabilities = clf.predict_proba_tensors(features)
+    assert (probabilities.argmax(1) == labels.numpy()).all()
+    one = clf.predict_proba_tensors(features[2:3])
+    assert torch.allclose(torch.from_numpy(one[0]), torch.from_numpy(probabilities[2]), atol=1e-6)
+
+
+def test_real_photo_features_from_the_photo_model():
+    """The photo model's encoder output trains the from-scratch baseline (no shape error)."""
+    import io
+
+    from PIL import Image
+
+    from core import load_model
+    from tests.app.test_teach import _photo_png
+
+    model = load_model("photo-protonet")
+    images = [Image.open(io.BytesIO(_photo_png(k, v))) for k in ("cat", "coffee") for v in (0, 1)]
+    inputs = model.encode(images)
+    assert inputs.shape == (4, 1280)
+    clf = fit_baseline_on_labels(inputs, [7, 7, 9, 9], (7, 9), BaselineConfig(steps=50))
+    assert clf.predict_proba_tensors(model.encode(images)).argmax(1).tolist() == [0, 0, 1, 1]
+
+
+def test_other_shapes_are_refused_with_the_shapes_accepted():
+    with pytest.raises(ValueError, match=r"\(S, C, H, W\) images or \(S, D\) features"):
+        fit_baseline(torch.zeros(2, 28, 28), torch.tensor([0, 1]), ["a", "b"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -117,3 +118,28 @@ def test_background_thread_training_finishes_and_unlocks_the_player():
     assert not at.exception
     assert len(run.meta_losses) == FAST_STEPS
     assert at.button(key="pg_new_task")
+
+
+def test_the_page_shows_an_estimated_training_time_before_training():
+    at = _page()
+    estimate = next(c.value for c in at.caption if c.value.startswith("Training takes about"))
+    assert re.search(r"about \d+ s on this machine now", estimate)
+
+
+def test_stop_ends_the_whole_run_and_the_page_says_so():
+    at = _page(sync=False)
+    at.number_input(key="pg_sine_meta_steps").set_value(20000).run()  # far longer than a test
+    at.button(key="pg_meta_train").click().run()
+    run = at.session_state["pg_state"].runs["sine"]
+    deadline = time.monotonic() + 60
+    while len(run.meta_losses) < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert run.status == "running" and len(run.meta_losses) >= 3
+    at.button(key="pg_stop").click().run()
+    assert not at.exception
+    assert run.status == "stopped"  # the click waits for the run to end: no baseline after it
+    assert run.snapshot().progress < 0.5
+    assert any(w.value.startswith("Stopped after") and "of MAML" in w.value for w in at.warning)
+    assert at.button(key="pg_stop").disabled and not at.button(key="pg_meta_train").disabled
+    assert not any(button.key == "pg_new_task" for button in at.button)  # nothing to play
+    assert not at.get("progress")  # the bar is gone

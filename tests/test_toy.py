@@ -276,12 +276,19 @@ def test_maml_classifies_new_2d_tasks_after_a_few_steps(family):
     steps = config.eval_inner_steps
     learned = toy.evaluate(config, maml.params, 100, steps, EVAL_SEED)
     scratch = toy.evaluate(config, toy.random_init(config), 100, steps, EVAL_SEED)
+    pretrained = toy.evaluate(config, toy.pretrain(config).params, 100, steps, EVAL_SEED)
     print(
         f"\n{family}: query accuracy on 100 new tasks after {steps} steps: "
-        f"MAML {learned.accuracies[-1]:.3f} / random {scratch.accuracies[-1]:.3f}"
+        f"MAML {learned.accuracies[-1]:.3f} / pretrained {pretrained.accuracies[-1]:.3f} / "
+        f"random {scratch.accuracies[-1]:.3f}"
     )
     assert learned.accuracies[-1] >= (0.95 if family == "blobs" else 0.88)
     assert learned.accuracies[1] > scratch.accuracies[1] + 0.2  # one step is already enough
+    # The lesson shows: MAML's start beats both baselines after the lesson's steps, and
+    # neither baseline solves the tasks in those few steps.
+    for baseline in (scratch, pretrained):
+        assert learned.accuracies[-1] > baseline.accuracies[-1] + 0.05
+        assert baseline.accuracies[-1] < 0.95
 
 
 def test_protonet_classifies_new_blob_tasks():
@@ -335,3 +342,14 @@ def test_meta_loss_figure_smooths_and_validates():
     assert list(figure.data[1].y) == [4.0, 3.0, 1.0]
     with pytest.raises(ValueError, match="smoothing must be at least 1, got 0"):
         figures.meta_loss_figure([1.0], smoothing=0)
+
+
+def test_the_live_meta_loss_curve_is_thinned_but_keeps_the_last_step():
+    losses = [float(step) for step in range(1000)]
+    figure = figures.meta_loss_figure(losses, max_points=300)
+    steps = list(figure.data[0].x)
+    assert len(steps) <= 300 and steps[-1] == 1000  # the newest step is always drawn
+    assert list(figure.data[1].y)[-1] == sum(losses[-50:]) / 50  # smoothed on every step
+    assert len(figures.meta_loss_figure(losses).data[0].x) == 1000
+    with pytest.raises(ValueError, match="max_points must be at least 2, got 1"):
+        figures.meta_loss_figure(losses, max_points=1)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import torch
 
 from core import toy
 from core.toy.player_figures import player_figures
+from core.toy.run import maml_step_weight
 
 
 def _config(family: str = "sine", **overrides) -> toy.ToyConfig:
@@ -35,15 +38,78 @@ def test_a_finished_run_holds_the_same_numbers_as_the_trainers():
     _assert_same_params(run.starts()["Random"], toy.random_init(config))
 
 
-def test_stop_ends_meta_training_but_the_baseline_still_trains():
-    config = _config()
-    run = toy.TrainingRun(config)
+def test_stop_before_training_ends_the_whole_run_and_offers_no_starts():
+    run = toy.TrainingRun(_config())
     run.request_stop()
     run.train()
     progress = run.snapshot()
-    assert progress.status == "done" and progress.stopped_early
-    assert progress.meta_losses == ()
-    _assert_same_params(run.starts()["Pretrained"], toy.pretrain(config).params)
+    assert progress.status == "stopped" and progress.stopped_early
+    assert progress.phase == "Stopped" and progress.meta_losses == ()
+    assert progress.progress == 0.0  # the baseline did not train either
+    assert run.wait(0)
+    with pytest.raises(ValueError, match="no trained starts: the run's status is 'stopped'"):
+        run.starts()
+
+
+def _stop_when(run: toy.TrainingRun, ready) -> float:
+    """Start ``run`` in a thread, stop it once ``ready(snapshot)``; seconds until it ended."""
+    thread = run.start_thread()
+    deadline = time.monotonic() + 60
+    while not ready(run.snapshot()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert ready(run.snapshot()), "the run never reached the point to stop it"
+    stopped_at = time.monotonic()
+    run.request_stop()
+    assert run.wait(10), "the run did not end after a stop"
+    thread.join(1)
+    assert not thread.is_alive()
+    return time.monotonic() - stopped_at
+
+
+def test_stop_during_meta_training_ends_the_run_without_training_the_baseline():
+    run = toy.TrainingRun(_config(meta_steps=100_000, pretrain_steps=100_000))
+    seconds = _stop_when(run, lambda progress: len(progress.meta_losses) >= 3)
+    progress = run.snapshot()
+    assert progress.status == "stopped" and progress.phase == "Stopped"
+    assert 3 <= len(progress.meta_losses) < 100_000
+    weight = maml_step_weight(run.config)  # 3: one inner step
+    total = weight * 100_000 + 100_000
+    assert progress.progress == weight * len(progress.meta_losses) / total  # no baseline step
+    assert seconds < 5  # one outer step of this config takes milliseconds
+
+
+def test_stop_during_the_baseline_ends_it_too():
+    run = toy.TrainingRun(_config(meta_steps=3, pretrain_steps=100_000))
+    seconds = _stop_when(run, lambda progress: progress.progress > 10 / 100_009)
+    progress = run.snapshot()
+    assert progress.status == "stopped" and len(progress.meta_losses) == 3
+    assert progress.progress < 0.5 and seconds < 5
+    with pytest.raises(ValueError, match="status is 'stopped'"):
+        run.starts()
+
+
+def test_a_run_reports_its_seconds_while_running_and_once_ended():
+    run = toy.TrainingRun(_config())
+    assert run.snapshot().seconds == 0.0 and not run.wait(0)
+    run.train()
+    seconds = run.snapshot().seconds
+    assert seconds > 0 and run.snapshot().seconds == seconds  # frozen once ended
+    assert run.wait(0)
+
+
+def test_training_runs_torch_on_one_thread_and_restores_the_count():
+    before = torch.get_num_threads()
+    seen = []
+    config = _config(meta_steps=2, pretrain_steps=2)
+    toy.meta_train(config, lambda step, loss: seen.append(torch.get_num_threads()))
+    assert seen == [1, 1] and torch.get_num_threads() == before
+
+
+def test_the_estimate_scales_a_few_timed_steps_to_the_whole_lesson():
+    short, long = _config(meta_steps=10, pretrain_steps=10), _config(meta_steps=1000)
+    assert 0 < toy.estimate_seconds(short) < toy.estimate_seconds(long)
+    diverging = _config(inner_lr=1.0, inner_steps=5, meta_steps=20)
+    assert toy.estimate_seconds(diverging, probe_steps=30) is None
 
 
 def test_a_diverging_run_reports_a_sentence_and_has_no_starts():

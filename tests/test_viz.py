@@ -29,6 +29,88 @@ def test_percent_is_rounded_for_people(p, text):
     assert viz.percent(p) == text
 
 
+@pytest.mark.parametrize(
+    ("p", "text"),
+    [(0.999993, ">99.99%"), (0.923456, "92.35%"), (0.00004, "<0.01%"), (1.0, "100.00%")],
+)
+def test_percent_with_decimals_for_a_closer_look(p, text):
+    assert viz.percent(p, 2) == text
+
+
+def test_every_probability_in_the_figures_is_written_by_percent():
+    """Bars, their hover text and the inner-loop chart say 0.999993 the same way."""
+    bars = _spec(viz.probability_bars(["a", "b"], [0.999993, 0.000007]))["data"][0]
+    assert bars["text"] == [">99%", "<1%"]
+    assert bars["customdata"] == [">99.99%", "<0.01%"]
+    assert "%{customdata}" in bars["hovertemplate"] and ":." not in bars["hovertemplate"]
+    curves = _spec(
+        viz.inner_loop_figure(
+            [0, 1], [0.7, 0.01], [0.5, 1.0], ["a", "b"], np.array([[0.5, 0.5], [0.999993, 7e-6]])
+        )
+    )
+    stacked = [t for t in curves["data"] if t["type"] == "bar"]
+    assert stacked[0]["customdata"] == ["50.00%", ">99.99%"]
+    assert all(":." not in t["hovertemplate"] for t in curves["data"])
+
+
+def test_inner_loop_axes_are_titled_and_ticked_for_people():
+    spec = _spec(
+        viz.inner_loop_figure(
+            [0, 1, 2],
+            [0.69, 2.5e-5, 0.0],
+            [0.5, 1.0, 1.0],
+            ["a", "b"],
+            np.array([[0.5, 0.5], [0.9, 0.1], [1.0, 0.0]]),
+        )
+    )
+    layout = spec["layout"]
+    # One panel each: loss, accuracy, probabilities; no axis shared by two quantities.
+    assert [a["text"] for a in layout["annotations"][:3]] == [
+        "Loss",
+        "Accuracy",
+        "Probabilities for query 1",
+    ]
+    assert layout["yaxis"]["title"]["text"] == "loss on your examples"
+    assert layout["yaxis"]["type"] == "log" and layout["yaxis"]["exponentformat"] == "power"
+    for axis, title in (("yaxis2", "accuracy on your examples"), ("yaxis3", "probability")):
+        assert layout[axis]["title"]["text"] == title
+        assert layout[axis]["tickvals"] == [0, 0.25, 0.5, 0.75, 1]
+        assert layout[axis]["ticktext"] == ["0%", "25%", "50%", "75%", "100%"]
+    loss = spec["data"][0]
+    assert loss["y"][2] > 0  # a loss of 0 is drawn at the floor of the log axis...
+    assert loss["customdata"] == ["0.69", "2.5e-05", "0"]  # ...and its hover says 0
+
+
+def test_names_reach_figures_as_typed_never_as_html():
+    name = "<b>x</b> & **md** $x$"
+    shown = "&lt;b&gt;x&lt;/b&gt; &amp; **md** $x$"
+    assert _spec(viz.probability_bars([name, "b"], [0.5, 0.5]))["data"][0]["y"][0] == shown
+    assert _spec(viz.distance_bars([name, "b"], [1.0, 2.0], "cosine"))["data"][0]["y"][0] == shown
+    spec = _spec(
+        viz.inner_loop_figure(
+            [0], [0.5], [1.0], [name, "b"], np.array([[0.5, 0.5]]), query_name="<i>q</i>"
+        )
+    )
+    assert [t["name"] for t in spec["data"] if t["type"] == "bar"] == [shown, "b"]
+    assert spec["layout"]["annotations"][2]["text"] == "Probabilities for &lt;i&gt;q&lt;/i&gt;"
+    # A name is data, never part of a hover template (a "%{x}" in it stays as typed).
+    bar = next(t for t in spec["data"] if t["type"] == "bar")
+    assert name not in bar["hovertemplate"] and shown not in bar["hovertemplate"]
+
+
+def test_still_step_keeps_the_step_and_drops_the_figures_own_controls():
+    moving = viz.embedding_steps_figure(
+        ["a", "b"], np.random.default_rng(0).normal(size=(3, 4, 2)), [0, 0, 1, 1], step=1
+    )
+    assert moving.frames and moving.layout.sliders and moving.layout.updatemenus
+    still = _spec(viz.still_step(moving))
+    assert not still.get("frames")
+    assert not still["layout"].get("sliders") and not still["layout"].get("updatemenus")
+    assert "inner step 1" in still["layout"]["title"]["text"]
+    assert [t["x"] for t in still["data"]] == [list(t.x) for t in moving.data]
+    assert moving.frames and moving.layout.sliders  # the original is not changed
+
+
 def test_probability_bars_one_bar_per_class_in_class_colours():
     spec = _spec(viz.probability_bars(["cat", "dog", "owl"], [0.7, 0.2, 0.1]))
     bar = spec["data"][0]

@@ -128,6 +128,27 @@ def test_adapt_settings_per_algorithm():
     assert ws.adapt_settings("maml")["inner_steps"] == 7
 
 
+def test_maml_settings_stay_on_inside_maml():
+    """Other pages adapt with the model's own settings, whatever Inside MAML set."""
+    ws = Workspace(distance="cosine", inner_lr_scale=30.0, head_init="zero", inner_steps=9)
+    assert ws.shipped_settings("maml") == {}
+    assert ws.shipped_settings("protonet") == {"distance": "cosine"}
+    assert ws.maml_changes(2, "proto") == [
+        "9 inner steps (the model's own: 2)",
+        "learning rate x30",
+        "classifier starts from zero",
+    ]
+    ws.reset_maml()
+    assert ws.maml_changes(2, "proto") == []
+    assert ws.adapt_settings("maml") == {
+        "inner_lr_scale": 1.0,
+        "first_order": False,
+        "head_init": "proto",
+    }
+    ws.inner_steps = 2  # the slider's value when untouched: the model's own
+    assert ws.maml_changes(2, "proto") == []
+
+
 def test_widget_nonces_count_per_key():
     ws = Workspace()
     assert ws.nonce("query") == 0

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -84,14 +86,45 @@ def canvas_png(rgba: np.ndarray | None) -> bytes | None:
     return buffer.getvalue()
 
 
+def numbered_name(stem: str, suffix: str, taken: Iterable[str]) -> str:
+    """The next name of a numbered series among `taken`: "drawing 3.png" after
+    "drawing 1.png" and "drawing 2.png"; "drawing 1.png" when there is none yet.
+
+    Numbering goes on from the highest number taken, so names follow the order the images
+    were added in and a removed image's number is not given to a new one.
+    """
+    pattern = re.compile(rf"{re.escape(stem)} (\d+){re.escape(suffix)}")
+    numbers = [int(match.group(1)) for name in taken if (match := pattern.fullmatch(name))]
+    return f"{stem} {max(numbers, default=0) + 1}{suffix}"
+
+
+def intake_items(ws: Workspace, key: str) -> list[Item]:
+    """The images an intake `key` adds to: "query" -> the queries, "class_<id>" -> that
+    class's images; [] for any other key."""
+    if key == "query":
+        return ws.queries
+    class_id = key.removeprefix("class_")
+    if class_id.isdigit():
+        card = next((c for c in ws.classes if c.id == int(class_id)), None)
+        if card is not None:
+            return card.items
+    return []
+
+
 def image_intake(
     ws: Workspace, key: str, *, draw: bool = True, camera: bool = True, label: str = "Add images"
 ) -> list[tuple[str, bytes]]:
     """Upload (many at once), drawing pad or webcam; returns new files once.
 
-    The widgets get a new key after each intake, so they come back empty.
+    The widgets get a new key after each intake, so they come back empty. Drawings and
+    snapshots are named per class (or among the queries) in order: "drawing 1.png",
+    "drawing 2.png", ...
     """
     nonce = ws.nonce(key)
+
+    def taken() -> list[str]:
+        return [item.name for item in intake_items(ws, key)]
+
     sources = ["Upload"] + (["Draw"] if draw else []) + (["Camera"] if camera else [])
     source = st.radio(
         label, sources, horizontal=True, key=f"{key}_source", label_visibility="collapsed"
@@ -127,11 +160,11 @@ def image_intake(
             if png is None:
                 st.warning("The pad is empty: draw a character first.")
             else:
-                files = [(f"drawing {ws.next_id + 1}.png", png)]
+                files = [(numbered_name("drawing", ".png", taken()), png)]
     else:
         snap = st.camera_input(label, key=f"{key}_cam_{nonce}", label_visibility="collapsed")
         if snap is not None:
-            files = [(f"camera {ws.next_id + 1}.jpg", snap.getvalue())]
+            files = [(numbered_name("camera", ".jpg", taken()), snap.getvalue())]
     if files:
         ws.bump(key)
     return files

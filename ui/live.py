@@ -60,7 +60,8 @@ def inner_loop_updater(
     *,
     run_key: str,
     chart_key: str,
-    query_name: str | None = None,
+    query_index: int | None = None,
+    query_name: str = "",
 ) -> Callable[[Any], None]:
     """on_step for MAML's inner loop: "Inner step k of K" and the loss/accuracy chart.
 
@@ -69,13 +70,12 @@ def inner_loop_updater(
         class_names: N names in the classifier's class order.
         run_key: the workspace counter that numbers the runs (keys stay unique across runs).
         chart_key: the chart keys' prefix.
-        query_name: with a name, the first query's probabilities are drawn beside.
+        query_index, query_name: with an index, that query's probabilities are drawn beside.
     """
     from core import viz
 
     run = ws.nonce(run_key)
     ws.bump(run_key)
-    query_index = None if query_name is None else 0
     return live_updater(
         progress,
         steps,
@@ -86,7 +86,7 @@ def inner_loop_updater(
             class_names,
             total_steps=steps,
             query_index=query_index,
-            query_name=query_name or "",
+            query_name=query_name,
         ),
         key=f"{chart_key}_{run}",
     )

@@ -83,9 +83,16 @@ def kinds_available() -> list[str]:
     return sorted({entry["input"] for entry in available_models()}, key=list(KIND_LABELS).index)
 
 
-def _adapted_key(ws: Workspace, name: str, algorithm: str, with_queries: bool) -> tuple:
+def _settings(ws: Workspace, algorithm: str, experiment: bool) -> dict[str, Any]:
+    """adapt()'s settings: Inside MAML's experiment settings, or the model's own."""
+    return ws.adapt_settings(algorithm) if experiment else ws.shipped_settings(algorithm)
+
+
+def _adapted_key(
+    ws: Workspace, name: str, algorithm: str, with_queries: bool, experiment: bool
+) -> tuple:
     """What an adaptation depends on: model, support set, queries (MAML) and settings."""
-    settings = ws.adapt_settings(algorithm)
+    settings = _settings(ws, algorithm, experiment)
     queries = tuple(q.id for q in ws.queries) if with_queries and algorithm == "maml" else ()
     return ("adapted", name, ws.support_key(), queries, tuple(sorted(settings.items())))
 
@@ -97,6 +104,7 @@ def adapted(
     with_queries: bool = False,
     on_step: Callable[[Any], None] | None = None,
     force: bool = False,
+    experiment: bool = False,
 ) -> AdaptedClassifier:
     """The classifier for the current support set and settings, adapted once and kept in
     this session's cache (at most a few entries).
@@ -105,10 +113,12 @@ def adapted(
         with_queries: MAML only: also record the queries' probabilities at every step.
         on_step: MAML only: called with each core.maml.StepRecord as it is made.
         force: adapt again even if the cache holds this adaptation.
+        experiment: adapt with the workspace's MAML settings (Inside MAML only); otherwise
+            with the model's own, so that those settings never leak into other pages.
     """
     model = get_model(name)
     images, labels = ws.support()
-    key = _adapted_key(ws, name, model.algorithm, with_queries)
+    key = _adapted_key(ws, name, model.algorithm, with_queries, experiment)
     if force or key not in ws.cache:
         extra = {}
         if model.algorithm == "maml":
@@ -117,7 +127,8 @@ def adapted(
                 "on_step": on_step,
                 "keep_features": True,
             }
-        classifier = model.adapt(images, labels, **extra, **ws.adapt_settings(model.algorithm))
+        settings = _settings(ws, model.algorithm, experiment)
+        classifier = model.adapt(images, labels, **extra, **settings)
         adapted_keys = [k for k in ws.cache if isinstance(k, tuple) and k[0] == "adapted"]
         for old in adapted_keys[:-_KEPT_ADAPTATIONS]:  # keep the cache small
             ws.cache.pop(old, None)
@@ -125,10 +136,12 @@ def adapted(
     return ws.cache[key]
 
 
-def is_cached(ws: Workspace, name: str, *, with_queries: bool = False) -> bool:
-    """Whether adapted(ws, name, with_queries=...) would return at once."""
+def is_cached(
+    ws: Workspace, name: str, *, with_queries: bool = False, experiment: bool = False
+) -> bool:
+    """Whether adapted(ws, name, with_queries=..., experiment=...) would return at once."""
     algorithm = next((m["algorithm"] for m in available_models() if m["name"] == name), "")
-    return _adapted_key(ws, name, algorithm, with_queries) in ws.cache
+    return _adapted_key(ws, name, algorithm, with_queries, experiment) in ws.cache
 
 
 def model_picker(ws: Workspace, key: str = "pick") -> str | None:

@@ -37,13 +37,13 @@ def replace_workspace(new: Workspace) -> None:
 def rename_class(ws: Workspace, class_id: int, key: str) -> None:
     """on_change of a class-name field: take the typed name if core.labels accepts it;
     otherwise put the old name back in the field and leave the reason under it."""
-    from core.labels import LabelRejected
+    from core.labels import LabelRejected, markdown_text
 
     try:
         ws.rename_class(class_id, st.session_state[key])
         st.session_state.pop(f"{key}_error", None)
-    except LabelRejected as error:
-        st.session_state[f"{key}_error"] = f"The name was not changed: {error}."
+    except LabelRejected as error:  # the message quotes names: shown as typed
+        st.session_state[f"{key}_error"] = f"The name was not changed: {markdown_text(str(error))}."
     st.session_state[key] = ws.card(class_id).name
 
 

@@ -18,15 +18,17 @@ def chip(index: int, name: str, detail: str = "") -> str:
     """HTML for st.markdown(unsafe_allow_html=True): a dot in the class's colour, then its
     name in bold, then `detail` (the name carries meaning, the colour only repeats it).
 
-    Both texts are escaped; the name sits in <bdi>, so a right-to-left name is shown in its
-    own direction without reordering the detail after it.
+    Both texts are shown as typed: escaped for HTML and then for Markdown (st.markdown
+    still reads Markdown and $math$ between HTML tags). The name sits in <bdi>, so a
+    right-to-left name is shown in its own direction without reordering the detail after it.
     """
+    from core.labels import markdown_text
     from core.style import class_colour
 
     return (
         f'<span style="display:inline-block;width:0.85em;height:0.85em;border-radius:50%;'
         f'background:{class_colour(index)};margin-right:0.35em;vertical-align:-0.05em"></span>'
-        f"<b><bdi>{escape(name)}</bdi>{escape(detail)}</b>"
+        f"<b><bdi>{markdown_text(escape(name))}</bdi>{markdown_text(escape(detail))}</b>"
     )
 
 
@@ -41,9 +43,11 @@ def looks_like(name: str, probability: float) -> str:
 
 def needs_support(ws: Workspace) -> None:
     """Stop the page with what to do first when the support set cannot be adapted to yet."""
+    from core.labels import markdown_text
+
     waiting = ws.not_ready()
     if waiting:
-        st.info(f"{waiting} {TEACH_HINT}")
+        st.info(f"{markdown_text(waiting)} {TEACH_HINT}")
         st.stop()
 
 

@@ -15,7 +15,14 @@ imports streamlit. This module re-exports the public names, so ``from core impor
 
 from core.toy.config import FAMILIES, Family, ToyConfig, default_config, make_generator
 from core.toy.evaluate import AdaptTrace, Evaluation, adapt, evaluate
-from core.toy.learn import TrainResult, adapt_tasks, meta_train, outer_loop, pretrain
+from core.toy.learn import (
+    TrainResult,
+    adapt_tasks,
+    estimate_seconds,
+    meta_train,
+    outer_loop,
+    pretrain,
+)
 from core.toy.mlp import (
     Params,
     class1_probability,
@@ -60,6 +67,7 @@ __all__ = [
     "class1_probability",
     "default_config",
     "detach_params",
+    "estimate_seconds",
     "evaluate",
     "init_mlp_params",
     "make_generator",

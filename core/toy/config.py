@@ -11,14 +11,17 @@ Family = Literal["sine", "blobs", "linear"]
 FAMILIES: tuple[str, ...] = ("sine", "blobs", "linear")
 # Where the 2-D families depart from the ToyConfig defaults. BCE gradients are small
 # (|dL/dlogit| <= 1), so a larger alpha moves the boundary visibly in a few steps; 5 points per
-# class is the classic 5-shot setting.
+# class is the classic 5-shot setting. 300 outer steps already give MAML 99.4% (blobs) and
+# 91.5% (straight boundary) on new tasks after 3 inner steps, against 80.6% / 68.8% from a
+# random start and 66.6% / 61.3% from the pretrained one (python -m scripts.playground_lesson).
+# With 5 steps a random start reached 89% and solved many blob tasks outright, hiding the lesson.
 PLANE_DEFAULTS = {
     "shots": 5,
     "query_points": 10,
     "inner_lr": 0.1,
-    "meta_steps": 1000,
-    "pretrain_steps": 1000,
-    "eval_inner_steps": 5,
+    "meta_steps": 300,
+    "pretrain_steps": 300,
+    "eval_inner_steps": 3,
 }
 
 
@@ -27,7 +30,10 @@ class ToyConfig:
     """Everything that defines one lesson; the same values drive training and evaluation.
 
     Defaults are those of Finn et al. 2017 for the sine family, except far fewer outer steps
-    (the paper uses 70,000) so that meta-training finishes in seconds on two CPU cores.
+    (the paper uses 70,000) and a larger outer learning rate (0.005, the paper's is 0.001), so
+    that a lesson trains in seconds on two CPU cores and still shows the point: after 500
+    steps MAML's start reaches a query MSE of about 0.36 on new sines in 10 steps, against 1.6
+    from the pretrained start and 3.8 from a random one (python -m scripts.playground_lesson).
     """
 
     family: Family = "sine"  # "sine" (regression), "blobs" or "linear" (2-D classification)
@@ -35,12 +41,12 @@ class ToyConfig:
     query_points: int = 10  # points per task (per class in 2-D) for the outer, query loss
     inner_steps: int = 1  # gradient steps of the inner loop during meta-training
     inner_lr: float = 0.01  # alpha, the inner-loop (adaptation) learning rate
-    outer_lr: float = 0.001  # beta, the outer-loop (meta) learning rate, used by Adam
+    outer_lr: float = 0.005  # beta, the outer-loop (meta) learning rate, used by Adam
     meta_batch_size: int = 25  # tasks per outer step
-    meta_steps: int = 2000  # outer steps; the paper runs 70,000
+    meta_steps: int = 500  # outer steps; the paper runs 70,000
     first_order: bool = False  # True drops second derivatives (first-order MAML)
     hidden_units: int = 40  # width of both hidden layers of the MLP
-    pretrain_steps: int = 2000  # Adam steps of the pretrained-on-all-tasks baseline
+    pretrain_steps: int = 500  # Adam steps of the pretrained-on-all-tasks baseline
     eval_inner_steps: int = 10  # inner steps played on a new task after meta-training
     seed: int = 0  # one seed makes a lesson repeatable
 

@@ -39,7 +39,10 @@ def _values(data: torch.Tensor | Sequence[float]) -> list:
 
 
 def meta_loss_figure(
-    meta_losses: Sequence[float], total_steps: int | None = None, smoothing: int = 50
+    meta_losses: Sequence[float],
+    total_steps: int | None = None,
+    smoothing: int = 50,
+    max_points: int | None = None,
 ) -> go.Figure:
     """The outer-loop curve: meta-loss (query loss after adaptation) per outer step.
 
@@ -47,9 +50,13 @@ def meta_loss_figure(
         meta_losses: one value per completed outer step.
         total_steps: fixes the x-axis to the whole run so the curve grows into it.
         smoothing: window of the running mean drawn over the noisy raw curve.
+        max_points: draw at most about this many points per line (every k-th step, the
+            last one always), so a live redraw stays cheap; None draws every step.
     """
     if smoothing < 1:
         raise ValueError(f"smoothing must be at least 1, got {smoothing}")
+    if max_points is not None and max_points < 2:
+        raise ValueError(f"max_points must be at least 2, got {max_points}")
     steps = list(range(1, len(meta_losses) + 1))
     losses = list(meta_losses)
     smoothed, running = [], 0.0
@@ -58,6 +65,12 @@ def meta_loss_figure(
         if index >= smoothing:
             running -= losses[index - smoothing]
         smoothed.append(running / min(index + 1, smoothing))
+    if max_points is not None and len(steps) > max_points:
+        stride = -(-len(steps) // max_points)  # ceil
+        keep = list(range(len(steps) - 1, -1, -stride))[::-1]  # ends on the last step
+        steps, losses, smoothed = (
+            [values[i] for i in keep] for values in (steps, losses, smoothed)
+        )
     figure = go.Figure()
     figure.add_scatter(
         x=steps,

@@ -13,13 +13,15 @@ pass in (``maml_step_loss``, ``pretrain_step_loss``).
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
 
-from core.toy.config import ToyConfig, check_steps, make_generator
+from core.toy.config import ToyConfig, check_counts, check_steps, make_generator
 from core.toy.mlp import (
     Params,
     detach_params,
@@ -34,6 +36,35 @@ StepCallback = Callable[[int, float], None]
 StopCheck = Callable[[], bool]
 # (config, parameters theta being trained, the step's meta-batch) -> scalar loss to minimise.
 StepLoss = Callable[[ToyConfig, Params, TaskBatch], torch.Tensor]
+
+_THREADS_LOCK = threading.Lock()
+_THREADS_USERS = 0  # trainings inside ``one_torch_thread`` now
+_THREADS_BEFORE = 0  # torch's thread count before the first of them
+
+
+@contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Run torch's intra-op work on one thread while the block runs, then restore the count.
+
+    The toy tensors are tiny (a 40-unit MLP, 25 tasks), so a second OpenMP thread only adds
+    synchronisation: on two shared cores a step took 40-90 ms with two threads and 5-9 ms
+    with one (``python -m scripts.playground_lesson``). The setting is process-wide for new
+    threads, so nested or concurrent trainings count themselves in and the last one out
+    restores the count the first one found.
+    """
+    global _THREADS_USERS, _THREADS_BEFORE
+    with _THREADS_LOCK:
+        if _THREADS_USERS == 0:
+            _THREADS_BEFORE = torch.get_num_threads()
+        _THREADS_USERS += 1
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        with _THREADS_LOCK:
+            _THREADS_USERS -= 1
+            if _THREADS_USERS == 0:
+                torch.set_num_threads(_THREADS_BEFORE)
 
 
 def adapt_tasks(
@@ -150,22 +181,23 @@ def outer_loop(
     optimiser = torch.optim.Adam(list(params.values()), lr=config.outer_lr)
     losses: list[float] = []
     start, stopped = time.perf_counter(), False
-    for step in range(1, steps + 1):
-        if should_stop is not None and should_stop():
-            stopped = True
-            break
-        tasks = sample_tasks(config, config.meta_batch_size, generator)
-        loss = step_loss(config, params, tasks)
-        if not torch.isfinite(loss):
-            raise ValueError(
-                f"the {loss_name} became {loss.item()} at step {step}; lower the learning rates"
-            )
-        optimiser.zero_grad(set_to_none=True)
-        loss.backward()
-        optimiser.step()
-        losses.append(loss.item())
-        if callback is not None:
-            callback(step, losses[-1])
+    with one_torch_thread():
+        for step in range(1, steps + 1):
+            if should_stop is not None and should_stop():
+                stopped = True
+                break
+            tasks = sample_tasks(config, config.meta_batch_size, generator)
+            loss = step_loss(config, params, tasks)
+            if not torch.isfinite(loss):
+                raise ValueError(
+                    f"the {loss_name} became {loss.item()} at step {step}; lower the learning rates"
+                )
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            losses.append(loss.item())
+            if callback is not None:
+                callback(step, losses[-1])
     return TrainResult(
         params=detach_params(params),
         losses=losses,
@@ -224,3 +256,41 @@ def pretrain(
         callback,
         should_stop,
     )
+
+
+def estimate_seconds(config: ToyConfig, probe_steps: int = 8) -> float | None:
+    """The lesson's training time (MAML then the baseline), from a few timed steps of each.
+
+    Each trainer runs ``probe_steps + 1`` outer steps; the first one (warm-up) is not timed,
+    and the median time of the others is scaled to ``meta_steps`` and ``pretrain_steps``
+    (the median, since on a shared machine one step in a few waits for a time slice). It
+    measures this machine now, so a busy machine gets a longer estimate.
+
+    Args:
+        config: the lesson to estimate.
+        probe_steps: timed steps per trainer, at least 1.
+
+    Returns:
+        Estimated seconds, or None when a probe diverged (training would fail quickly).
+    """
+    check_counts(probe_steps=probe_steps)
+    total = 0.0
+    for step_loss, steps in (
+        (maml_step_loss, config.meta_steps),
+        (pretrain_step_loss, config.pretrain_steps),
+    ):
+        stamps: list[float] = []
+        try:
+            outer_loop(
+                config,
+                step_loss,
+                probe_steps + 1,
+                make_generator(config.seed),
+                "probe loss",
+                lambda step, loss, stamps=stamps: stamps.append(time.perf_counter()),
+            )
+        except ValueError:
+            return None
+        step_seconds = sorted(later - earlier for earlier, later in zip(stamps, stamps[1:]))
+        total += steps * step_seconds[len(step_seconds) // 2]
+    return total

@@ -9,6 +9,7 @@ script thread changes it. Pure Python and torch: no streamlit.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -17,7 +18,16 @@ from core.toy.learn import meta_train, pretrain
 from core.toy.mlp import Params, random_init
 from core.toy.player import TaskPlay, new_task
 
-RunStatus = Literal["running", "done", "error"]
+RunStatus = Literal["running", "done", "stopped", "error"]
+
+
+def maml_step_weight(config: ToyConfig) -> int:
+    """How many baseline steps one MAML outer step costs, roughly: a forward and a backward
+    pass per inner step, then the query pass, against one pass for the baseline (measured:
+    0.27-0.38 for one inner step, ``python -m scripts.playground_lesson``). Weighting by it
+    keeps the progress bar, and the time left read from it, steady across the two trainers.
+    """
+    return 1 + 2 * config.inner_steps
 
 
 @dataclass(frozen=True)
@@ -25,13 +35,14 @@ class RunSnapshot:
     """A consistent copy of a run's progress, for drawing.
 
     Attributes:
-        status: "running", "done" or "error".
+        status: "running", "done", "stopped" (by the user: nothing to play) or "error".
         phase: what is training now, in words.
-        progress: fraction of all outer steps (MAML then the baseline) done, in [0, 1].
+        progress: fraction of the run's work done, in [0, 1]: outer steps of MAML then of the
+            baseline, a MAML step counting ``maml_step_weight`` baseline steps.
         meta_losses: MAML's meta-loss of every completed outer step.
         error: a sentence for the user when status is "error", else None.
-        stopped_early: True when the user stopped meta-training.
-        seconds: training time of both trainers, once done.
+        stopped_early: True when the user stopped the run (status "stopped").
+        seconds: training time so far (both trainers), final once the run has ended.
     """
 
     status: RunStatus
@@ -45,6 +56,10 @@ class RunSnapshot:
 
 class TrainingRun:
     """Meta-training of one lesson, then its pretrained baseline, with a stop flag.
+
+    A stop ends the whole run within one outer step, whichever trainer is running: the run
+    becomes "stopped" and offers no starts, since half-trained starts would not show the
+    lesson (a MAML start stopped early can lose to the baseline).
 
     Args:
         config: the lesson to train.
@@ -63,6 +78,8 @@ class TrainingRun:
         self._seconds = 0.0
         self._starts: dict[str, Params] | None = None
         self._shown = False
+        self._ended = threading.Event()
+        self._started_at: float | None = None
 
     # Reading (any thread) ---------------------------------------------------------------------
 
@@ -76,7 +93,7 @@ class TrainingRun:
                 meta_losses=tuple(self._meta_losses),
                 error=self._error,
                 stopped_early=self._stopped_early,
-                seconds=self._seconds,
+                seconds=self._elapsed(),
             )
 
     @property
@@ -117,46 +134,59 @@ class TrainingRun:
     # Writing (the training thread, or the page when it trains in its own run) ----------------
 
     def request_stop(self) -> None:
-        """Ask meta-training to end after its current step (the quick baseline still trains)."""
+        """Ask the run to end after its current outer step (MAML's or the baseline's)."""
         self._stop.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the run has ended (done, stopped or failed); False on timeout."""
+        return self._ended.wait(timeout)
 
     def train(self) -> None:
         """Meta-train, then pretrain the baseline, writing progress and results into the run.
 
-        Never raises for a failed training: the error becomes a sentence in ``error``.
+        Never raises for a failed training: the error becomes a sentence in ``error``. A stop
+        request ends it after the current outer step with status "stopped".
         """
         config = self.config
-        total = config.meta_steps + config.pretrain_steps
+        weight = maml_step_weight(config)
+        total = weight * config.meta_steps + config.pretrain_steps
 
         def on_meta_step(step: int, loss: float) -> None:
             with self._lock:
                 self._meta_losses.append(loss)
-                self._progress = step / total
+                self._progress = weight * step / total
 
         def on_pretrain_step(step: int, loss: float) -> None:
             with self._lock:
-                self._progress = (config.meta_steps + step) / total
+                self._progress = (weight * config.meta_steps + step) / total
 
+        with self._lock:
+            self._started_at = time.perf_counter()
         try:
             self._set_phase("Meta-training MAML")
             maml = meta_train(config, on_meta_step, self._stop.is_set)
-            self._set_phase("Training the pretrained baseline (no meta-learning)")
-            self._stop.clear()  # a stop ends meta-training; the quick baseline still trains
-            pretrained = pretrain(config, on_pretrain_step, self._stop.is_set)
-            starts = {
-                "MAML": maml.params,
-                "Random": random_init(config),
-                "Pretrained": pretrained.params,
-            }
+            if not maml.stopped:
+                self._set_phase("Training the pretrained baseline (no meta-learning)")
+                pretrained = pretrain(config, on_pretrain_step, self._stop.is_set)
             with self._lock:
-                self._starts = starts
-                self._stopped_early = maml.stopped
-                self._seconds = maml.seconds + pretrained.seconds
-                self._status = "done"
+                if maml.stopped or pretrained.stopped:
+                    self._phase, self._status, self._stopped_early = "Stopped", "stopped", True
+                else:
+                    self._starts = {
+                        "MAML": maml.params,
+                        "Random": random_init(config),
+                        "Pretrained": pretrained.params,
+                    }
+                    self._phase, self._status = "Done", "done"
         except (RuntimeError, ValueError) as error:  # shown as a sentence, never a traceback
             with self._lock:
                 self._error = f"Training stopped: {error}."
                 self._status = "error"
+        finally:
+            with self._lock:
+                self._seconds = self._elapsed()
+                self._started_at = None
+            self._ended.set()
 
     def start_thread(self) -> threading.Thread:
         """Train in a daemon thread, so the page stays usable; returns the started thread."""
@@ -167,6 +197,12 @@ class TrainingRun:
     def _set_phase(self, phase: str) -> None:
         with self._lock:
             self._phase = phase
+
+    def _elapsed(self) -> float:
+        """Seconds trained: final once ended, else running (call with the lock held)."""
+        if self._started_at is None:
+            return self._seconds
+        return time.perf_counter() - self._started_at
 
 
 @dataclass

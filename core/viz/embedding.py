@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from core.labels import plot_text
 from core.style import PLOT_LAYOUT, class_colour
 
 
@@ -48,6 +49,8 @@ def embedding_figure(
     query_names: Sequence[str] | None = None,
     title: str = "",
     lines_to_prototypes: bool = True,
+    centres_label: str = "class centres (prototypes)",
+    centre_name: str = "centre",
 ) -> go.Figure:
     """Support images (circles), class centres (stars) and queries (diamonds) in 2-D.
 
@@ -56,7 +59,9 @@ def embedding_figure(
         prototype_xy: (N, 2), row k the centre of class k.
         query_xy: (Q, 2); query_predictions: (Q,) predicted class indices.
         lines_to_prototypes: draw a dotted line from each query to its predicted class's
-            centre.
+            centre (with one legend entry for them all).
+        centres_label: the stars' legend entry; centre_name: a star in words ("centre";
+            MAML's stars are class means, not prototypes).
     Every point's customdata is [kind, index] ("support" / "prototype" / "query"), so a
     selection can be mapped back to the image.
     """
@@ -64,29 +69,37 @@ def embedding_figure(
     labels = np.asarray(list(support_labels), dtype=int)
     if labels.size != support_xy.shape[0]:
         raise ValueError(f"{support_xy.shape[0]} support points but {labels.size} labels")
-    support_names = list(support_names or [f"image {i + 1}" for i in range(len(labels))])
+    # User text (class and file names) is shown as typed: Plotly would read HTML in it.
+    class_names = [plot_text(name) for name in class_names]
+    support_names = [
+        plot_text(name) for name in support_names or [f"image {i + 1}" for i in range(len(labels))]
+    ]
+    query_names = None if query_names is None else [plot_text(name) for name in query_names]
     figure = go.Figure()
     if prototype_xy is not None:
         prototype_xy = np.asarray(prototype_xy, dtype=float).reshape(-1, 2)
         if lines_to_prototypes and query_xy is not None and query_predictions is not None:
             query_xy_arr = np.asarray(query_xy, dtype=float).reshape(-1, 2)
             for q, k in enumerate(query_predictions):
+                # The first line stands in the legend for all of them (each is drawn in its
+                # predicted class's colour).
                 figure.add_scatter(
                     x=[query_xy_arr[q, 0], prototype_xy[k, 0]],
                     y=[query_xy_arr[q, 1], prototype_xy[k, 1]],
                     mode="lines",
                     line={"color": class_colour(int(k)), "dash": "dot", "width": 1.5},
-                    showlegend=False,
+                    name=f"dotted: query → nearest {centre_name}",
+                    showlegend=q == 0,
                     hoverinfo="skip",
-                    legendgroup=str(k),
+                    legendgroup="query lines" if q == 0 else str(k),
                 )
         _add_points(
             figure,
             prototype_xy,
             ("prototype", "prototype"),
             range(len(prototype_xy)),
-            [f"centre of {name}" for name in class_names],
-            name="class centres (prototypes)",
+            [f"{centre_name} of {name}" for name in class_names],
+            name=centres_label,
             marker={
                 "symbol": "star",
                 "size": 26,
@@ -117,11 +130,13 @@ def embedding_figure(
         query_xy = np.asarray(query_xy, dtype=float).reshape(-1, 2)
         predictions = list(query_predictions or [None] * len(query_xy))
         query_names = list(query_names or [f"query {i + 1}" for i in range(len(query_xy))])
-        outline = [class_colour(int(k)) if k is not None else "black" for k in predictions]
         text = [
             f"{query_names[i]} → {class_names[int(k)]}" if k is not None else query_names[i]
             for i, k in enumerate(predictions)
         ]
+        predicted = sorted({int(k) for k in predictions if k is not None})
+        diamond = {"symbol": "diamond", "size": 15, "color": "#F4F4F4"}
+        outline = [class_colour(int(k)) if k is not None else "black" for k in predictions]
         _add_points(
             figure,
             query_xy,
@@ -129,13 +144,19 @@ def embedding_figure(
             range(len(query_xy)),
             text,
             name="images to check (queries)",
-            marker={
-                "symbol": "diamond",
-                "size": 15,
-                "color": "#F4F4F4",
-                "line": {"color": outline, "width": 3},
-            },
+            # With predictions the legend has one diamond per predicted class instead.
+            showlegend=not predicted,
+            marker={**diamond, "line": {"color": outline, "width": 3}},
         )
+        for k in predicted:
+            figure.add_scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                name=f"images to check → {class_names[k]} (queries)",
+                marker={**diamond, "line": {"color": class_colour(k), "width": 3}},
+                hoverinfo="skip",
+            )
     figure.update_layout(
         **PLOT_LAYOUT,
         title=title or None,

@@ -1,4 +1,5 @@
-"""MAML's inner loop as curves: support loss and accuracy per step, and a query's answer."""
+"""MAML's inner loop as curves: support loss and accuracy per step, and a query's answer;
+and one step of the moving-embeddings animation as a still figure."""
 
 from __future__ import annotations
 
@@ -9,7 +10,23 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core.labels import plot_text
 from core.style import PALETTE, PLOT_LAYOUT, class_colour
+from core.viz.bars import percent
+
+LOSS_FLOOR = 1e-8  # a loss of exactly 0 is drawn here: a log axis has no 0
+PERCENT_TICKS = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def _percent_axis(title: str) -> dict[str, Any]:
+    """A y-axis for a share: 0 to 100% with ticks every 25%, written by percent()."""
+    return {
+        "title_text": title,
+        "range": [-0.03, 1.03],
+        "tickmode": "array",
+        "tickvals": list(PERCENT_TICKS),
+        "ticktext": [percent(v) for v in PERCENT_TICKS],
+    }
 
 
 def inner_loop_figure(
@@ -22,82 +39,91 @@ def inner_loop_figure(
     total_steps: int | None = None,
     current_step: int | None = None,
 ) -> go.Figure:
-    """Loss and accuracy on the support set per inner step; with a query, its class
-    probabilities as stacked bars per step beside them.
+    """Loss and accuracy on the support set per inner step, each in its own panel; with a
+    query, its class probabilities as stacked bars per step in a third.
+
+    The loss axis is logarithmic with ticks in powers of ten (10⁻⁵), so a loss that falls
+    from 1 to 0.00002 stays readable; a loss of exactly 0 is drawn at LOSS_FLOOR and its
+    hover text gives the value. Accuracy and probabilities share one axis style: 0 to 100%
+    in steps of 25%, written by percent().
 
     Args:
         steps: the steps recorded so far (0 is before any update).
         support_losses, support_accuracies: one value per recorded step.
         class_names: N names, in the classifier's class order.
         query_probabilities: (T, N) probabilities of one query image at each recorded step.
-        query_name: the query's name, for the second panel's title.
+        query_name: the query's name, for the third panel's title.
         total_steps: K, fixes the x-axis so a live chart grows into it.
         current_step: marks one step (the slider's) with a vertical line.
     """
     steps = list(steps)
+    losses = [float(v) for v in support_losses]
+    accuracies = [float(v) for v in support_accuracies]
     has_query = query_probabilities is not None and len(query_probabilities) > 0
+    panels = 3 if has_query else 2
+    titles = ("Loss", "Accuracy")  # short: the chart may sit in a narrow column
     figure = make_subplots(
         rows=1,
-        cols=2 if has_query else 1,
-        subplot_titles=(
-            "Examples you teach with (support set)",
-            f"Probabilities for {query_name}",
-        )[: 2 if has_query else 1],
-        specs=[[{"secondary_y": True}] + ([{}] if has_query else [])],
-        horizontal_spacing=0.12,
+        cols=panels,
+        subplot_titles=titles
+        + ((f"Probabilities for {plot_text(query_name)}",) if has_query else ()),
+        horizontal_spacing=0.13 if has_query else 0.2,
     )
     figure.add_scatter(
         x=steps,
-        y=list(support_losses),
+        y=[max(v, LOSS_FLOOR) for v in losses],
+        customdata=[f"{v:.3g}" for v in losses],
+        hovertemplate="loss %{customdata}<extra>step %{x}</extra>",
         mode="lines+markers",
         name="loss",
         line={"color": PALETTE[0], "width": 3},
+        showlegend=False,
         row=1,
         col=1,
-        secondary_y=False,
     )
     figure.add_scatter(
         x=steps,
-        y=list(support_accuracies),
+        y=accuracies,
+        customdata=[percent(v) for v in accuracies],
+        hovertemplate="accuracy %{customdata}<extra>step %{x}</extra>",
         mode="lines+markers",
         name="accuracy",
         line={"color": PALETTE[1], "width": 3, "dash": "dash"},
         marker={"symbol": "square"},
+        showlegend=False,
         row=1,
-        col=1,
-        secondary_y=True,
+        col=2,
     )
     end = total_steps if total_steps is not None else (max(steps) if steps else 1)
     figure.update_xaxes(
-        title_text="inner step",
-        range=[-0.5, end + 0.5],
-        dtick=1 if end <= 20 else None,
-        row=1,
-        col=1,
+        title_text="inner step", range=[-0.5, end + 0.5], dtick=1 if end <= 20 else None
     )
-    figure.update_yaxes(title_text="loss", rangemode="tozero", row=1, col=1, secondary_y=False)
     figure.update_yaxes(
-        title_text="accuracy", range=[0, 1.05], tickformat=".0%", row=1, col=1, secondary_y=True
+        title_text="loss on your examples", type="log", exponentformat="power", row=1, col=1
     )
+    figure.update_yaxes(**_percent_axis("accuracy on your examples"), row=1, col=2)
     if has_query:
         probabilities = np.asarray(query_probabilities, dtype=float)
         for k, name in enumerate(class_names):
             figure.add_bar(
                 x=steps,
                 y=probabilities[:, k].tolist(),
-                name=str(name),
+                customdata=[percent(p, 2) for p in probabilities[:, k]],
+                name=plot_text(str(name)),
                 marker_color=class_colour(k),
                 row=1,
-                col=2,
-                hovertemplate=f"{name}: " + "%{y:.3f}<extra>step %{x}</extra>",
+                col=3,
+                hovertemplate="%{fullData.name}: %{customdata}<extra>step %{x}</extra>",
             )
         figure.update_layout(barmode="stack")
-        figure.update_xaxes(title_text="inner step", range=[-0.5, end + 0.5], row=1, col=2)
-        figure.update_yaxes(range=[0, 1], tickformat=".0%", row=1, col=2)
+        figure.update_yaxes(**_percent_axis("probability"), row=1, col=3)
     if current_step is not None:
         figure.add_vline(x=current_step, line={"color": "#777777", "dash": "dot"})
     figure.update_layout(
-        **PLOT_LAYOUT, height=330, legend={"orientation": "h", "y": -0.2}, uirevision="inner"
+        **PLOT_LAYOUT,
+        height=330,
+        legend={"orientation": "h", "y": -0.25, "traceorder": "normal"},
+        uirevision="inner",
     )
     return figure
 
@@ -132,3 +158,14 @@ def trace_figure(
         total_steps=total_steps,
         current_step=current_step,
     )
+
+
+def still_step(figure: go.Figure) -> go.Figure:
+    """An animated figure (core.viz.embedding_steps_figure) without its own step controls:
+    no frames, no play button, no slider; the step it shows stays. Where a page has a step
+    slider of its own, that slider is then the one control of the step."""
+    still = go.Figure(figure)
+    still.frames = []
+    still.layout.updatemenus = ()  # update_layout(sliders=[]) would keep the old ones
+    still.layout.sliders = ()
+    return still

@@ -38,9 +38,26 @@ def test_inside_maml_replays_steps_with_probabilities_and_moving_embeddings(app)
     bars = [t for t in curves["data"] if t["type"] == "bar"]
     assert len(bars) == 2 and len(bars[0]["y"]) == 5
     assert curves["layout"]["shapes"][0]["x0"] == 2
-    moving = next(s for s in specs if s.get("frames"))
-    assert len(moving["frames"]) == 5
-    assert moving["layout"]["sliders"][0]["active"] == 2
+    # The page's slider is the one step control: the embedding picture follows it and has
+    # no slider, play button or frames of its own (issue 17).
+    moving = next(s for s in specs if "Embeddings at" in str(s["layout"].get("title")))
+    assert moving["layout"]["title"]["text"].startswith("Embeddings at inner step 2 ")
+    assert not moving.get("frames") and not moving["layout"].get("sliders")
+    assert not moving["layout"].get("updatemenus")
+    paths = [t for t in moving["data"] if t.get("mode") == "lines"]
+    assert len(paths) == 6 and all(len(t["x"]) == 5 for t in paths)  # 4 + 2 images, 5 steps
+    shown = {
+        (round(x, 6), round(y, 6))
+        for t in moving["data"]
+        if t.get("mode") != "lines"
+        for x, y in zip(t["x"], t["y"], strict=True)
+        if x is not None  # legend-only entries
+    }
+    assert {(round(p["x"][2], 6), round(p["y"][2], 6)) for p in paths} <= shown
+    # Beside the chart: the chosen image to check, as a thumbnail with its name.
+    assert [image.captions for image in app.get("image")] == [["query0.png"]]
+    app.selectbox(key="maml_query").set_value(1).run()
+    assert [image.captions for image in app.get("image")] == [["query1.png"]]
     assert "same result here" in " ".join(c.value for c in app.caption)
     app.radio(key="maml_order").set_value("first order").run()
     assert not app.exception and workspace(app).first_order
@@ -143,7 +160,8 @@ def test_benchmark_says_how_to_get_a_missing_dataset(app, monkeypatch, tmp_path)
     st.cache_resource.clear()
 
 
-def test_benchmark_runs_episodes_on_a_folder(app, tmp_path):
+def test_benchmark_runs_episodes_on_a_folder(app, tmp_path, monkeypatch):
+    monkeypatch.setenv("FEWSHOT_FOLDER_ROOTS", str(tmp_path))  # folders are off by default
     for shape in range(3):
         folder = tmp_path / f"shape{shape}"
         folder.mkdir()

@@ -26,3 +26,10 @@ def test_chip_uses_the_same_palette_as_the_figures():
     for index in range(10):
         assert viz.class_colour(index) in ui.chip(index, "x")
     assert "&lt;b&gt;" in ui.chip(0, "<b>")  # names are escaped
+
+
+def test_chip_shows_markdown_and_math_in_a_name_as_typed():
+    chip = ui.chip(0, "**md** $x$ <i>", " · 2 image(s)")
+    assert r"\*\*md\*\* \$x\$ \&lt;i\&gt;" not in chip  # HTML first, then Markdown
+    assert r"\*\*md\*\* \$x\$ &lt;i&gt;" in chip
+    assert "**md**" not in chip and "$x$" not in chip

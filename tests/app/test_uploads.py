@@ -360,3 +360,50 @@ def test_a_damaged_model_gives_a_sentence_naming_the_file(damaged_models):
     assert "The model omniglot-protonet could not be loaded" in errors
     assert "omniglot-protonet.safetensors" in errors and "truncated" in errors
     assert "git checkout assets/models" in errors
+
+
+# --- 5. drawings and snapshots are named per class, in order ------------------------------
+
+
+def test_numbered_names_go_on_from_the_highest_taken():
+    assert ui.intake.numbered_name("drawing", ".png", []) == "drawing 1.png"
+    taken = ["drawing 1.png", "cat.jpg", "drawing 2.png", "camera 7.jpg"]
+    assert ui.intake.numbered_name("drawing", ".png", taken) == "drawing 3.png"
+    assert ui.intake.numbered_name("camera", ".jpg", taken) == "camera 8.jpg"
+    # A removed drawing's number is not reused: the names keep the order of adding.
+    assert ui.intake.numbered_name("drawing", ".png", ["drawing 2.png"]) == "drawing 3.png"
+    assert ui.intake.numbered_name("drawing", ".png", ["drawing 10.png", "my drawing 99.png"]) == (
+        "drawing 11.png"
+    )
+
+
+def _jpeg(colour: tuple[int, int, int]) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), colour).save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+def _snap(at, key: str, data: bytes):
+    at.radio(key=f"{key}_source").set_value("Camera").run()
+    at.camera_input(key=f"{key}_cam_{workspace(at).nonce(key)}").upload("x.jpg", data, "image/jpeg")
+    at.run()
+    assert not at.exception
+    return at
+
+
+def test_snapshots_are_named_per_class_in_order(app):
+    """The names count within each class (and the queries), not the session's id counter
+    (which gave "camera 17.jpg" to a class's first snapshot)."""
+    app.switch_page("pages/teach.py").run()
+    first, second = workspace(app).classes[:2]
+    _upload(app, f"class_{first.id}", [("cat.png", character_png(0))])
+    for colour in ((200, 0, 0), (0, 200, 0)):
+        _snap(app, f"class_{first.id}", _jpeg(colour))
+    _snap(app, f"class_{second.id}", _jpeg((0, 0, 200)))
+    _snap(app, "query", _jpeg((90, 90, 90)))
+    names = {card.id: [item.name for item in card.items] for card in workspace(app).classes}
+    assert names[first.id] == ["cat.png", "camera 1.jpg", "camera 2.jpg"]
+    assert names[second.id] == ["camera 1.jpg"]
+    assert [q.name for q in workspace(app).queries] == ["camera 1.jpg"]

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -44,8 +45,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server_url():
+@contextmanager
+def serve():
+    """A fresh streamlit server for app.py on a free port; yields its URL."""
     port = _free_port()
     process = subprocess.Popen(
         [
@@ -81,9 +83,17 @@ def server_url():
     else:
         process.kill()
         raise RuntimeError("the streamlit server did not start in 60 s")
-    yield url
-    process.send_signal(signal.SIGTERM)
     try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        yield url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def server_url():
+    with serve() as url:
+        yield url
