@@ -11,8 +11,8 @@ import ui
 
 st.set_page_config(page_title="Few-Shot Lab", layout="wide")
 
-TEACH = "pages/teach.py"
-HOW = "pages/how_it_works.py"
+TEACH = "app_pages/teach.py"
+HOW = "app_pages/how_it_works.py"
 
 
 def home() -> None:
@@ -63,15 +63,15 @@ pages = {
     "Start": [HOME, st.Page(home_alias, title="Home", url_path="home", visibility="hidden")],
     "Teach": [
         st.Page(TEACH, title="Teach & classify"),
-        st.Page("pages/inside_maml.py", title="Inside MAML"),
-        st.Page("pages/embedding.py", title="Embedding space"),
-        st.Page("pages/compare.py", title="Compare"),
-        st.Page("pages/save_load.py", title="Save & load"),
+        st.Page("app_pages/inside_maml.py", title="Inside MAML"),
+        st.Page("app_pages/embedding.py", title="Embedding space"),
+        st.Page("app_pages/compare.py", title="Compare"),
+        st.Page("app_pages/save_load.py", title="Save & load"),
     ],
     "Learn": [
         st.Page(HOW, title="How it works"),
-        st.Page("pages/benchmark.py", title="Benchmark"),
-        st.Page("pages/playground.py", title="Meta-learning playground"),
+        st.Page("app_pages/benchmark.py", title="Benchmark"),
+        st.Page("app_pages/playground.py", title="Meta-learning playground"),
     ],
 }
 st.navigation(pages).run()

@@ -30,7 +30,7 @@ from core.toy.learn import estimate_seconds
 
 EVAL_SEED = 2024
 NEW_TASKS = 100
-POLL_SECONDS = 1.0  # the page's fragment interval (pages/playground.py, POLL_SECONDS)
+POLL_SECONDS = 1.0  # the page's fragment interval (app_pages/playground.py, POLL_SECONDS)
 
 
 def load_average() -> float:

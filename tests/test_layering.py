@@ -1,6 +1,6 @@
 """The layering of docs/architecture.md, checked on the import graph of the source tree.
 
-The library (core/) sits under the app (app.py, pages/, ui/) and beside the developer tools
+The library (core/) sits under the app (app.py, app_pages/, ui/) and beside the developer tools
 (benchmarks/, scripts/): it never imports Streamlit, the tools or a command-line module, and
 no project module takes part in an import cycle.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("core", "ui", "benchmarks", "scripts", "pages")
+PACKAGES = ("core", "ui", "benchmarks", "scripts", "app_pages")
 
 
 def module_name(path: Path) -> str:
@@ -104,7 +104,7 @@ def test_the_library_never_imports_streamlit(graph):
 def test_the_library_never_imports_the_app_the_tools_or_a_cli(graph):
     files = project_files()
     clis = {name for name, path in files.items() if is_cli(path)}
-    outside = ("ui", "pages", "app", "benchmarks", "scripts", "tests")
+    outside = ("ui", "app_pages", "app", "benchmarks", "scripts", "tests")
     offenders = {}
     for name in library(graph):
         if name in clis:

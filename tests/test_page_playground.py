@@ -1,4 +1,4 @@
-"""AppTest of pages/playground.py: widgets, both training paths, the step player, the charts."""
+"""AppTest of app_pages/playground.py: widgets, both training paths, the step player, the charts."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-PAGE = Path(__file__).resolve().parents[1] / "pages" / "playground.py"
+PAGE = Path(__file__).resolve().parents[1] / "app_pages" / "playground.py"
 FAST_STEPS = 20  # meta-training steps: enough to draw a curve, quick on two cores
 
 

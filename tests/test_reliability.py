@@ -265,13 +265,13 @@ def test_names_are_shown_as_typed_in_markdown_and_keep_their_direction():
 
 
 def test_user_files_are_never_unpickled():
-    """Uploads and session files pass through ui/, pages/, core/images.py, core/session.py,
+    """Uploads and session files pass through ui/, app_pages/, core/images.py, core/session.py,
     core/workspace.py, core/labels.py, core/data.py and core/predict.py: none of them may
     unpickle anything."""
     paths = [
         *sorted((ROOT / "ui").glob("*.py")),
         ROOT / "app.py",
-        *sorted((ROOT / "pages").glob("*.py")),
+        *sorted((ROOT / "app_pages").glob("*.py")),
     ] + [
         ROOT / "core" / name
         for name in (

@@ -119,7 +119,7 @@ def run_session(session: int, everyone_ready: threading.Barrier) -> dict:
     todo = plan(session)
     at = AppTest.from_file(APP, default_timeout=300)
     at.run()
-    at.switch_page("pages/teach.py").run()
+    at.switch_page("app_pages/teach.py").run()
     ws = at.session_state[ui.STATE_KEY]
     while len(ws.classes) < len(todo["names"]):
         at.button(key="add_class").click().run()

@@ -46,7 +46,7 @@ def workspace(at: AppTest):
 
 def fill_support(at: AppTest, classes: int = 2, shots: int = 2) -> AppTest:
     """Go to Teach & classify, make `classes` classes and upload `shots` images to each."""
-    at.switch_page("pages/teach.py").run()
+    at.switch_page("app_pages/teach.py").run()
     while len(workspace(at).classes) < classes:
         at.button(key="add_class").click().run()
     for shape, card in enumerate(workspace(at).classes):

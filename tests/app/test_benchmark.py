@@ -32,7 +32,7 @@ def classes(tmp_path):
 
 
 def _folder(app, path: str):
-    app.switch_page("pages/benchmark.py").run()
+    app.switch_page("app_pages/benchmark.py").run()
     app.radio(key="bench_dataset").set_value("folder").run()
     app.number_input(key="bench_ways").set_value(3).run()  # the folder has 3 classes
     app.number_input(key="bench_queries").set_value(2).run()  # of 4 images each
@@ -85,7 +85,7 @@ def test_two_runs_of_one_setting_stand_side_by_side_and_clear_removes_them(
 
 
 def test_only_the_models_made_for_the_dataset_are_offered(app, classes, monkeypatch):
-    app.switch_page("pages/benchmark.py").run()
+    app.switch_page("app_pages/benchmark.py").run()
     app.radio(key="bench_dataset").set_value("omniglot").run()
     model = app.selectbox(key="bench_model")
     assert model.options == ["omniglot-maml", "omniglot-protonet"]
@@ -110,7 +110,7 @@ def test_only_the_models_made_for_the_dataset_are_offered(app, classes, monkeypa
 
 def test_server_folders_are_off_by_default(app, monkeypatch):
     monkeypatch.delenv(ROOTS_VARIABLE, raising=False)
-    app.switch_page("pages/benchmark.py").run()
+    app.switch_page("app_pages/benchmark.py").run()
     app.radio(key="bench_dataset").set_value("folder").run()
     assert not app.exception
     assert not [t for t in app.text_input if t.key == "bench_folder"]

@@ -16,7 +16,7 @@ def _has(dataset: str) -> bool:
 
 def _run_benchmark(app, dataset: str, model: str):
     """Benchmark page: `model` on `dataset`, 5-way 1-shot, 2 queries, 2 episodes."""
-    app.switch_page("pages/benchmark.py").run()
+    app.switch_page("app_pages/benchmark.py").run()
     app.radio(key="bench_dataset").set_value(dataset).run()
     app.selectbox(key="bench_model").set_value(model).run()
     app.number_input(key="bench_queries").set_value(2).run()

@@ -41,7 +41,7 @@ def _accuracies(app) -> list[str]:
 def test_photos_train_from_scratch_on_frozen_features_in_three_columns(app):
     """Issue 17: with photos, "Train from scratch" raised "expected (S, C, H, W) inputs, got
     shape (12, 1280)" and the ProtoNet and MAML columns disappeared."""
-    app.switch_page("pages/teach.py").run()
+    app.switch_page("app_pages/teach.py").run()
     app.button(key="add_class").click().run()
     for card, kind in zip(workspace(app).classes, PHOTOS, strict=True):
         app.text_input(key=f"class_name_{card.id}").set_value(kind).run()
@@ -52,7 +52,7 @@ def test_photos_train_from_scratch_on_frozen_features_in_three_columns(app):
     queries = [(f"{kind.title()}_check.png", _photo_png(kind, 3), "image/png") for kind in PHOTOS]
     _upload(app, "query_up", [*queries, ("IMG_0001.png", _photo_png("cat", 2), "image/png")])
 
-    app.switch_page("pages/compare.py").run()
+    app.switch_page("app_pages/compare.py").run()
     assert not app.exception
     assert any("linear model" in c.value and "EfficientNet" in c.value for c in app.caption)
     app.button(key="compare_from_names").click().run()
@@ -84,7 +84,7 @@ def test_one_failing_learner_leaves_the_other_columns(app, monkeypatch):
     add_queries(app, shapes=(0, 1))
     for query, card in zip(workspace(app).queries, workspace(app).classes, strict=True):
         query.label = card.id
-    app.switch_page("pages/compare.py").run()
+    app.switch_page("app_pages/compare.py").run()
     app.button(key="compare_run").click().run()
     assert not app.exception
     assert len(_accuracies(app)) == 2  # ProtoNet and MAML still answer
@@ -96,7 +96,7 @@ def test_one_failing_learner_leaves_the_other_columns(app, monkeypatch):
 def test_one_class_for_many_images_at_once(app):
     fill_support(app, classes=2)
     add_queries(app, shapes=(1, 1, 0))
-    app.switch_page("pages/compare.py").run()
+    app.switch_page("app_pages/compare.py").run()
     ws = workspace(app)
     first, second, third = ws.queries
     app.multiselect(key="compare_many").set_value([first.id, second.id]).run()
@@ -117,7 +117,7 @@ def test_random_splits_report_each_learner_with_an_interval(app, held_out):
     add_queries(app, shapes=(0, 1))
     for query, card in zip(workspace(app).queries, workspace(app).classes, strict=True):
         query.label = card.id  # now 3 labelled images per class
-    app.switch_page("pages/compare.py").run()
+    app.switch_page("app_pages/compare.py").run()
     app.number_input(key="compare_steps").set_value(20).run()
     app.number_input(key="compare_splits").set_value(4).run()
     app.number_input(key="compare_held_out").set_value(held_out).run()
@@ -133,7 +133,7 @@ def test_random_splits_report_each_learner_with_an_interval(app, held_out):
 def test_splits_say_which_classes_need_more_images(app):
     fill_support(app, classes=2, shots=1)
     add_queries(app, shapes=(0,))
-    app.switch_page("pages/compare.py").run()
+    app.switch_page("app_pages/compare.py").run()
     assert not app.exception
     assert any("Add images to: class 1, class 2" in i.value for i in app.info)
     assert not [b for b in app.button if b.key == "compare_run_splits"]

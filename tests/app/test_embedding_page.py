@@ -14,7 +14,7 @@ def _legend(at) -> list[str]:
 def test_four_classes_legend_and_maml_names(app):
     fill_support(app, classes=4, shots=2)
     add_queries(app, shapes=(1, 3))
-    app.switch_page("pages/embedding.py").run()
+    app.switch_page("app_pages/embedding.py").run()
     assert not app.exception
     legend = _legend(app)
     assert "class centres (prototypes)" in legend

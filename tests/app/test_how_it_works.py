@@ -10,7 +10,7 @@ from core.embedding import positive_multiple, softmax_over_distances
 
 
 def _calculator(app, x=None, p1=None, p2=None):
-    app.switch_page("pages/how_it_works.py").run()
+    app.switch_page("app_pages/how_it_works.py").run()
     for key, value in (("calc_x", x), ("calc_p1", p1), ("calc_p2", p2)):
         if value is not None:
             app.text_input(key=key).input(value).run()

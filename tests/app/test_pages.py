@@ -18,7 +18,7 @@ from tests.app.conftest import add_queries, character_png, chart_specs, fill_sup
     "page", ["inside_maml", "embedding", "compare", "save_load", "how_it_works", "benchmark"]
 )
 def test_every_page_renders_without_a_support_set(app, page):
-    app.switch_page(f"pages/{page}.py").run()
+    app.switch_page(f"app_pages/{page}.py").run()
     assert not app.exception
     assert app.title[0].value
 
@@ -26,7 +26,7 @@ def test_every_page_renders_without_a_support_set(app, page):
 def test_inside_maml_replays_steps_with_probabilities_and_moving_embeddings(app):
     fill_support(app, classes=2)
     add_queries(app, shapes=(0, 1))
-    app.switch_page("pages/inside_maml.py").run()
+    app.switch_page("app_pages/inside_maml.py").run()
     assert not app.exception
     app.slider(key="maml_inner_steps").set_value(4).run()
     assert not app.exception
@@ -66,7 +66,7 @@ def test_inside_maml_replays_steps_with_probabilities_and_moving_embeddings(app)
 def test_embedding_page_projects_and_tables_exact_distances(app):
     fill_support(app, classes=3)
     add_queries(app, shapes=(2,))
-    app.switch_page("pages/embedding.py").run()
+    app.switch_page("app_pages/embedding.py").run()
     assert not app.exception
     spec = chart_specs(app)[0]
     queries = next(t for t in spec["data"] if t.get("name") == "images to check (queries)")
@@ -85,7 +85,7 @@ def test_compare_runs_three_learners_with_accuracy(app):
     add_queries(app, shapes=(0, 1))
     for query, truth in zip(workspace(app).queries, workspace(app).classes, strict=True):
         query.label = truth.id
-    app.switch_page("pages/compare.py").run()
+    app.switch_page("app_pages/compare.py").run()
     assert not app.exception
     app.number_input(key="compare_steps").set_value(20).run()
     app.button(key="compare_run").click().run()
@@ -96,7 +96,7 @@ def test_compare_runs_three_learners_with_accuracy(app):
 
 
 def test_how_it_works_formulas_and_calculator(app):
-    app.switch_page("pages/how_it_works.py").run()
+    app.switch_page("app_pages/how_it_works.py").run()
     assert len(app.latex) >= 4
     table = app.dataframe[0].value
     euclid, squared, cosine = table.to_dict("records")
@@ -115,7 +115,7 @@ def test_save_then_load_restores_the_same_state(app):
     fill_support(app, classes=3)
     add_queries(app, shapes=(1,))
     app.text_input(key=f"class_name_{workspace(app).classes[0].id}").set_value("circle").run()
-    app.switch_page("pages/save_load.py").run()
+    app.switch_page("app_pages/save_load.py").run()
     assert not app.exception
     before = to_session(workspace(app))
     data = app.get("download_button")[0].proto.url  # the bytes are served by the media store
@@ -135,7 +135,7 @@ def test_save_then_load_restores_the_same_state(app):
 
 def test_loading_a_bad_file_names_it_and_keeps_the_state(app):
     fill_support(app, classes=2)
-    app.switch_page("pages/save_load.py").run()
+    app.switch_page("app_pages/save_load.py").run()
     kept = to_session(workspace(app))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -153,7 +153,7 @@ def test_loading_a_bad_file_names_it_and_keeps_the_state(app):
 def test_benchmark_says_how_to_get_a_missing_dataset(app, monkeypatch, tmp_path):
     monkeypatch.setenv("FEWSHOT_DATA", str(tmp_path / "nothing"))
     st.cache_resource.clear()
-    app.switch_page("pages/benchmark.py").run()
+    app.switch_page("app_pages/benchmark.py").run()
     assert not app.exception
     assert "not on this machine" in app.warning[0].value
     assert "How to get it" in app.info[0].value
@@ -167,7 +167,7 @@ def test_benchmark_runs_episodes_on_a_folder(app, tmp_path, monkeypatch):
         folder.mkdir()
         for k in range(4):
             (folder / f"{k}.png").write_bytes(character_png(shape, k))
-    app.switch_page("pages/benchmark.py").run()
+    app.switch_page("app_pages/benchmark.py").run()
     app.radio(key="bench_dataset").set_value("folder").run()
     app.text_input(key="bench_folder").set_value(str(tmp_path)).run()
     assert not app.exception

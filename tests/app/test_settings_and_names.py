@@ -26,7 +26,7 @@ def test_inside_maml_settings_never_change_what_teach_answers(app):
     default_verdicts, default_bars = _verdicts(app), _probability_bars(app)
     assert len(default_verdicts) == 2 and len(default_bars) == 2
 
-    app.switch_page("pages/inside_maml.py").run()
+    app.switch_page("app_pages/inside_maml.py").run()
     app.radio(key="maml_head_init").set_value("zero (plain MAML)").run()
     app.slider(key="maml_inner_steps").set_value(1).run()
     assert not app.exception
@@ -36,13 +36,13 @@ def test_inside_maml_settings_never_change_what_teach_answers(app):
     inside = _verdicts(app)
     assert inside and inside[0] not in default_verdicts
 
-    app.switch_page("pages/teach.py").run()
+    app.switch_page("app_pages/teach.py").run()
     assert not app.exception
     assert _verdicts(app) == default_verdicts
     assert _probability_bars(app) == default_bars
     assert any("apply there only" in c.value for c in app.caption)
 
-    app.switch_page("pages/inside_maml.py").run()
+    app.switch_page("app_pages/inside_maml.py").run()
     app.button(key="maml_reset").click().run()
     assert not app.exception
     assert not any("Not the model's own settings" in w.value for w in app.warning)
@@ -77,7 +77,7 @@ def _assert_as_typed(texts: list[str], expected_at_least: int) -> None:
 
 
 def test_markdown_in_a_class_name_is_shown_as_typed_everywhere(app):
-    app.switch_page("pages/teach.py").run()
+    app.switch_page("app_pages/teach.py").run()
     first = workspace(app).classes[0]
     app.text_input(key=f"class_name_{first.id}").set_value(MARKDOWN_NAME).run()
     assert workspace(app).classes[0].name == MARKDOWN_NAME
@@ -100,7 +100,7 @@ def test_markdown_in_a_class_name_is_shown_as_typed_everywhere(app):
     _assert_as_typed(_shown_texts(app), expected_at_least=4)  # header, 2 verdicts, name
 
     app.radio(key="teach_algorithm").set_value("maml").run()
-    app.switch_page("pages/inside_maml.py").run()
+    app.switch_page("app_pages/inside_maml.py").run()
     assert not app.exception
     app.selectbox(key="maml_query").set_value(1).run()
     texts = _shown_texts(app)

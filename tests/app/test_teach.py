@@ -13,7 +13,7 @@ from tests.app.conftest import (
 
 
 def test_empty_state_says_what_to_do(app):
-    app.switch_page("pages/teach.py").run()
+    app.switch_page("app_pages/teach.py").run()
     assert not app.exception
     assert any("Add at least one image to each class" in i.value for i in app.info)
     assert any("10 MB" in c.value and "20 classes" in c.value for c in app.caption)
@@ -21,7 +21,7 @@ def test_empty_state_says_what_to_do(app):
 
 
 def test_bad_files_are_named_and_the_rest_kept(app):
-    app.switch_page("pages/teach.py").run()
+    app.switch_page("app_pages/teach.py").run()
     card = workspace(app).classes[0]
     app.file_uploader(key=f"class_{card.id}_up_0").set_value(
         [
@@ -94,7 +94,7 @@ def test_rename_remove_image_and_class(app):
 def test_one_session_never_sees_another_sessions_images():
     first = fill_support(new_app(), classes=2)
     second = new_app()
-    second.switch_page("pages/teach.py").run()
+    second.switch_page("app_pages/teach.py").run()
     assert sum(len(c.items) for c in workspace(first).classes) == 4
     assert all(not c.items for c in workspace(second).classes)
 
@@ -117,7 +117,7 @@ def _photo_png(kind: str, variant: int) -> bytes:
 def test_photos_with_the_photo_models(app):
     """Photos are recognised as photos, the photo models learn cat vs coffee from two
     examples each, and a new crop is classified, with ProtoNet and with MAML."""
-    app.switch_page("pages/teach.py").run()
+    app.switch_page("app_pages/teach.py").run()
     for index, kind in enumerate(("cat", "coffee")):
         card = workspace(app).classes[index]
         app.text_input(key=f"class_name_{card.id}").set_value(kind).run()

@@ -47,7 +47,7 @@ def _texts(elements) -> str:
 
 
 def test_the_whole_corpus_in_one_upload_keeps_every_valid_file_and_names_every_bad_one(app):
-    app.switch_page("pages/teach.py").run()
+    app.switch_page("app_pages/teach.py").run()
     card = workspace(app).classes[0]
     _upload(app, f"class_{card.id}", [(name, data) for name, (data, _) in CORPUS.items()])
     errors = _texts(app.error)
@@ -84,7 +84,7 @@ def test_the_whole_corpus_as_images_to_check_classifies_every_valid_one(app):
 
 
 def test_the_limits_are_stated_on_the_page(app):
-    app.switch_page("pages/teach.py").run()
+    app.switch_page("app_pages/teach.py").run()
     caption = next(c.value for c in app.caption if "megapixels" in c.value)
     for words in (
         "10 MB",
@@ -98,7 +98,7 @@ def test_the_limits_are_stated_on_the_page(app):
 
 
 def test_upload_size_limit_is_the_same_in_the_browser_the_server_and_the_decoder(app):
-    app.switch_page("pages/teach.py").run()
+    app.switch_page("app_pages/teach.py").run()
     card = workspace(app).classes[0]
     uploader = app.file_uploader(key=f"class_{card.id}_up_0")
     assert uploader.proto.max_upload_size_mb == ui.MAX_UPLOAD_MB
@@ -111,7 +111,7 @@ def test_upload_size_limit_is_the_same_in_the_browser_the_server_and_the_decoder
 
 @pytest.mark.parametrize("name", ["bomb.png", "big.png"])
 def test_pixel_limit_is_enforced(app, name):
-    app.switch_page("pages/teach.py").run()
+    app.switch_page("app_pages/teach.py").run()
     card = workspace(app).classes[0]
     _upload(app, f"class_{card.id}", [(name, CORPUS[name][0])])
     assert app.error[0].value.startswith(f"{name} was not added")
@@ -119,7 +119,7 @@ def test_pixel_limit_is_enforced(app, name):
 
 
 def test_images_per_class_limit_keeps_the_first_ones_and_names_the_rest(app):
-    app.switch_page("pages/teach.py").run()
+    app.switch_page("app_pages/teach.py").run()
     card = workspace(app).classes[0]
     files = [
         (f"c{k:02d}.png", character_png(k % 4, k % 3)) for k in range(MAX_IMAGES_PER_CLASS + 2)
@@ -135,7 +135,7 @@ def test_images_per_class_limit_keeps_the_first_ones_and_names_the_rest(app):
 
 
 def test_images_to_check_limit(app):
-    app.switch_page("pages/teach.py").run()  # no support set: nothing is classified yet
+    app.switch_page("app_pages/teach.py").run()  # no support set: nothing is classified yet
     files = [(f"q{k:02d}.png", character_png(k % 4, k % 3)) for k in range(MAX_QUERIES + 1)]
     _upload(app, "query", files)
     assert [q.name for q in workspace(app).queries] == [n for n, _ in files[:40]]
@@ -144,7 +144,7 @@ def test_images_to_check_limit(app):
 
 
 def test_two_to_twenty_classes(app):
-    app.switch_page("pages/teach.py").run()
+    app.switch_page("app_pages/teach.py").run()
     assert app.button(key=f"remove_class_{workspace(app).classes[0].id}").disabled
     while len(workspace(app).classes) < MAX_CLASSES:
         app.button(key="add_class").click().run()
@@ -172,7 +172,7 @@ def test_two_to_twenty_classes(app):
     ],
 )
 def test_a_bad_class_name_is_refused_under_its_field_and_the_old_name_kept(app, typed, reason):
-    app.switch_page("pages/teach.py").run()
+    app.switch_page("app_pages/teach.py").run()
     card = workspace(app).classes[0]
     app.text_input(key=f"class_name_{card.id}").set_value(typed).run()
     assert not app.exception
@@ -184,7 +184,7 @@ def test_a_bad_class_name_is_refused_under_its_field_and_the_old_name_kept(app, 
 
 
 def test_a_long_class_name_is_cut_at_the_stated_limit(app):
-    app.switch_page("pages/teach.py").run()
+    app.switch_page("app_pages/teach.py").run()
     card = workspace(app).classes[0]
     field = app.text_input(key=f"class_name_{card.id}")
     assert field.proto.max_chars == MAX_LABEL_CHARS  # the browser stops typing there
@@ -286,7 +286,7 @@ def test_a_refused_session_file_names_the_problem_and_changes_nothing(app, case)
     data, message = HOSTILE_SESSIONS[case]
     fill_support(app, classes=2, shots=1)
     add_queries(app, shapes=(1,))
-    app.switch_page("pages/save_load.py").run()
+    app.switch_page("app_pages/save_load.py").run()
     ws_before = workspace(app)
     saved_before = export_session(to_session(ws_before))
     ids_before = [(c.id, [i.id for i in c.items]) for c in ws_before.classes]
@@ -301,7 +301,7 @@ def test_a_refused_session_file_names_the_problem_and_changes_nothing(app, case)
     assert workspace(app) is ws_before  # the very same object, not a replacement
     assert export_session(to_session(workspace(app))) == saved_before
     assert [(c.id, [i.id for i in c.items]) for c in workspace(app).classes] == ids_before
-    app.switch_page("pages/teach.py").run()  # and the teach page still works on it
+    app.switch_page("app_pages/teach.py").run()  # and the teach page still works on it
     assert not app.exception
     assert any(m.value.startswith("Looks like") for m in app.markdown)
 
@@ -314,7 +314,7 @@ def test_export_then_import_through_the_page_is_exact_with_unicode_names(app):
         app.text_input(key=f"class_name_{card.id}").set_value(name).run()
     ws.queries[0].label = ws.classes[0].id
     app.radio(key="teach_algorithm").set_value("maml").run()
-    app.switch_page("pages/save_load.py").run()
+    app.switch_page("app_pages/save_load.py").run()
     saved = export_session(to_session(workspace(app)))
     before = to_session(workspace(app))
     workspace(app).classes.pop()  # spoil the state, then load the saved file
@@ -396,7 +396,7 @@ def _snap(at, key: str, data: bytes):
 def test_snapshots_are_named_per_class_in_order(app):
     """The names count within each class (and the queries), not the session's id counter
     (which gave "camera 17.jpg" to a class's first snapshot)."""
-    app.switch_page("pages/teach.py").run()
+    app.switch_page("app_pages/teach.py").run()
     first, second = workspace(app).classes[:2]
     _upload(app, f"class_{first.id}", [("cat.png", character_png(0))])
     for colour in ((200, 0, 0), (0, 200, 0)):

@@ -141,6 +141,15 @@ def test_teach_adapt_and_classify(server_url, browser):
     page.get_by_text("Exact distances to each class centre").wait_for(timeout=60_000)
     _settle(page)
     _shot(page, "05-embedding")
+    # The plotly toolbar shows on hover only: always shown, it would cover chart titles and
+    # the first bar label. With the mouse away from every chart, its buttons are invisible.
+    page.mouse.move(5, 5)
+    _settle(page)
+    opacities = page.evaluate(
+        "() => [...document.querySelectorAll('.js-plotly-plot .modebar-group')]"
+        ".map(group => getComputedStyle(group).opacity)"
+    )
+    assert opacities and set(opacities) == {"0"}, opacities
     assert not errors, errors
     context.close()
 

@@ -45,13 +45,10 @@ def test_home_path_opens_the_home_page(server_url, browser):  # noqa: F811
     context.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Streamlit 1.67 runs pages/<name>.py alone (its pages-directory mode, without "
-    "app.py) for a fresh server's first visitor on a deep link; needs the pages/ folder "
-    "renamed (see the issue 17 report)",
-)
 def test_a_deep_link_to_a_fresh_server_gets_the_apps_navigation_and_wide_layout(browser):  # noqa: F811
+    """A folder named pages/ beside app.py made Streamlit run pages/<name>.py alone for a
+    fresh server's first visitor on a deep link (its pages-directory mode, no app.py, no
+    navigation, narrow layout); the pages live in app_pages/ so st.navigation always rules."""
     with serve() as url:
         context = browser.new_context(viewport={"width": 1400, "height": 900})
         page = context.new_page()

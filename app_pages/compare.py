@@ -149,7 +149,7 @@ def show_answers(title: str, answer) -> None:
     predicted = probabilities.argmax(1)
     if known:
         correct = sum(int(class_ids[predicted[i]] == truth[i]) for i in known)
-        st.metric("Accuracy", f"{correct / len(known):.0%}", help=f"{correct} of {len(known)}")
+        st.metric("Accuracy", viz.percent(correct / len(known)), help=f"{correct} of {len(known)}")
     else:
         st.caption("Set the true classes above to see the accuracy.")
     st.dataframe(
@@ -330,7 +330,7 @@ if not short and splits_key in ws.cache:
             pd.DataFrame(
                 {
                     "learner": [s.name for s in scores],
-                    "mean accuracy": [f"{s.mean:.0%}" for s in scores],
+                    "mean accuracy": [viz.percent(s.mean) for s in scores],
                     "95% interval": [f"± {s.ci95:.0%}" for s in scores],
                     "each split": [" ".join(f"{a:.0%}" for a in s.accuracies) for s in scores],
                 }
