@@ -7,6 +7,7 @@ Uploaded bytes stay in memory; nothing is written to disk.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import streamlit as st
@@ -42,8 +43,10 @@ def rename_class(ws: Workspace, class_id: int, key: str) -> None:
     try:
         ws.rename_class(class_id, st.session_state[key])
         st.session_state.pop(f"{key}_error", None)
-    except LabelRejected as error:  # the message quotes names: shown as typed
-        st.session_state[f"{key}_error"] = f"The name was not changed: {markdown_text(str(error))}."
+    except LabelRejected as error:
+        # The message may quote a name (between “ and ”): that part is shown as typed.
+        reason = re.sub(r"“(.*?)”", lambda m: f"“{markdown_text(m.group(1))}”", str(error))
+        st.session_state[f"{key}_error"] = f"The name was not changed: {reason}."
     st.session_state[key] = ws.card(class_id).name
 
 

@@ -86,6 +86,19 @@ async def one_user(browser, url: str, user: int, everyone_ready: asyncio.Barrier
         await upload(
             page, 1, [(f"u{user}-b{v}.png", character_png(todo["shapes"][1], v)) for v in range(2)]
         )
+        # Wait for the adaptation to finish, as a person watching it would. Under heavy load
+        # the settle above can return before the rerun starts, and a file sent to an uploader
+        # that the running page is about to redraw was seen to be dropped (see the stop-12
+        # note): that race is Streamlit's stale-widget handling, not cross-talk, which this
+        # test is about.
+        await page.get_by_text(f"{todo['names'][1]} · 2 image(s)").wait_for(timeout=120_000)
+        adapted = (
+            page.get_by_text(re.compile(r"Adapted in \d+ inner steps"))
+            if todo["algorithm"]
+            else page.get_by_text("Each star is the centre of a class")
+        )
+        await adapted.first.wait_for(timeout=120_000)
+        await settle(page)
         await upload(page, 2, [(f"u{user}-query.png", character_png(todo["query_shape"], 4))])
         verdict = page.get_by_text(re.compile(r"Looks like .+ \([<>]?\d+%\)"))
         await verdict.first.wait_for(timeout=60_000)
