@@ -1,4 +1,4 @@
-"""The visual language every figure and page shares (see ../shared/UX.md): one colour per
+"""The visual language every figure and page shares: one colour per
 class from the Okabe-Ito palette (Okabe & Ito 2008, colour-blind safe) and one plot layout."""
 
 OKABE_ITO = {

@@ -1,8 +1,9 @@
 """Plotly figures for the meta-learning playground: data in, figure out.
 
-Visual language (docs UX.md): the Okabe-Ito colour-blind-safe palette; one colour per class
-everywhere; support examples are circles, prototypes large stars, queries diamonds outlined in
-the predicted class's colour; every trace is named so that nothing relies on colour alone.
+Visual language (core/style.py, shared by every figure): the Okabe-Ito colour-blind-safe
+palette; one colour per class everywhere; support examples are circles, prototypes large
+stars, queries diamonds outlined in the predicted class's colour; every trace is named so
+that nothing relies on colour alone.
 No streamlit here, and no computation beyond formatting: the numbers come from the other
 modules of core.toy.
 """
