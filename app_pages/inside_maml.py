@@ -168,10 +168,8 @@ st.subheader("How the embeddings move")
 support_labels = [classifier.classes.index(label) for label in ws.support()[1]]
 support_xy, query_xy, query_predictions = steps_in_2d(trace)
 st.plotly_chart(
-    viz.still_step(
-        viz.embedding_steps_figure(
-            names, support_xy, support_labels, query_xy, query_predictions, step=step
-        )
+    viz.embedding_steps_figure(
+        names, support_xy, support_labels, query_xy, query_predictions, step=step, controls=False
     ),
     key="maml_embedding",
     width="stretch",

@@ -99,11 +99,12 @@ def test_names_reach_figures_as_typed_never_as_html():
 
 
 def test_still_step_keeps_the_step_and_drops_the_figures_own_controls():
-    moving = viz.embedding_steps_figure(
-        ["a", "b"], np.random.default_rng(0).normal(size=(3, 4, 2)), [0, 0, 1, 1], step=1
-    )
+    points = np.random.default_rng(0).normal(size=(3, 4, 2))
+    moving = viz.embedding_steps_figure(["a", "b"], points, [0, 0, 1, 1], step=1)
     assert moving.frames and moving.layout.sliders and moving.layout.updatemenus
-    still = _spec(viz.still_step(moving))
+    still = _spec(
+        viz.embedding_steps_figure(["a", "b"], points, [0, 0, 1, 1], step=1, controls=False)
+    )
     assert not still.get("frames")
     assert not still["layout"].get("sliders") and not still["layout"].get("updatemenus")
     assert "inner step 1" in still["layout"]["title"]["text"]

@@ -176,8 +176,13 @@ def embedding_steps_figure(
     query_xy: np.ndarray | None = None,
     query_predictions: np.ndarray | None = None,
     step: int | None = None,
+    controls: bool = True,
 ) -> go.Figure:
     """How the embeddings move during MAML's inner loop, as an animation.
+
+    With controls=False the figure shows `step` only, without frames, Play button or
+    slider (for a page whose own slider picks the step): the other steps' traces are then
+    never built.
 
     Args:
         support_xy: (T, S, 2) support points at each of the T recorded steps, all projected
@@ -222,6 +227,19 @@ def embedding_steps_figure(
     n_paths = len(figure.data)
     for trace in frame_traces(step):
         figure.add_trace(trace)
+    figure.update_layout(
+        **{**PLOT_LAYOUT, "margin": {"l": 10, "r": 10, "t": 110, "b": 10}},
+        height=500,
+        title={
+            "text": f"Embeddings at inner step {step} (grey lines: the path from step 0)",
+            "y": 0.97,
+        },
+        xaxis={"showticklabels": False, "zeroline": False},
+        yaxis={"showticklabels": False, "zeroline": False, "scaleanchor": "x"},
+        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
+    )
+    if not controls:
+        return figure
     moving = list(range(n_paths, len(figure.data)))
     figure.frames = [
         go.Frame(data=frame_traces(t), traces=moving, name=str(t)) for t in range(n_steps)
@@ -235,15 +253,6 @@ def embedding_steps_figure(
         for t in range(n_steps)
     ]
     figure.update_layout(
-        **{**PLOT_LAYOUT, "margin": {"l": 10, "r": 10, "t": 110, "b": 10}},
-        height=500,
-        title={
-            "text": f"Embeddings at inner step {step} (grey lines: the path from step 0)",
-            "y": 0.97,
-        },
-        xaxis={"showticklabels": False, "zeroline": False},
-        yaxis={"showticklabels": False, "zeroline": False, "scaleanchor": "x"},
-        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
         updatemenus=[
             {
                 "type": "buttons",

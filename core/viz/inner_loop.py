@@ -158,14 +158,3 @@ def trace_figure(
         total_steps=total_steps,
         current_step=current_step,
     )
-
-
-def still_step(figure: go.Figure) -> go.Figure:
-    """An animated figure (core.viz.embedding_steps_figure) without its own step controls:
-    no frames, no play button, no slider; the step it shows stays. Where a page has a step
-    slider of its own, that slider is then the one control of the step."""
-    still = go.Figure(figure)
-    still.frames = []
-    still.layout.updatemenus = ()  # update_layout(sliders=[]) would keep the old ones
-    still.layout.sliders = ()
-    return still
