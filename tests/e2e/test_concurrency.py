@@ -82,15 +82,19 @@ async def one_user(browser, url: str, user: int, everyone_ready: asyncio.Barrier
         await upload(
             page, 0, [(f"u{user}-a{v}.png", character_png(todo["shapes"][0], v)) for v in range(2)]
         )
+        # Wait for what a person waits for: the first class's count on screen. Under heavy
+        # load `settle` can return before that rerun has even started; the rerun then puts a
+        # thumbnail row above the first class's uploader, and until it ends the old uploader
+        # is still in the page, so the second uploader by position was that stale element and
+        # the files sent to it vanished with it (seen in CI and reproduced here under load).
+        await page.get_by_text(f"{todo['names'][0]} · 2 image(s)").wait_for(timeout=120_000)
+        await settle(page)
         await everyone_ready.wait()  # the second class's images make every user adapt now
         await upload(
             page, 1, [(f"u{user}-b{v}.png", character_png(todo["shapes"][1], v)) for v in range(2)]
         )
-        # Wait for the adaptation to finish, as a person watching it would. Under heavy load
-        # the settle above can return before the rerun starts, and a file sent to an uploader
-        # that the running page is about to redraw was seen to be dropped (see the stop-12
-        # note): that race is Streamlit's stale-widget handling, not cross-talk, which this
-        # test is about.
+        # Wait for the adaptation to finish, as a person watching it would, before the
+        # check image goes in (the same reason as above).
         await page.get_by_text(f"{todo['names'][1]} · 2 image(s)").wait_for(timeout=120_000)
         adapted = (
             page.get_by_text(re.compile(r"Adapted in \d+ inner steps"))
