@@ -47,7 +47,7 @@ with left:
                 if name_key + "_error" in st.session_state:
                     st.error(st.session_state.pop(name_key + "_error"))
                 if card.items:
-                    st.image([item.image for item in card.items], width=56)
+                    ui.thumbnails(ws, card.items, 56)
                     with st.popover("Remove an image"):
                         for item in card.items:
                             if st.button(
@@ -177,7 +177,7 @@ if ws.queries and classifier is not None:
         best = int(probabilities[position].argmax())
         with st.container(border=True):
             picture, words, bars, extra = st.columns([1, 2, 3, 3])
-            picture.image(query.image, width=80)
+            ui.thumbnails(ws, [query], 80, where=picture)
             words.markdown(ui.looks_like(names[best], float(probabilities[position, best])))
             words.caption(markdown_text(query.name))
             if words.button("Remove", key=f"rm_query_{query.id}"):

@@ -25,7 +25,7 @@ from ui.models import (
     shared_model,
 )
 from ui.state import STATE_KEY, rename_class, replace_workspace, show_messages, workspace
-from ui.widgets import chip, imagenet_caveat, looks_like, needs_support
+from ui.widgets import chip, imagenet_caveat, looks_like, needs_support, thumbnails
 
 __all__ = [
     "ALGORITHM_LABELS",
@@ -54,5 +54,6 @@ __all__ = [
     "replace_workspace",
     "shared_model",
     "show_messages",
+    "thumbnails",
     "workspace",
 ]

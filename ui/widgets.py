@@ -62,3 +62,29 @@ def imagenet_caveat(brief: bool = False) -> None:
         st.caption(APP_CAVEAT_BRIEF)
     else:
         st.warning(APP_CAVEAT)
+
+
+def thumbnails(ws: Workspace, items: list, size: int, where=st) -> None:
+    """The images of `items` (core.workspace.Item) as a row of small pictures, each an inline
+    data: URI with its file name as alt text and tooltip.
+
+    Not st.image: that serves each picture from /media/, and a rerun (a webcam snapshot,
+    the next upload) can retire the file before the browser has fetched it, which the
+    browser logs as a 404 (issue 17). A data URI travels with the page. Each item's
+    picture is made once per size and kept in the workspace's cache.
+    """
+    from core.viz import thumbnail_uri
+
+    tags = []
+    for item in items:
+        key = ("thumbnail", item.id, size)
+        if key not in ws.cache:
+            ws.cache[key] = thumbnail_uri(item.image, size)
+        name = escape(item.name, quote=True)
+        tags.append(
+            f'<img src="{ws.cache[key]}" alt="{name}" title="{name}" '
+            f'style="max-width:{size}px;max-height:{size}px;margin:0 4px 4px 0">'
+        )
+    where.markdown(
+        f'<div data-testid="fsl-thumbnails">{"".join(tags)}</div>', unsafe_allow_html=True
+    )

@@ -9,6 +9,7 @@ import json
 import shutil
 import tomllib
 import zipfile
+from html import escape
 
 import pytest
 import streamlit as st
@@ -61,8 +62,12 @@ def test_the_whole_corpus_in_one_upload_keeps_every_valid_file_and_names_every_b
     assert [item.name for item in kept] == VALID  # in upload order
     assert all(item.data == CORPUS[item.name][0] for item in kept)  # the original bytes
     assert all(item.image.mode == "RGB" for item in kept)
-    thumbnails = app.get("image")[0].proto.imgs
-    assert len(thumbnails) == len(VALID)
+    # Thumbnails are inline data: URIs, one per kept file with its name (never /media/ files,
+    # which a rerun can retire before the browser fetches them: issue 17's webcam 404).
+    row = next(m.value for m in app.markdown if 'data-testid="fsl-thumbnails"' in m.value)
+    assert row.count('<img src="data:image/png;base64,') == len(VALID)
+    assert all(f'alt="{escape(name, quote=True)}"' in row for name in VALID)
+    assert not app.get("image")
     chip = next(m.value for m in app.markdown if "<bdi>" in m.value)
     assert f"<bdi>class 1</bdi> · {len(VALID)} image(s)" in chip
     # The good files are used: with a second class, the model adapts and draws prototypes.

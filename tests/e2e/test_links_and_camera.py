@@ -4,6 +4,7 @@ the app's navigation, and webcam snapshots leave no 404 in the browser console."
 from __future__ import annotations
 
 import re
+from urllib.parse import urlparse
 
 import pytest
 
@@ -72,6 +73,13 @@ def test_webcam_snapshots_leave_no_404(server_url, playwright):  # noqa: F811
     )
     page = context.new_page()
     messages = _console(page)
+    media: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            urlparse(request.url).path.startswith("/media/") and media.append(request.url)
+        ),
+    )
     page.goto(server_url, wait_until="networkidle")
     page.get_by_role("button", name="Start with photos").click()
     page.get_by_text("Add at least one image to each class").first.wait_for()
@@ -89,4 +97,8 @@ def test_webcam_snapshots_leave_no_404(server_url, playwright):  # noqa: F811
     page.wait_for_timeout(2000)
     _shot(page, "17-camera")
     assert not [m for m in messages if "404" in m or "Image source error" in m], messages
+    # The likely cause, ruled out: no thumbnail is served from /media/ (they are data: URIs,
+    # so a rerun cannot retire one before the browser fetches it).
+    assert not media, media
+    assert page.locator('[data-testid="fsl-thumbnails"] img[src^="data:image/png"]').count() >= 4
     camera_browser.close()
