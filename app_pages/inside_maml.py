@@ -27,7 +27,8 @@ if model_name is None:
 model = ui.get_model(model_name) if not ws.not_ready() else None
 
 default_loop = model.default_inner_loop if model is not None else None
-SETTING_KEYS = ("maml_inner_steps", "maml_lr_scale", "maml_order", "maml_head_init")
+SETTING_KEYS = ("maml_inner_steps", "maml_lr_scale", "maml_head_init")
+STARTS = {"zero": "zero (MAML)", "proto": "the class centres (Proto-MAML)"}
 
 
 def reset_settings() -> None:
@@ -38,7 +39,7 @@ def reset_settings() -> None:
 
 
 with st.expander("Settings (this page only)", expanded=True):
-    steps_col, lr_col, order_col = st.columns(3)
+    steps_col, lr_col, start_col = st.columns(3)
     default_steps = int(ws.inner_steps or (default_loop.steps if default_loop else 2))
     ws.inner_steps = steps_col.slider(
         "Inner steps",
@@ -55,32 +56,24 @@ with st.expander("Settings (this page only)", expanded=True):
         key="maml_lr_scale",
         help="Meta-training learned one step size per weight tensor; this multiplies them all.",
     )
-    order = order_col.radio(
-        "Meta-gradient order",
-        ["second order", "first order"],
-        index=1 if ws.first_order else 0,
-        key="maml_order",
-        horizontal=True,
-    )
-    ws.first_order = order == "first order"
-    start = steps_col.radio(
+    own_start = default_loop.head_init if default_loop else "zero"
+    start = start_col.radio(
         "Classifier starts from",
-        ["class centres (as trained)", "zero (plain MAML)"],
-        index=1 if ws.head_init == "zero" else 0,
+        list(STARTS),
+        index=list(STARTS).index(ws.head_init or own_start),
+        format_func=lambda key: STARTS[key] + (" · as trained" if key == own_start else ""),
         key="maml_head_init",
-        help="The shipped model starts its last layer from the class centres (Proto-MAML), so "
-        "it is right before the first step. Start from zero to watch the inner steps do all "
-        "the learning; raise the learning rate to 30x or more for that.",
+        help="Zero: every class starts equal (uniform probabilities), so the inner steps do "
+        "all the learning. Class centres (Proto-MAML): the last layer is built from the mean "
+        "embedding of each class, which already classifies your examples before any step, "
+        "so the steps have little left to do.",
     )
-    ws.head_init = "zero" if start.startswith("zero") else "proto"
-    order_col.caption(
-        "Order only matters in meta-training, where the outer loop differentiates through "
-        "the inner steps (second order) or ignores that (first order, FOMAML). Adapting to "
-        "your examples needs no meta-gradient, so both give the same result here."
-    )
+    ws.head_init = None if start == own_start else start
     st.caption(
         "These settings are experiments for this page only: Teach & classify and the other "
-        "pages always use the model's own settings."
+        "pages always use the model's own settings. (Whether meta-training differentiates "
+        "through the inner steps, second order, or ignores that, first order, matters only "
+        "in meta-training: try both in the Meta-learning playground.)"
     )
 if default_loop is not None:
     changes = ws.maml_changes(default_loop.steps, default_loop.head_init)
@@ -196,3 +189,14 @@ st.info(
     "moves every weight a small step that way. Meta-training chose the starting weights so "
     "that a few such steps are enough."
 )
+with st.expander("How it works: the step sizes MAML learned"):
+    st.write(
+        "Each weight tensor has its own inner step size (Meta-SGD style, Li et al. 2017), "
+        "and meta-training learned them through the inner loop together with the starting "
+        "weights: a tensor whose step grew is one the inner loop should change quickly on a "
+        "new task; one whose step shrank is better left nearly as it is. Open circles: where "
+        "meta-training started them; filled: the values this model uses."
+    )
+    st.plotly_chart(
+        viz.step_sizes_figure(*model.step_sizes), key="maml_step_sizes", width="stretch"
+    )

@@ -127,6 +127,23 @@ class FewShotModel:
         )
 
     @property
+    def step_sizes(self) -> tuple[dict[str, float], dict[str, float]]:
+        """MAML's per-tensor inner step sizes as (start, learned): where meta-training
+        started them (the card's maml.lr_start; for cards written before it was recorded,
+        the run's --inner-lr for every tensor) and the meta-learned values (maml.lr)."""
+        if self.algorithm != "maml":
+            raise ValueError(f"{self.name} is {self.algorithm}: only MAML has step sizes")
+        settings = self.card["maml"]
+        learned = settings["lr"]
+        if not isinstance(learned, dict):
+            learned = {name: float(learned) for name in self._params}
+        start = settings.get("lr_start")
+        if start is None:
+            first = float(self.card["training"]["config"]["inner_lr"])
+            start = dict.fromkeys(learned, first)
+        return {k: float(v) for k, v in start.items()}, {k: float(v) for k, v in learned.items()}
+
+    @property
     def default_distance(self) -> str:
         return self.card.get("protonet", {}).get("distance", "sq_euclidean")
 

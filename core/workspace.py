@@ -64,8 +64,9 @@ class Workspace:
     algorithm: str = "protonet"
     inner_steps: int | None = None  # None: the model card's test-time steps
     inner_lr_scale: float = 1.0
-    first_order: bool = False
-    head_init: str = "proto"  # MAML: "proto" (class centres, as trained) or "zero"
+    # MAML's classifier start on Inside MAML: None (the model card's), "zero" or "proto"
+    # (the class centres: Proto-MAML)
+    head_init: str | None = None
     distance: str = "sq_euclidean"
     next_id: int = 0
     nonces: dict[str, int] = field(default_factory=dict)  # reset counters of input widgets
@@ -157,11 +158,9 @@ class Workspace:
         """The keyword arguments of FewShotModel.adapt for this algorithm's settings."""
         if algorithm != "maml":
             return {"distance": self.distance}
-        settings: dict[str, Any] = {
-            "inner_lr_scale": self.inner_lr_scale,
-            "first_order": self.first_order,
-            "head_init": self.head_init,
-        }
+        settings: dict[str, Any] = {"inner_lr_scale": self.inner_lr_scale}
+        if self.head_init is not None:
+            settings["head_init"] = self.head_init
         if self.inner_steps is not None:
             settings["inner_steps"] = self.inner_steps
         return settings
@@ -169,7 +168,7 @@ class Workspace:
     def shipped_settings(self, algorithm: str) -> dict[str, Any]:
         """The keyword arguments of FewShotModel.adapt outside Inside MAML.
 
-        MAML's settings (inner steps, learning-rate scale, order, head start) are experiments
+        MAML's settings (inner steps, learning-rate scale, classifier start) are experiments
         of the Inside MAML page and apply there only; every other page adapts with the
         model's own settings from its model card (an empty dict), so a setting tried there
         never changes what Teach & classify answers.
@@ -192,19 +191,16 @@ class Workspace:
             changes.append(f"{self.inner_steps} inner steps (the model's own: {default_steps})")
         if self.inner_lr_scale != 1.0:
             changes.append(f"learning rate x{self.inner_lr_scale:g}")
-        if self.head_init != default_head_init:
-            start = "zero" if self.head_init == "zero" else "the class centres"
+        if self.head_init is not None and self.head_init != default_head_init:
+            start = "zero" if self.head_init == "zero" else "the class centres (Proto-MAML)"
             changes.append(f"classifier starts from {start}")
-        if self.first_order:
-            changes.append("first-order meta-gradient")
         return changes
 
     def reset_maml(self) -> None:
         """Back to the model's own MAML settings (the Inside MAML page's "Reset")."""
         self.inner_steps = None
         self.inner_lr_scale = 1.0
-        self.first_order = False
-        self.head_init = "proto"
+        self.head_init = None
 
     # --- input widgets ----------------------------------------------------------------------
 
@@ -279,7 +275,6 @@ def to_session(ws: Workspace) -> SessionData:
             "algorithm": ws.algorithm,
             "inner_steps": ws.inner_steps,
             "inner_lr_scale": ws.inner_lr_scale,
-            "first_order": ws.first_order,
             "head_init": ws.head_init,
             "distance": ws.distance,
         },
@@ -317,8 +312,10 @@ def from_session(session: SessionData, first_id: int = 0) -> Workspace:
     scale = settings.get("inner_lr_scale")
     if isinstance(scale, int | float) and 0 < scale <= MAX_INNER_LR_SCALE:
         ws.inner_lr_scale = float(scale)
-    ws.first_order = bool(settings.get("first_order", False))
-    if settings.get("head_init") in HEAD_INITS:
+    # Sessions saved before the classifier start followed the model card (they carry a
+    # "first_order" setting) always wrote "proto", the default then: read it as the default.
+    legacy_default = "first_order" in settings and settings.get("head_init") == "proto"
+    if settings.get("head_init") in HEAD_INITS and not legacy_default:
         ws.head_init = settings["head_init"]
     if settings.get("distance") in DISTANCES:
         ws.distance = settings["distance"]

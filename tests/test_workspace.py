@@ -119,11 +119,7 @@ def test_support_lists_images_class_by_class_with_their_names_and_key():
 def test_adapt_settings_per_algorithm():
     ws = Workspace(distance="cosine", inner_lr_scale=3.0, head_init="zero")
     assert ws.adapt_settings("protonet") == {"distance": "cosine"}
-    assert ws.adapt_settings("maml") == {
-        "inner_lr_scale": 3.0,
-        "first_order": False,
-        "head_init": "zero",
-    }
+    assert ws.adapt_settings("maml") == {"inner_lr_scale": 3.0, "head_init": "zero"}
     ws.inner_steps = 7
     assert ws.adapt_settings("maml")["inner_steps"] == 7
 
@@ -138,13 +134,13 @@ def test_maml_settings_stay_on_inside_maml():
         "learning rate x30",
         "classifier starts from zero",
     ]
+    assert ws.maml_changes(9, "zero") == ["learning rate x30"]
+    ws.head_init = "proto"
+    assert ws.maml_changes(9, "zero")[-1] == "classifier starts from the class centres (Proto-MAML)"
     ws.reset_maml()
-    assert ws.maml_changes(2, "proto") == []
-    assert ws.adapt_settings("maml") == {
-        "inner_lr_scale": 1.0,
-        "first_order": False,
-        "head_init": "proto",
-    }
+    assert ws.maml_changes(2, "proto") == [] and ws.maml_changes(2, "zero") == []
+    # None: the model card's own start, whichever it is
+    assert ws.adapt_settings("maml") == {"inner_lr_scale": 1.0}
     ws.inner_steps = 2  # the slider's value when untouched: the model's own
     assert ws.maml_changes(2, "proto") == []
 
@@ -159,7 +155,7 @@ def test_widget_nonces_count_per_key():
 
 def test_round_trip_through_session_data_and_the_zip_is_exact():
     ws = _filled()
-    ws.algorithm, ws.inner_steps, ws.distance, ws.first_order = "maml", 5, "euclidean", True
+    ws.algorithm, ws.inner_steps, ws.distance, ws.head_init = "maml", 5, "euclidean", "proto"
     session = to_session(ws)
     assert session.class_names == ["circle", "✗ cross"]
     assert session.query_labels == ["✗ cross", None]
@@ -169,11 +165,11 @@ def test_round_trip_through_session_data_and_the_zip_is_exact():
     assert to_session(back) == session
     assert min(c.id for c in back.classes) > 100  # no id of the old workspace is reused
     assert back.queries[0].label == back.classes[1].id
-    assert (back.algorithm, back.inner_steps, back.distance, back.first_order) == (
+    assert (back.algorithm, back.inner_steps, back.distance, back.head_init) == (
         "maml",
         5,
         "euclidean",
-        True,
+        "proto",
     )
     assert back.classes[0].items[0].image.mode == "RGB"
 
@@ -203,6 +199,19 @@ def test_from_session_ignores_settings_outside_their_values():
         "distance",
     ):
         assert getattr(ws, name) == getattr(defaults, name), name
+
+
+def test_sessions_saved_before_the_start_followed_the_card_load_with_the_cards_start():
+    """Old session files carry "first_order" and always wrote head_init "proto", the default
+    then: they load with the model's own start; a new file's explicit choice is kept."""
+    png = character_png(0)
+    support = [[StoredImage("a.png", png)], [StoredImage("b.png", png)]]
+    old = SessionData(["a", "b"], support, settings={"first_order": False, "head_init": "proto"})
+    assert from_session(old).head_init is None
+    assert (
+        from_session(SessionData(["a", "b"], support, settings={"head_init": "proto"})).head_init
+        == "proto"
+    )
 
 
 def test_suggest_kind_from_how_the_images_look():

@@ -159,6 +159,7 @@ class Trainer(MetaTrainingRun):
             rates = self._start_from(config.init_from, names) or rates
         else:
             inputs.initialise(self.net, self.generator)
+        self.start_rates = {k: float(v) for k, v in rates.items()}  # the card's maml.lr_start
         learn_rates = config.learn_inner_lr and config.algorithm == "maml"
         self.log_inner_lr = {
             k: torch.tensor(math.log(rates[k]), device=self.device, requires_grad=learn_rates)
@@ -323,6 +324,7 @@ class Trainer(MetaTrainingRun):
                 "steps": c.inner_steps,
                 "test_steps": c.test_inner_steps,
                 "lr": self.best_rates or self.inner_rates(),
+                "lr_start": self.start_rates,
                 "head_init": c.head_init,
                 "first_order": c.first_order,
             }

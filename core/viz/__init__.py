@@ -14,7 +14,7 @@ from core.style import NEUTRAL, PALETTE, class_colour
 from core.viz.bars import benchmark_figure, distance_bars, percent, probability_bars
 from core.viz.embedding import embedding_figure, embedding_steps_figure
 from core.viz.images import thumbnail_uri
-from core.viz.inner_loop import inner_loop_figure, trace_figure
+from core.viz.inner_loop import inner_loop_figure, step_sizes_figure, tensor_label, trace_figure
 
 __all__ = [
     "NEUTRAL",
@@ -29,6 +29,8 @@ __all__ = [
     "percent",
     "probability_bars",
     "project_2d",
+    "step_sizes_figure",
+    "tensor_label",
     "thumbnail_uri",
     "trace_figure",
 ]

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.labels import plot_text
-from core.style import PALETTE, PLOT_LAYOUT, class_colour
+from core.style import NEUTRAL, PALETTE, PLOT_LAYOUT, class_colour
 from core.viz.bars import percent
 
 LOSS_FLOOR = 1e-8  # a loss of exactly 0 is drawn here: a log axis has no 0
@@ -158,3 +158,76 @@ def trace_figure(
         total_steps=total_steps,
         current_step=current_step,
     )
+
+
+def tensor_label(name: str) -> str:
+    """A parameter tensor's name in words: "encoder.2.0.weight" -> "block 3 conv weights",
+    "encoder.2.1.bias" -> "block 3 batch-norm shift", "head.weight" -> "classifier weights".
+    Names of other networks are returned as they are."""
+    parts = name.split(".")
+    if parts[0] == "head" and len(parts) == 2:
+        return {"weight": "classifier weights", "bias": "classifier bias"}.get(parts[1], name)
+    if parts[0] == "encoder" and len(parts) == 4 and parts[1].isdigit():
+        layer = {"0": "conv", "1": "batch-norm"}.get(parts[2])
+        kind = {
+            ("conv", "weight"): "conv weights",
+            ("conv", "bias"): "conv bias",
+            ("batch-norm", "weight"): "batch-norm scale",
+            ("batch-norm", "bias"): "batch-norm shift",
+        }.get((layer, parts[3]))
+        if kind:
+            return f"block {int(parts[1]) + 1} {kind}"
+    return name
+
+
+def step_sizes_figure(start: dict[str, float], learned: dict[str, float]) -> go.Figure:
+    """MAML's per-tensor inner step sizes: where meta-training started them and where it left
+    them, one row per parameter tensor (first layer at the top), on a log axis.
+
+    Args:
+        start, learned: tensor name -> step size (the model card's maml.lr_start and
+            maml.lr); the rows are the names of `learned`, in its order.
+    """
+    names = list(learned)
+    labels = [tensor_label(name) for name in names]
+    fig = go.Figure()
+    for a, b, label in zip((start.get(n) for n in names), (learned[n] for n in names), labels):
+        if a is not None:
+            fig.add_trace(
+                go.Scatter(
+                    x=[a, b],
+                    y=[label, label],
+                    mode="lines",
+                    line={"color": NEUTRAL, "width": 2},
+                    hoverinfo="skip",
+                    showlegend=False,
+                )
+            )
+    fig.add_trace(
+        go.Scatter(
+            x=[start.get(n) for n in names],
+            y=labels,
+            mode="markers",
+            name="start of meta-training",
+            marker={"symbol": "circle-open", "size": 9, "color": PALETTE[7]},
+            hovertemplate="%{y}: started at %{x:.3g}<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[learned[n] for n in names],
+            y=labels,
+            mode="markers",
+            name="meta-learned",
+            marker={"symbol": "circle", "size": 9, "color": PALETTE[0]},
+            hovertemplate="%{y}: learned %{x:.3g}<extra></extra>",
+        )
+    )
+    fig.update_layout(**PLOT_LAYOUT)
+    fig.update_layout(
+        height=120 + 22 * len(names),
+        xaxis={"type": "log", "title_text": "inner step size (log scale)"},
+        yaxis={"autorange": "reversed", "title_text": ""},
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+    )
+    return fig

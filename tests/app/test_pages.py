@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import zipfile
 
 import numpy as np
 import pytest
 import streamlit as st
 
+from core.learner import load_model
 from core.workspace import to_session
 from tests.app.conftest import add_queries, character_png, chart_specs, fill_support, workspace
 
@@ -58,9 +60,31 @@ def test_inside_maml_replays_steps_with_probabilities_and_moving_embeddings(app)
     assert [image.captions for image in app.get("image")] == [["query0.png"]]
     app.selectbox(key="maml_query").set_value(1).run()
     assert [image.captions for image in app.get("image")] == [["query1.png"]]
-    assert "same result here" in " ".join(c.value for c in app.caption)
-    app.radio(key="maml_order").set_value("first order").run()
-    assert not app.exception and workspace(app).first_order
+    # No meta-gradient order among the adaptation settings: it changes nothing there.
+    assert not [r for r in app.radio if r.key == "maml_order"]
+    # How it works: one row per tensor, at the card's learned step sizes.
+    sizes = next(s for s in specs if any(t.get("name") == "meta-learned" for t in s["data"]))
+    learned = next(t for t in sizes["data"] if t["name"] == "meta-learned")["x"]
+    start, card_learned = load_model("omniglot-maml").step_sizes
+    assert learned == pytest.approx(list(card_learned.values()))
+    assert len(learned) == len(start) == 18  # 4 blocks x (conv, batch norm) x 2 + classifier
+
+
+def test_inside_maml_default_settings_show_the_inner_loop_learning(app):
+    """With the shipped model and the page's defaults, the classifier starts from zero:
+    the support loss starts at ln N (every class equally likely) and the steps bring it
+    down; the query's probabilities start uniform and end confident (issue 13)."""
+    fill_support(app, classes=3)
+    add_queries(app, shapes=(1,))
+    app.switch_page("app_pages/inside_maml.py").run()
+    assert not app.exception
+    curves = next(s for s in chart_specs(app) if any(t.get("name") == "loss" for t in s["data"]))
+    loss = next(t for t in curves["data"] if t["name"] == "loss")["y"]
+    assert loss[0] == pytest.approx(math.log(3), rel=1e-4)
+    assert loss[-1] < 0.5 * loss[0]
+    bars = [t["y"] for t in curves["data"] if t["type"] == "bar"]  # one series per class
+    assert [b[0] for b in bars] == pytest.approx([1 / 3] * 3, abs=1e-4)
+    assert max(b[-1] for b in bars) > 0.6
 
 
 def test_embedding_page_projects_and_tables_exact_distances(app):
