@@ -5,7 +5,9 @@
 Each line of the JSONL files is the output of `python -m core.evaluate --json`. The card of
 each evaluated model gains metrics["<dataset>/<split> <ways>w<shots>s"] = {accuracy, ci95,
 episodes, command, ...}; a later line for the same key replaces an earlier one. Then every
-card with a training curve gets docs/<name>-training.png (validation accuracy vs steps).
+card with a training curve gets docs/<name>-training.png (validation accuracy vs steps), and
+every MAML card gets docs/<name>-step-sizes.png (each tensor's inner step size where
+meta-training started it and where it left it: FewShotModel.step_sizes).
 """
 
 from __future__ import annotations
@@ -93,6 +95,47 @@ def plot_curves() -> None:
         plt.close(fig)
 
 
+def plot_step_sizes() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from core.learner import load_model
+    from core.viz import tensor_label
+
+    for name in list_checkpoints():
+        model = load_model(name)
+        if model.algorithm != "maml":
+            continue
+        start, learned = model.step_sizes
+        labels = [tensor_label(k) for k in learned]
+        rows = range(len(labels))
+        fig, ax = plt.subplots(figsize=(6, 0.6 + 0.24 * len(labels)), dpi=110)
+        for row, key in zip(rows, learned):
+            ax.plot([start[key], learned[key]], [row, row], color="#BBBBBB", zorder=1)
+        ax.scatter(
+            [start[k] for k in learned],
+            rows,
+            facecolors="none",
+            edgecolors="#000000",
+            label="start of meta-training",
+            zorder=2,
+        )
+        ax.scatter(list(learned.values()), rows, color="#0072B2", label="meta-learned", zorder=3)
+        ax.set_yticks(list(rows), labels, fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xscale("log")
+        ax.set_xlabel("inner step size (log scale)")
+        ax.set_title(f"{name}: MAML's inner step size per tensor", fontsize=10)
+        ax.grid(alpha=0.3, axis="x")
+        ax.legend(fontsize=8, loc="best")
+        fig.tight_layout()
+        fig.savefig(DOCS / f"{name}-step-sizes.png")
+        plt.close(fig)
+
+
 if __name__ == "__main__":
     record([Path(p) for p in sys.argv[1:]])
     plot_curves()
+    plot_step_sizes()

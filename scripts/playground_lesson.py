@@ -7,8 +7,10 @@ Each family's default lesson (seed 0) is trained twice: directly (``meta_train``
 ``pretrain``, as the tests do) and as the page trains it (a ``TrainingRun`` in a background
 thread, with the page's progress callbacks, while this thread polls it and redraws the
 meta-loss figure as the page's fragment does). Then MAML's start, the network pretrained on
-all tasks and a random start adapt to the same 100 new tasks (seed 2024, a stream no training
-run draws from) with the lesson's inner step size and steps. Sine: query MSE; 2-D tasks: query
+all tasks and a random start adapt to the same 100 new tasks (--eval-seed; no training run
+draws from that stream) with the lesson's inner step size and steps. The defaults were tuned
+on the tasks of seed 2024, so the README reports another seed, chosen before it was run
+(FRESH_SEED): that measures the defaults, not the tuning. Sine: query MSE; 2-D tasks: query
 accuracy; the same for the first task the page plays. The page's estimate
 (``estimate_seconds``) is recorded beside the measured times,
 and the load average before and after each lesson, since the machine is shared.
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -28,7 +31,8 @@ from core.files import atomic_write_bytes
 from core.toy.figures import meta_loss_figure
 from core.toy.learn import estimate_seconds
 
-EVAL_SEED = 2024
+TUNING_SEED = 2024  # the new tasks the page's defaults were chosen on
+FRESH_SEED = 7  # the README's: never looked at while choosing anything
 NEW_TASKS = 100
 POLL_SECONDS = 1.0  # the page's fragment interval (app_pages/playground.py, POLL_SECONDS)
 
@@ -66,7 +70,7 @@ def train_as_the_page_does(config: toy.ToyConfig) -> tuple[dict[str, toy.Params]
     return run.starts(), seconds, polls
 
 
-def lesson(family: str, **overrides: object) -> dict:
+def lesson(family: str, eval_seed: int = TUNING_SEED, **overrides: object) -> dict:
     """One family's lesson: its settings, times, estimate and the three starts on new tasks."""
     config = toy.default_config(family, **overrides)
     load_before = load_average()
@@ -93,7 +97,7 @@ def lesson(family: str, **overrides: object) -> dict:
     }
     first_task = toy.new_task(config, starts, 1)  # what the page plays first
     for name, params in starts.items():
-        result = toy.evaluate(config, params, NEW_TASKS, steps, EVAL_SEED)
+        result = toy.evaluate(config, params, NEW_TASKS, steps, eval_seed)
         trace = first_task.traces[name]
         key = name.lower()
         if family == "sine":
@@ -118,14 +122,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="also write the rows here as JSON")
     parser.add_argument("--family", choices=toy.FAMILIES, action="append", help="default: all")
     parser.add_argument("--set", action="append", default=[], help="override: name=value")
+    parser.add_argument(
+        "--eval-seed",
+        type=int,
+        default=TUNING_SEED,
+        help=f"the new tasks' stream: {TUNING_SEED} tuned the defaults, {FRESH_SEED} reports them",
+    )
     args = parser.parse_args(argv)
     overrides = dict(parse_override(text) for text in args.set)
     rows = []
     for family in args.family or toy.FAMILIES:
-        rows.append(lesson(family, **overrides))
+        rows.append({"eval_seed": args.eval_seed, **lesson(family, args.eval_seed, **overrides)})
         print(json.dumps(rows[-1]), flush=True)
     text = json.dumps(
-        {"command": "python -m scripts.playground_lesson", "cpus": os.cpu_count(), "rows": rows},
+        {
+            "command": "python -m scripts.playground_lesson "
+            + " ".join(argv if argv is not None else sys.argv[1:]),
+            "cpus": os.cpu_count(),
+            "rows": rows,
+        },
         indent=1,
     )
     if args.out:
