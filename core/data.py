@@ -12,7 +12,7 @@ import io
 import os
 import zipfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -272,6 +272,14 @@ def miniimagenet(split: str = "test", root: Path | None = None) -> FolderDataset
     return image_folder(root / split, f"miniimagenet/{split}")
 
 
+def first_images(data: FolderDataset, n: int) -> FolderDataset:
+    """The first `n` files of each class of `data` (all of them when n is 0), named
+    "<name>-first<n>": a fixed subset, so its cached features are its own."""
+    if n <= 0:
+        return data
+    return replace(data, name=f"{data.name}-first{n}", files=[f[:n] for f in data.files])
+
+
 def load_dataset(name: str, split: str = "test") -> TensorDataset | FolderDataset:
     """'omniglot', 'miniimagenet', or a path to a folder of class subfolders."""
     if name == "omniglot":
@@ -286,6 +294,7 @@ __all__ = [
     "FolderDataset",
     "ImageRejected",
     "TensorDataset",
+    "first_images",
     "image_folder",
     "load_dataset",
     "miniimagenet",

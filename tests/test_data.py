@@ -86,3 +86,21 @@ def test_torchvision_download_layout_is_read(tmp_path, omniglot_root, monkeypatc
     characters = omniglot_characters(tmp_path)
     assert sum(len(v) for v in characters.values()) == 40
     assert all(v.shape[1:] == (28, 28) for v in characters.values())
+
+
+def test_first_images_is_a_named_fixed_subset(tmp_path):
+    """first_images keeps each class's first n files under its own name (so its cached
+    features are its own) and is the dataset itself for n = 0."""
+    from PIL import Image
+
+    from core.data import first_images, image_folder
+
+    for class_name in ("a", "b"):
+        (tmp_path / class_name).mkdir()
+        for i in range(3):
+            Image.new("RGB", (8, 8), (i * 80, 0, 0)).save(tmp_path / class_name / f"{i}.png")
+    data = image_folder(tmp_path, "set")
+    two = first_images(data, 2)
+    assert two.name == "set-first2" and two.class_sizes() == [2, 2]
+    assert two.files[1] == data.files[1][:2] and two.classes == data.classes
+    assert first_images(data, 0) is data

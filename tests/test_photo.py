@@ -20,7 +20,7 @@ from skimage import data as samples
 
 from core import features, load_model
 from core.checkpoints import load_checkpoint, models_dir, save_checkpoint
-from core.data import image_folder, load_dataset
+from core.data import first_images, image_folder, load_dataset
 from core.encoders import build_encoder, efficientnet, photo
 from core.evaluate import EvalConfig, evaluate
 from core.images import photo_array
@@ -374,10 +374,8 @@ def first60(miniimagenet_root):
     bytes), so they are computed once (about 2 min on 2 CPU threads) and later sessions
     read them.
     """
-    from dataclasses import replace
-
-    test = load_dataset("miniimagenet", "test")
-    data = replace(test, name="miniimagenet/test-first60", files=[f[:FIRST] for f in test.files])
+    data = first_images(load_dataset("miniimagenet", "test"), FIRST)
+    assert data.name == "miniimagenet/test-first60"  # the name its cached features carry
     crops = tuple(load_model("photo-protonet").encode.crops)
     two_views = features.dataset_features(data, crops=crops, progress=False)
     one_view = features.dataset_features(data, crops=(1.0,), progress=False)  # cached view

@@ -135,6 +135,9 @@ class HeadConfig(RunConfig):
     eval_every: int = option(250, "steps between validations")
     val_settings: tuple[str, ...] = option(("5w1s", "5w5s"), "their mean selects the checkpoint")
     threads: int = option(2, "torch CPU threads")
+    images_per_class: int = option(
+        0, "train and val on the first N photos of each class (0: all): fewer features to compute"
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from core.data import load_dataset
+from core.data import first_images, load_dataset
 from core.encoders.efficientnet import FEATURE_DIM, load_backbone
 from core.encoders.photo import PhotoEncoder
 from core.features import FeatureTable, dataset_features, views_key
@@ -74,6 +74,8 @@ class HeadInputs:
     def load(self, split: str, quiet: bool) -> FeatureTable:
         c = self.config
         data = load_dataset(c.dataset, split)
+        if c.images_per_class:
+            data = first_images(data, c.images_per_class)
         return FeatureTable(dataset_features(data, c.size, crops=c.crops, progress=not quiet))
 
     def initialise(self, net: nn.Module, generator: torch.Generator) -> None:
