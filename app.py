@@ -63,6 +63,7 @@ pages = {
     "Start": [HOME, st.Page(home_alias, title="Home", url_path="home", visibility="hidden")],
     "Teach": [
         st.Page(TEACH, title="Teach & classify"),
+        st.Page("app_pages/classify_many.py", title="Classify many"),
         st.Page("app_pages/inside_maml.py", title="Inside MAML"),
         st.Page("app_pages/embedding.py", title="Embedding space"),
         st.Page("app_pages/compare.py", title="Compare"),

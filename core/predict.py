@@ -17,8 +17,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from core.batch import result_rows, to_csv
 from core.checkpoints import CheckpointError
 from core.constants import IMAGE_SUFFIXES, MAX_CLASSES, MIN_CLASSES
+from core.files import atomic_write_bytes
 from core.images import ImageRejected, read_image_file
 from core.learner import load_model
 
@@ -41,7 +43,9 @@ def _files(folder: Path, recursive: bool) -> list[Path]:
 
 
 def predict(model_name: str, support: Path, query: Path, progress: bool = False) -> dict:
-    """Returns {"classes", "predictions": [{file, predicted, probabilities}], "rejected"}.
+    """Returns {"classes", "predictions": [{file, predicted, probabilities}], "rejected",
+    "rows"}: rows are core.batch.result_rows, the columns of --csv and of the app's
+    Classify many table.
 
     Raises ValueError with a message for a person when the input cannot be used.
     """
@@ -74,31 +78,31 @@ def predict(model_name: str, support: Path, query: Path, progress: bool = False)
     query_images, query_names = _read_images(query_paths, root, rejected)
     model = load_model(model_name)
     classifier = model.adapt(support_images, labels)
-    predictions = []
-    batch = 64
-    for start in tqdm(
-        range(0, len(query_images), batch),
-        disable=not progress,
-        file=sys.stderr,
-        desc="classifying",
-    ):
-        probabilities = classifier.predict_proba(query_images[start : start + batch])
-        for name, row in zip(query_names[start : start + batch], probabilities):
-            predictions.append(
-                {
-                    "file": name,
-                    "predicted": classifier.classes[int(row.argmax())],
-                    "probabilities": {
-                        c: round(float(p), 6) for c, p in zip(classifier.classes, row)
-                    },
-                }
-            )
+    with tqdm(
+        total=len(query_images), disable=not progress, file=sys.stderr, desc="classifying"
+    ) as bar:
+        rows = result_rows(
+            classifier,
+            [str(c) for c in classifier.classes],
+            query_names,
+            query_images,
+            on_progress=lambda done, _: bar.update(done - bar.n),
+        )
+    predictions = [
+        {
+            "file": row["file"],
+            "predicted": row["predicted"],
+            "probabilities": {c: row[f"p({c})"] for c in classifier.classes},
+        }
+        for row in rows
+    ]
     return {
         "model": model_name,
         "classes": list(classifier.classes),
         "support_images": len(support_images),
         "predictions": predictions,
         "rejected": rejected,
+        "rows": rows,
     }
 
 
@@ -112,20 +116,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--support", required=True, type=Path, help="folder of class subfolders")
     parser.add_argument("--query", required=True, type=Path, help="folder (or file) to classify")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument(
+        "--csv",
+        type=Path,
+        help="also write one row per image here (- for standard output): file, predicted, "
+        "probability, p(<class>)..., distance(<class>)... for ProtoNet",
+    )
     args = parser.parse_args(argv)
     try:
         result = predict(args.model, args.support, args.query, progress=not args.json)
     except (ValueError, CheckpointError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if args.csv is not None:
+        text = to_csv(result["rows"])
+        if str(args.csv) == "-":
+            sys.stdout.write(text)
+        else:
+            atomic_write_bytes(args.csv, text.encode("utf-8"))
     if args.json:
-        print(json.dumps(result, ensure_ascii=False))
-    else:
+        print(json.dumps({k: v for k, v in result.items() if k != "rows"}, ensure_ascii=False))
+        return 0
+    if str(args.csv) != "-":  # standard output holds the CSV, not these lines
         for item in result["predictions"]:
             p = item["probabilities"][item["predicted"]]
             print(f"{item['file']}: {item['predicted']} ({p:.0%})")
-        for item in result["rejected"]:
-            print(f"skipped {item['file']}: {item['reason']}", file=sys.stderr)
+    for item in result["rejected"]:
+        print(f"skipped {item['file']}: {item['reason']}", file=sys.stderr)
     return 0
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
+from core.archives import MAX_RATIO, read_member
 from core.constants import IMAGE_SUFFIXES, MAX_CLASSES
 from core.images import MAX_FILE_BYTES, ImageRejected, decode_image
 
@@ -32,7 +33,6 @@ MANIFEST = "manifest.json"
 MAX_IMAGES = 1000  # support and query images together
 MAX_MANIFEST_BYTES = 1_000_000
 MAX_TOTAL_BYTES = 200_000_000  # uncompressed, all members together
-MAX_RATIO = 100  # uncompressed / compressed size of one member
 MAX_NAME_CHARS = 100
 _FIXED_TIME = (2024, 1, 1, 0, 0, 0)  # zip timestamps, so the same session gives the same bytes
 _SAFE_MEMBER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-/]*$")
@@ -128,27 +128,8 @@ def _check_member_name(name: str) -> None:
 
 
 def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
-    """The member's bytes, never more than min(declared size, limit) (zip bomb guard)."""
-    bound = min(info.file_size, limit)
-    chunks, total = [], 0
-    try:
-        with archive.open(info) as handle:
-            while True:
-                chunk = handle.read(min(65536, bound + 1 - total))
-                if not chunk:
-                    break
-                total += len(chunk)
-                if total > bound:
-                    raise SessionRejected(
-                        f"{info.filename} unpacks to more than its declared size; "
-                        "the file looks like a zip bomb"
-                    )
-                chunks.append(chunk)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
-        if isinstance(error, SessionRejected):
-            raise
-        raise SessionRejected(f"{info.filename} is damaged ({error})") from None
-    return b"".join(chunks)
+    """core.archives.read_member, refusing with SessionRejected."""
+    return read_member(archive, info, limit, rejected=SessionRejected)
 
 
 def _text(value: Any, what: str) -> str:

@@ -1,6 +1,8 @@
 """The three CLIs: --help, JSON output, and clear failures."""
 
+import csv
 import hashlib
+import io
 import json
 import subprocess
 import sys
@@ -91,6 +93,30 @@ def test_predict_json_classifies_and_lists_rejects(folders):
     assert correct >= 5
     for p in out["predictions"]:
         assert sum(p["probabilities"].values()) == pytest.approx(1, abs=1e-4)
+
+
+def test_predict_csv_has_the_classify_many_columns(folders):
+    """--csv - writes core.batch's columns: one row per usable image, the probabilities
+    summing to 1 and agreeing with --json's, and ProtoNet's distance to each class centre."""
+    args = ["--model", "omniglot-protonet", "--support", str(folders / "support")]
+    args += ["--query", str(folders / "query")]
+    result = run("core.predict", *args, "--csv", "-")
+    assert result.returncode == 0, result.stderr
+    assert "fake.png" in result.stderr  # the refused file is named, outside the CSV
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    names = ["alpha", "beta", "ב gamma 🙂"]
+    assert list(rows[0]) == ["file", "predicted", "probability"] + [f"p({n})" for n in names] + [
+        f"distance({n})" for n in names
+    ]
+    assert len(rows) == 6
+    as_json = json.loads(run("core.predict", *args, "--json").stdout)["predictions"]
+    for row, prediction in zip(rows, as_json, strict=True):
+        assert row["file"] == prediction["file"] and row["predicted"] == prediction["predicted"]
+        probabilities = [float(row[f"p({n})"]) for n in names]
+        assert sum(probabilities) == pytest.approx(1, abs=1e-4)
+        assert float(row["probability"]) == max(probabilities)
+        distances = [float(row[f"distance({n})"]) for n in names]
+        assert names[distances.index(min(distances))] == row["predicted"]
 
 
 def test_predict_fails_clearly_when_a_class_has_no_valid_image(folders):

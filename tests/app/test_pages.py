@@ -17,7 +17,16 @@ from tests.app.conftest import add_queries, character_png, chart_specs, fill_sup
 
 
 @pytest.mark.parametrize(
-    "page", ["inside_maml", "embedding", "compare", "save_load", "how_it_works", "benchmark"]
+    "page",
+    [
+        "inside_maml",
+        "classify_many",
+        "embedding",
+        "compare",
+        "save_load",
+        "how_it_works",
+        "benchmark",
+    ],
 )
 def test_every_page_renders_without_a_support_set(app, page):
     app.switch_page(f"app_pages/{page}.py").run()

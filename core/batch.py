@@ -1,0 +1,147 @@
+"""Classify many images at once: one row per file, as a table and as CSV.
+
+The app's Classify many page and `python -m core.predict --csv` write the same columns:
+
+    file, predicted, probability, p(<class>) for each class, and for ProtoNet
+    distance(<class>) for each class (the model's own distance to that class centre).
+
+Files come one by one or as zips of folders (a file's name is then its path inside the zip).
+Every unusable file is named with the reason and the rest are classified.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from core.archives import ArchiveRejected, is_zip, zip_files
+from core.images import MAX_FILE_BYTES, ImageRejected, decode_image
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from core.learner import AdaptedClassifier
+
+MAX_BATCH_FILES = 500  # images in one batch, zips unpacked
+MAX_BATCH_BYTES = 200_000_000  # all of them together, unpacked
+CHUNK = 32  # images per forward pass (and per progress update)
+
+
+def gather_files(
+    uploads: Sequence[tuple[str, bytes]],
+) -> tuple[list[tuple[str, bytes]], list[tuple[str, str]]]:
+    """Uploaded files -> the image files to classify, zips unpacked in place.
+
+    Returns:
+        (files, problems): files as (name, bytes) in upload order (a zip's members as
+        "<zip name>/<path inside>"); problems as (name, reason) for every file or zip left
+        out. At most MAX_BATCH_FILES files and MAX_BATCH_BYTES in all are taken; the rest
+        are named.
+    """
+    files: list[tuple[str, bytes]] = []
+    problems: list[tuple[str, str]] = []
+    total = 0
+
+    def take(name: str, data: bytes) -> None:
+        nonlocal total
+        if len(files) >= MAX_BATCH_FILES:
+            problems.append((name, f"the limit of {MAX_BATCH_FILES} images per batch is reached"))
+        elif total + len(data) > MAX_BATCH_BYTES:
+            problems.append(
+                (name, f"the limit of {MAX_BATCH_BYTES / 1e6:.0f} MB per batch is reached")
+            )
+        else:
+            files.append((name, data))
+            total += len(data)
+
+    for name, data in uploads:
+        if not is_zip(data):
+            take(name, data)
+            continue
+        try:
+            members, skipped = zip_files(data, MAX_BATCH_FILES, MAX_FILE_BYTES, MAX_BATCH_BYTES)
+        except ArchiveRejected as error:
+            problems.append((name, str(error)))
+            continue
+        problems += [(f"{name}/{path}", reason) for path, reason in skipped]
+        for path, content in members:
+            take(f"{name}/{path}", content)
+    return files, problems
+
+
+def decode_files(
+    files: Sequence[tuple[str, bytes]],
+) -> tuple[list[str], list[Image.Image], list[tuple[str, str]]]:
+    """(names, images, problems): every file decoded by core.images.decode_image, in order;
+    a file that does not decode is named with the reason instead."""
+    names, images, problems = [], [], []
+    for name, data in files:
+        try:
+            images.append(decode_image(data, name))
+            names.append(name)
+        except ImageRejected as error:
+            problems.append((name, error.reason))
+    return names, images, problems
+
+
+def result_rows(
+    classifier: AdaptedClassifier,
+    class_names: Sequence[str],
+    names: Sequence[str],
+    images: Sequence[Image.Image],
+    on_progress: Callable[[int, int], None] | None = None,
+) -> list[dict[str, str | float]]:
+    """One row per image: file, predicted, probability, p(<class>)..., and for ProtoNet
+    distance(<class>)... (class_names[i] names classifier.classes[i]).
+
+    on_progress(done, total) is called after each chunk of CHUNK images.
+    """
+    if len(class_names) != len(classifier.classes):
+        raise ValueError(
+            f"got {len(class_names)} class names for {len(classifier.classes)} classes"
+        )
+    with_distances = classifier.model.algorithm == "protonet"
+    rows: list[dict[str, str | float]] = []
+    for start in range(0, len(images), CHUNK):
+        chunk = list(images[start : start + CHUNK])
+        probabilities = classifier.predict_proba(chunk)
+        distances = classifier.distances(chunk) if with_distances else None
+        for offset, row in enumerate(probabilities):
+            best = int(row.argmax())
+            record: dict[str, str | float] = {
+                "file": names[start + offset],
+                "predicted": class_names[best],
+                "probability": round(float(row[best]), 6),
+            }
+            for name, p in zip(class_names, row, strict=True):
+                record[f"p({name})"] = round(float(p), 6)
+            if distances is not None:
+                for name, d in zip(class_names, distances[offset], strict=True):
+                    record[f"distance({name})"] = round(float(d), 6)
+            rows.append(record)
+        if on_progress is not None:
+            on_progress(min(start + CHUNK, len(images)), len(images))
+    return rows
+
+
+def to_csv(rows: Sequence[dict[str, str | float]]) -> str:
+    """The rows as CSV text with a header line (columns in the rows' order). Text cells and
+    headers that a spreadsheet would run as a formula (starting with =, +, - or @) get a
+    leading "'"; numbers are written as numbers."""
+    if not rows:
+        return ""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    columns = list(rows[0])
+    writer.writerow([_cell(column) for column in columns])
+    for row in rows:
+        writer.writerow([_cell(row[column]) for column in columns])
+    return buffer.getvalue()
+
+
+def _cell(value: str | float) -> str | float:
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
