@@ -65,7 +65,11 @@ with maml_col:
     st.markdown(
         r"""
 - $\theta$: the meta-learned starting weights; $\theta'_i$: the weights after adapting to task $i$
-- $\alpha$: the inner step size (this app's model learned one per weight tensor)
+- $\alpha$: the inner step size (this app's model learned one per weight tensor; Inside
+  MAML draws them)
+- the last layer (one output per class) starts at zero for every new task, so before the
+  first step every class is equally likely and the loss is $\ln N$ for $N$ classes: the
+  inner steps do all the learning, and the same model serves 2 to 20 classes
 - $\mathcal{L}_{S_i}$, $\mathcal{L}_{Q_i}$: the loss on task $i$'s support set and queries
 - $\beta$: the outer learning rate. Differentiating through the inner steps gives
   second-order terms; first-order MAML drops them. At prediction time there is no outer

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import random
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -432,3 +433,18 @@ def test_shipped_photo_model_beats_frozen_features_on_test_episodes(
         mean, ci95 = PROTONET_FIRST60[shots]
         assert round(mean - ci95, 2) > FROZEN_FIRST60[shots]
         assert result["accuracy"] >= round(mean - ci95, 2), result
+
+
+def test_photo_maml_before_its_inner_loop_is_at_chance_and_learns_in_its_steps(first60):
+    """photo-maml's classifier starts at zero: with 0 inner steps every class is equally
+    likely, the answer is the first class and accuracy is exactly chance (20%); the card's
+    steps take it above the frozen features on the same episodes (issue 13)."""
+    data, _ = first60
+    model = load_model("photo-maml")
+    assert model.default_inner_loop.head_init == "zero"
+    config = EvalConfig("photo-maml", "miniimagenet", "test", 5, 1, 15, 20, seed=0)
+    before = evaluate(replace(config, inner_steps=0), model, data=data)
+    after = evaluate(config, model, data=data)
+    print(f"photo-maml 5w1s, 20 episodes: 0 steps {before['accuracy']}, after {after['accuracy']}")
+    assert before["accuracy"] == pytest.approx(20.0)
+    assert after["accuracy"] > FROZEN_FIRST60[1]

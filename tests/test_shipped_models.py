@@ -10,6 +10,7 @@ n episodes can resolve fails; a full re-check is the README command.
 """
 
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -63,3 +64,21 @@ def test_user_style_images_keep_accuracy(omniglot_test, protonet_model):
         total += len(query)
     assert correct / total >= 0.93, correct / total
     assert torch.is_tensor(omniglot_test.data)
+
+
+@pytest.mark.parametrize("ways, shots", [(5, 1), (20, 5)])
+def test_maml_before_its_inner_loop_is_at_chance_and_its_steps_do_the_learning(
+    omniglot_root, ways, shots
+):
+    """omniglot-maml's classifier starts at zero: before any inner step every class is
+    equally likely, so the answer is the first class and accuracy is exactly chance on
+    balanced queries; the card's steps take it to its floor above (issue 13)."""
+    config = EvalConfig("omniglot-maml", "omniglot", "test", ways, shots, 15, 10, seed=0)
+    before = evaluate(replace(config, inner_steps=0))
+    after = evaluate(config)
+    print(
+        f"omniglot-maml {ways}w{shots}s, 10 episodes: 0 steps {before['accuracy']}, "
+        f"{after['inner_steps']} steps {after['accuracy']}"
+    )
+    assert before["accuracy"] == pytest.approx(100 / ways)
+    assert after["accuracy"] > 90

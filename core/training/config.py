@@ -136,8 +136,9 @@ class HeadConfig(RunConfig):
     val_settings: tuple[str, ...] = option(("5w1s", "5w5s"), "their mean selects the checkpoint")
     threads: int = option(2, "torch CPU threads")
     images_per_class: int = option(
-        0, "train and val on the first N photos of each class (0: all): fewer features to compute"
+        0, "train on the first N photos of each class (0: all): fewer features to compute"
     )
+    val_images_per_class: int = option(0, "validate on the first N photos of each class (0: all)")
 
     def __post_init__(self) -> None:
         super().__post_init__()

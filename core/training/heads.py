@@ -74,8 +74,9 @@ class HeadInputs:
     def load(self, split: str, quiet: bool) -> FeatureTable:
         c = self.config
         data = load_dataset(c.dataset, split)
-        if c.images_per_class:
-            data = first_images(data, c.images_per_class)
+        data = first_images(
+            data, c.images_per_class if split == c.train_split else c.val_images_per_class
+        )
         return FeatureTable(dataset_features(data, c.size, crops=c.crops, progress=not quiet))
 
     def initialise(self, net: nn.Module, generator: torch.Generator) -> None:

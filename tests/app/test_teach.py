@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
+import pytest
+
+from core.learner import load_model
 from tests.app.conftest import (
     add_queries,
     character_png,
@@ -67,8 +72,12 @@ def test_maml_adapts_with_a_live_chart_and_classifies(app):
     assert any("Adapted in" in s.value for s in app.success)
     spec = chart_specs(app)[0]
     loss = next(t for t in spec["data"] if t["name"] == "loss")
-    steps = workspace(app).inner_steps or 2
+    steps = load_model("omniglot-maml").default_inner_loop.steps  # the card's, not a setting
     assert loss["x"] == list(range(steps + 1))
+    # The shipped start is a zero classifier: the loss starts at ln 2 for two classes (both
+    # equally likely) and the inner steps bring it down (issue 13).
+    assert loss["y"][0] == pytest.approx(math.log(2), rel=1e-4)
+    assert loss["y"][-1] < 0.5 * loss["y"][0]
     app.button(key="adapt").click().run()
     assert not app.exception
     add_queries(app, shapes=(0,))
