@@ -26,7 +26,9 @@ if model_name is None:
 names = ws.names(tuple(card.id for card in ws.classes))
 st.caption(
     f"Classes: {', '.join(markdown_text(n) for n in names)} · model: {model_name} (as on "
-    f"Teach & classify). Images or .zip files of folders; up to {batch.MAX_BATCH_FILES} "
+    'Teach & classify, where "none of these" is switched on or off) · '
+    f'{"with" if ws.open_set else "without"} "none of these". '
+    f"Images or .zip files of folders; up to {batch.MAX_BATCH_FILES} "
     f"images and {batch.MAX_BATCH_BYTES / 1e6:.0f} MB per batch, "
     f"{MAX_FILE_BYTES / 1e6:.0f} MB per image. Images stay in memory, never on disk."
 )
@@ -50,6 +52,7 @@ if uploaded and st.button("Classify", key="batch_run", type="primary"):
         on_progress=lambda done, total: bar.progress(
             done / total, text=f"Classified {done} of {total}"
         ),
+        open_set=ws.open_set,
     )
     bar.empty()
     ws.cache["batch"] = {"rows": rows, "problems": problems, "support": ws.support_key()}
@@ -72,9 +75,11 @@ if not rows:
     st.stop()
 table = pd.DataFrame(rows)
 counts = table["predicted"].value_counts()
+refused = int(table["none of these"].sum()) if "none of these" in table else 0
 st.write(
     f"**{len(rows)} image(s) classified.** "
     + ", ".join(f"{markdown_text(str(c))}: {n}" for c, n in counts.items())
+    + (f" · none of these: {refused} (their nearest class is still shown)" if refused else "")
 )
 st.dataframe(
     table,

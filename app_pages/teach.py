@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 import ui
-from core import viz
+from core import open_set, viz
 from core.constants import MAX_CLASSES, MIN_CLASSES
 from core.embedding import project_together
 from core.labels import MAX_LABEL_CHARS, markdown_text
@@ -165,6 +165,14 @@ st.divider()
 st.subheader("3. Try it: images to check (queries)")
 if classifier is None:
     st.info("Once every class has an image, add images here to see what the model thinks.")
+if classifier is not None and open_set.threshold_for(classifier) is not None:
+    ws.open_set = st.toggle(
+        'Answer "none of these" when an image is far from every class',
+        value=ws.open_set,
+        key="teach_open_set",
+        help="An image farther from every class than the model's threshold (chosen on "
+        "validation data, in its model card) is not forced into one of your classes.",
+    )
 files = ui.image_intake(ws, "query", draw=ws.input_kind == "character", label="Add images to check")
 if files:
     ui.add_images(ws, files, ws.queries, MAX_QUERIES)
@@ -173,12 +181,16 @@ if ws.queries and classifier is not None:
     images = [q.image for q in ws.queries]
     probabilities = classifier.predict_proba(images)
     distances = classifier.distances(images) if classifier.model.algorithm == "protonet" else None
+    far = (
+        open_set.none_of_these(classifier, classifier.model.encode(images)) if ws.open_set else None
+    )
     for position, query in reversed(list(enumerate(ws.queries))):
         best = int(probabilities[position].argmax())
         with st.container(border=True):
             picture, words, bars, extra = st.columns([1, 2, 3, 3])
             ui.thumbnails(ws, [query], 80, where=picture)
-            words.markdown(ui.looks_like(names[best], float(probabilities[position, best])))
+            verdict = ui.none_of_these if far is not None and bool(far[position]) else ui.looks_like
+            words.markdown(verdict(names[best], float(probabilities[position, best])))
             words.caption(markdown_text(query.name))
             if words.button("Remove", key=f"rm_query_{query.id}"):
                 ws.queries.remove(query)

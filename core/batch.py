@@ -2,8 +2,9 @@
 
 The app's Classify many page and `python -m core.predict --csv` write the same columns:
 
-    file, predicted, probability, p(<class>) for each class, and for ProtoNet
-    distance(<class>) for each class (the model's own distance to that class centre).
+    file, predicted, probability, p(<class>) for each class, for ProtoNet distance(<class>)
+    for each class (the model's own distance to that class centre), and with "none of
+    these" on (core.open_set) the columns "none of these" and "novelty".
 
 Files come one by one or as zips of folders (a file's name is then its path inside the zip).
 Every unusable file is named with the reason and the rest are classified.
@@ -92,22 +93,30 @@ def result_rows(
     names: Sequence[str],
     images: Sequence[Image.Image],
     on_progress: Callable[[int, int], None] | None = None,
-) -> list[dict[str, str | float]]:
+    open_set: bool = False,
+) -> list[dict[str, str | float | bool]]:
     """One row per image: file, predicted, probability, p(<class>)..., and for ProtoNet
-    distance(<class>)... (class_names[i] names classifier.classes[i]).
+    distance(<class>)... (class_names[i] names classifier.classes[i]). With `open_set`
+    and a threshold that applies (core.open_set.threshold_for), also "none of these"
+    (True when the image is farther from every class than the threshold) and "novelty"
+    (its score); "predicted" stays the nearest class.
 
     on_progress(done, total) is called after each chunk of CHUNK images.
     """
+    from core.open_set import novelty, threshold_for
+
     if len(class_names) != len(classifier.classes):
         raise ValueError(
             f"got {len(class_names)} class names for {len(classifier.classes)} classes"
         )
     with_distances = classifier.model.algorithm == "protonet"
-    rows: list[dict[str, str | float]] = []
+    threshold = threshold_for(classifier) if open_set else None
+    rows: list[dict[str, str | float | bool]] = []
     for start in range(0, len(images), CHUNK):
-        chunk = list(images[start : start + CHUNK])
-        probabilities = classifier.predict_proba(chunk)
-        distances = classifier.distances(chunk) if with_distances else None
+        inputs = classifier.model.encode(list(images[start : start + CHUNK]))
+        probabilities = classifier.predict_proba_tensors(inputs)
+        distances = classifier.distances_tensors(inputs) if with_distances else None
+        scores = novelty(classifier, inputs) if threshold is not None else None
         for offset, row in enumerate(probabilities):
             best = int(row.argmax())
             record: dict[str, str | float] = {
@@ -120,13 +129,16 @@ def result_rows(
             if distances is not None:
                 for name, d in zip(class_names, distances[offset], strict=True):
                     record[f"distance({name})"] = round(float(d), 6)
+            if scores is not None:
+                record["none of these"] = bool(scores[offset] > threshold)
+                record["novelty"] = round(float(scores[offset]), 6)
             rows.append(record)
         if on_progress is not None:
             on_progress(min(start + CHUNK, len(images)), len(images))
     return rows
 
 
-def to_csv(rows: Sequence[dict[str, str | float]]) -> str:
+def to_csv(rows: Sequence[dict[str, str | float | bool]]) -> str:
     """The rows as CSV text with a header line (columns in the rows' order). Text cells and
     headers that a spreadsheet would run as a formula (starting with =, +, - or @) get a
     leading "'"; numbers are written as numbers."""
@@ -141,7 +153,7 @@ def to_csv(rows: Sequence[dict[str, str | float]]) -> str:
     return buffer.getvalue()
 
 
-def _cell(value: str | float) -> str | float:
+def _cell(value: str | float | bool) -> str | float | bool:
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
         return "'" + value
     return value

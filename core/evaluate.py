@@ -57,7 +57,7 @@ class EvalConfig:
     device: str = "cpu"
 
 
-def _episode_inputs(model: FewShotModel, data, episode, device, table=None):
+def episode_inputs(model: FewShotModel, data, episode, device, table=None):
     """Encoded support and query inputs for one episode: (N*K, ...), (N*Q, ...).
 
     table: optional encodings of every image of `data` (one (M_c, ...) tensor per class).
@@ -121,7 +121,7 @@ def evaluate(
         file=sys.stderr,
         desc=f"{model.name} {config.ways}w{config.shots}s",
     ):
-        support, query = _episode_inputs(model, data, episode, device, table)
+        support, query = episode_inputs(model, data, episode, device, table)
         support_labels = torch.arange(config.ways).repeat_interleave(config.shots)
         query_labels = torch.arange(config.ways).repeat_interleave(config.queries)
         classifier = model.adapt_tensors(

@@ -79,10 +79,14 @@ class AdaptedClassifier:
 
     def distances(self, images: Sequence[Image.Image]) -> np.ndarray:
         """(B, N) distances to each prototype (ProtoNet only), in the model's distance."""
+        return self.distances_tensors(self.model.encode(images))
+
+    def distances_tensors(self, inputs: torch.Tensor) -> np.ndarray:
+        """distances() of (B, ...) encoded inputs."""
         if not isinstance(self.trace, ProtoTrace):
             raise TypeError("distances to prototypes exist for ProtoNet models only")
         with torch.no_grad():
-            embedded = self._embed(self.model.encode(images))
+            embedded = self._embed(inputs)
             return (
                 protonet.distances(embedded, self.trace.prototypes, self.settings["distance"])
                 .cpu()

@@ -68,6 +68,7 @@ class Workspace:
     # (the class centres: Proto-MAML)
     head_init: str | None = None
     distance: str = "sq_euclidean"
+    open_set: bool = False  # answer "none of these" far from every class (core.open_set)
     next_id: int = 0
     nonces: dict[str, int] = field(default_factory=dict)  # reset counters of input widgets
     messages: list[tuple[str, str]] = field(default_factory=list)  # (level, text), shown once
@@ -277,6 +278,7 @@ def to_session(ws: Workspace) -> SessionData:
             "inner_lr_scale": ws.inner_lr_scale,
             "head_init": ws.head_init,
             "distance": ws.distance,
+            "open_set": ws.open_set,
         },
     )
 
@@ -319,4 +321,5 @@ def from_session(session: SessionData, first_id: int = 0) -> Workspace:
         ws.head_init = settings["head_init"]
     if settings.get("distance") in DISTANCES:
         ws.distance = settings["distance"]
+    ws.open_set = settings.get("open_set") is True
     return ws

@@ -156,6 +156,7 @@ def test_widget_nonces_count_per_key():
 def test_round_trip_through_session_data_and_the_zip_is_exact():
     ws = _filled()
     ws.algorithm, ws.inner_steps, ws.distance, ws.head_init = "maml", 5, "euclidean", "proto"
+    ws.open_set = True
     session = to_session(ws)
     assert session.class_names == ["circle", "✗ cross"]
     assert session.query_labels == ["✗ cross", None]
@@ -171,6 +172,7 @@ def test_round_trip_through_session_data_and_the_zip_is_exact():
         "euclidean",
         "proto",
     )
+    assert back.open_set is True
     assert back.classes[0].items[0].image.mode == "RGB"
 
 

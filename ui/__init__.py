@@ -25,7 +25,14 @@ from ui.models import (
     shared_model,
 )
 from ui.state import STATE_KEY, rename_class, replace_workspace, show_messages, workspace
-from ui.widgets import chip, imagenet_caveat, looks_like, needs_support, thumbnails
+from ui.widgets import (
+    chip,
+    imagenet_caveat,
+    looks_like,
+    needs_support,
+    none_of_these,
+    thumbnails,
+)
 
 __all__ = [
     "ALGORITHM_LABELS",
@@ -50,6 +57,7 @@ __all__ = [
     "model_name",
     "model_picker",
     "needs_support",
+    "none_of_these",
     "rename_class",
     "replace_workspace",
     "shared_model",

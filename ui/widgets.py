@@ -42,6 +42,17 @@ def looks_like(name: str, probability: float) -> str:
     return f"Looks like **{bidi_isolate(markdown_text(name))}** ({percent(probability)})"
 
 
+def none_of_these(nearest: str, probability: float) -> str:
+    """'**None of these**: far from every class (nearest: cat, 62%)', the name escaped."""
+    from core.labels import bidi_isolate, markdown_text
+    from core.viz import percent
+
+    return (
+        "**None of these**: far from every class (nearest: "
+        f"{bidi_isolate(markdown_text(nearest))}, {percent(probability)})"
+    )
+
+
 def needs_support(ws: Workspace) -> None:
     """Stop the page with what to do first when the support set cannot be adapted to yet."""
     from core.labels import markdown_text

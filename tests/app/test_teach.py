@@ -147,3 +147,37 @@ def test_photos_with_the_photo_models(app):
     app.radio(key="teach_algorithm").set_value("maml").run()
     assert not app.exception
     assert any(m.value.startswith("Looks like **coffee**") for m in app.markdown)
+
+
+def test_none_of_these_answers_an_image_far_from_every_class(app):
+    """With the toggle on, a square and a triangle taught nothing about are answered "none
+    of these" and a circle still gets its class; off, every image is forced into a class."""
+    fill_support(app, classes=2)  # circle and cross
+    add_queries(app, shapes=(0, 2, 3))
+    verdicts = [m.value for m in app.markdown if m.value.startswith(("Looks like", "**None"))]
+    assert len(verdicts) == 3 and all(v.startswith("Looks like") for v in verdicts)
+    app.toggle(key="teach_open_set").set_value(True).run()
+    assert not app.exception and workspace(app).open_set
+    verdicts = [m.value for m in app.markdown if m.value.startswith(("Looks like", "**None"))]
+    # Newest first: triangle, square, circle.
+    assert verdicts[0].startswith("**None of these**: far from every class (nearest: ")
+    assert verdicts[1].startswith("**None of these**")
+    assert verdicts[2].startswith("Looks like **class 1**")
+    app.switch_page("app_pages/classify_many.py").run()
+    key = f"batch_up_{workspace(app).nonce('batch')}"
+    files = [(f"s{s}.png", character_png(s, 5), "image/png") for s in (0, 3)]
+    app.file_uploader(key=key).set_value(files).run()
+    app.button(key="batch_run").click().run()
+    table = app.dataframe[0].value
+    assert list(table["none of these"]) == [False, True]
+    assert any("none of these: 1" in m.value for m in app.markdown)
+
+
+def test_none_of_these_is_not_offered_with_another_distance(app):
+    """The threshold was chosen with the model's own distance; with another one the toggle
+    is not shown (and nothing is refused)."""
+    fill_support(app, classes=2)
+    assert app.toggle(key="teach_open_set")
+    workspace(app).distance = "cosine"
+    app.run()
+    assert not [t for t in app.toggle if t.key == "teach_open_set"]

@@ -1,0 +1,166 @@
+"""Choose and measure "none of these" (core.open_set) on Omniglot or a folder dataset.
+
+    python -m core.evaluate_open_set --model omniglot-protonet --split val --record
+    python -m core.evaluate_open_set --model omniglot-protonet --split test --log-test "why"
+
+Episodes: N-way K-shot with Q queries per class, plus Q queries from each of U further
+classes that have no support images (the unknown). On val the threshold is the one that
+maximises Youden's J (the share of known queries kept minus the share of unknown kept);
+--record writes it into the model card. Both splits report the AUROC of known against
+unknown and, at the card's threshold, the accuracy on known queries (a known query answered
+"none of these" counts as wrong) and the share of unknown queries answered "none of these".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+
+from core.learner import FewShotModel
+from core.open_set import SCORES, auroc, novelty, threshold_of, youden_threshold
+
+
+@dataclass(frozen=True)
+class OpenSetConfig:
+    model: str
+    dataset: str = "omniglot"
+    split: str = "val"
+    ways: int = 5
+    shots: int = 5
+    queries: int = 15
+    unknown_ways: int = 5
+    episodes: int = 300
+    seed: int = 0
+
+
+def measure(config: OpenSetConfig, model: FewShotModel | None = None, data=None) -> dict:
+    """Known and unknown novelty scores over the config's episodes, their AUROC, and (when
+    the model has a threshold) the known accuracy and unknown refusal at it."""
+    from core.data import load_dataset
+    from core.episodes import episodes
+    from core.evaluate import episode_inputs
+    from core.learner import load_model
+
+    model = model or load_model(config.model)
+    data = data if data is not None else load_dataset(config.dataset, config.split)
+    started = time.perf_counter()
+    ways, shots, queries = config.ways, config.shots, config.queries
+    known, unknown, correct = [], [], []
+    draws = episodes(
+        data.class_sizes(),
+        ways + config.unknown_ways,
+        shots,
+        queries,
+        config.episodes,
+        config.seed,
+    )
+    for episode in draws:
+        support, query = episode_inputs(model, data, episode, torch.device("cpu"))
+        support = support.view(ways + config.unknown_ways, shots, *support.shape[1:])[:ways]
+        labels = torch.arange(ways).repeat_interleave(shots)
+        classifier = model.adapt_tensors(support.flatten(0, 1), labels, list(range(ways)))
+        scores = novelty(classifier, query)
+        n_known = ways * queries
+        known.append(scores[:n_known])
+        unknown.append(scores[n_known:])
+        predicted = classifier.predict_proba_tensors(query[:n_known]).argmax(1)
+        correct.append(predicted == np.repeat(np.arange(ways), queries))
+    known_scores, unknown_scores = np.concatenate(known), np.concatenate(unknown)
+    right = np.concatenate(correct)
+    result = {
+        **asdict(config),
+        "score": SCORES[model.algorithm],
+        "auroc": round(auroc(known_scores, unknown_scores), 4),
+        "closed_set_accuracy": round(100 * float(right.mean()), 2),
+        "wall_time_s": round(time.perf_counter() - started, 1),
+    }
+    threshold = threshold_of(model)
+    if threshold is not None:
+        result["threshold"] = threshold
+        result["known_accuracy_at_threshold"] = round(
+            100 * float((right & (known_scores <= threshold)).mean()), 2
+        )
+        result["unknown_refused_at_threshold"] = round(
+            100 * float((unknown_scores > threshold).mean()), 2
+        )
+    if config.split != "test":  # a threshold is chosen on val only: test never offers one
+        result["youden_threshold"] = youden_threshold(known_scores, unknown_scores)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m core.evaluate_open_set",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--model", required=True)
+    for name, default in asdict(OpenSetConfig("")).items():
+        if name != "model":
+            flag = "--" + name.replace("_", "-")
+            parser.add_argument(flag, type=type(default), default=default)
+    parser.add_argument("--record", action="store_true", help="val only: write the threshold")
+    parser.add_argument("--log-test", metavar="WHY", help="test only: log this evaluation")
+    args = parser.parse_args(argv)
+    options = {k: v for k, v in vars(args).items() if k not in ("record", "log_test")}
+    config = OpenSetConfig(**options)
+    if args.record and config.split == "test":
+        parser.error("--record chooses the threshold: only on val, never on test")
+    if args.log_test is not None and config.split != "test":
+        parser.error("--log-test logs test-split evaluations only")
+    command = "python -m core.evaluate_open_set " + shlex.join(
+        argv if argv is not None else sys.argv[1:]
+    )
+    result = measure(config) | {"command": command}
+    print(json.dumps(result), flush=True)
+    if args.record:
+        _record(config, result)
+    if args.log_test is not None:
+        _log(result, args.log_test)
+    return 0
+
+
+def _record(config: OpenSetConfig, result: dict) -> None:
+    from core.checkpoints import models_dir, read_card
+    from core.files import atomic_write_bytes
+
+    path = models_dir() / f"{config.model}.json"
+    card = read_card(path)
+    card["open_set"] = {
+        "score": result["score"],
+        "threshold": result["youden_threshold"],
+        "chosen_on": {
+            k: result[k]
+            for k in ("dataset", "split", "ways", "shots", "queries", "unknown_ways")
+            + ("episodes", "seed", "auroc", "command")
+        },
+    }
+    atomic_write_bytes(path, json.dumps(card, indent=2).encode())
+
+
+def _log(result: dict, why: str) -> None:
+    """One line in docs/results/test_log.jsonl, as core.evaluate --log-test writes."""
+    from core.evaluate import TEST_LOG, append_test_log, log_entry
+
+    shaped = result | {"accuracy": None, "ci95": None, "inner_steps": None}
+    shaped |= {"inner_lr_scale": None, "device": "cpu"}
+    line = log_entry(shaped, why)
+    line["result"] = {
+        k: result.get(k)
+        for k in ("auroc", "closed_set_accuracy", "threshold")
+        + ("known_accuracy_at_threshold", "unknown_refused_at_threshold")
+    }
+    line["settings"]["unknown_ways"] = result["unknown_ways"]
+    line["source"] = "python -m core.evaluate_open_set --log-test"
+    append_test_log(TEST_LOG, line)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
