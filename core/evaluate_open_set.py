@@ -38,18 +38,22 @@ class OpenSetConfig:
     unknown_ways: int = 5
     episodes: int = 300
     seed: int = 0
+    first: int = 0  # folder datasets: only each class's first N images (core.data.first_images)
 
 
 def measure(config: OpenSetConfig, model: FewShotModel | None = None, data=None) -> dict:
     """Known and unknown novelty scores over the config's episodes, their AUROC, and (when
     the model has a threshold) the known accuracy and unknown refusal at it."""
-    from core.data import load_dataset
+    from core.data import first_images, load_dataset
     from core.episodes import episodes
     from core.evaluate import episode_inputs
     from core.learner import load_model
 
     model = model or load_model(config.model)
-    data = data if data is not None else load_dataset(config.dataset, config.split)
+    if data is None:
+        data = load_dataset(config.dataset, config.split)
+        if config.first:
+            data = first_images(data, config.first)
     started = time.perf_counter()
     ways, shots, queries = config.ways, config.shots, config.queries
     known, unknown, correct = [], [], []
@@ -61,8 +65,14 @@ def measure(config: OpenSetConfig, model: FewShotModel | None = None, data=None)
         config.episodes,
         config.seed,
     )
+    # A photo encoder serves every image's features from the disk cache (core.evaluate).
+    dataset_encodings = getattr(model.encode, "dataset_features", None)
+    per_episode = (ways + config.unknown_ways) * (shots + queries)
+    table = (
+        dataset_encodings(data, config.episodes * per_episode, False) if dataset_encodings else None
+    )
     for episode in draws:
-        support, query = episode_inputs(model, data, episode, torch.device("cpu"))
+        support, query = episode_inputs(model, data, episode, torch.device("cpu"), table)
         support = support.view(ways + config.unknown_ways, shots, *support.shape[1:])[:ways]
         labels = torch.arange(ways).repeat_interleave(shots)
         classifier = model.adapt_tensors(support.flatten(0, 1), labels, list(range(ways)))
@@ -139,7 +149,7 @@ def _record(config: OpenSetConfig, result: dict) -> None:
         "chosen_on": {
             k: result[k]
             for k in ("dataset", "split", "ways", "shots", "queries", "unknown_ways")
-            + ("episodes", "seed", "auroc", "command")
+            + ("episodes", "seed", "first", "auroc", "command")
         },
     }
     atomic_write_bytes(path, json.dumps(card, indent=2).encode())
@@ -157,7 +167,7 @@ def _log(result: dict, why: str) -> None:
         for k in ("auroc", "closed_set_accuracy", "threshold")
         + ("known_accuracy_at_threshold", "unknown_refused_at_threshold")
     }
-    line["settings"]["unknown_ways"] = result["unknown_ways"]
+    line["settings"] |= {"unknown_ways": result["unknown_ways"], "first": result["first"]}
     line["source"] = "python -m core.evaluate_open_set --log-test"
     append_test_log(TEST_LOG, line)
 
