@@ -31,7 +31,7 @@ import torch
 from tqdm import tqdm
 
 from core.checkpoints import models_dir
-from core.data import DatasetMissing, FolderDataset, TensorDataset, load_dataset
+from core.data import DatasetMissing, FolderDataset, TensorDataset, first_images, load_dataset
 from core.episodes import check_episode_shape, episodes
 from core.files import atomic_write_bytes
 from core.images import ImageRejected
@@ -55,6 +55,7 @@ class EvalConfig:
     inner_steps: int | None = None  # MAML: test-time inner steps (default: the model card's)
     inner_lr_scale: float | None = None  # MAML: multiplies the learned inner step sizes
     device: str = "cpu"
+    first: int = 0  # folder datasets: only each class's first N images (0: all)
 
 
 def episode_inputs(model: FewShotModel, data, episode, device, table=None):
@@ -92,7 +93,10 @@ def evaluate(
     config.split); the episodes are drawn from its class sizes.
     """
     model = model or load_model(config.model)
-    data = data if data is not None else load_dataset(config.dataset, config.split)
+    if data is None:
+        data = load_dataset(config.dataset, config.split)
+        if config.first:
+            data = first_images(data, config.first)
     if isinstance(data, FolderDataset):
         # Decode every file once, so episodes are drawn from usable files only; the others
         # are reported in result["rejected"].
@@ -175,6 +179,8 @@ def log_entry(result: dict, why: str) -> dict:
     keys = ("dataset", "split", "ways", "shots", "queries", "episodes", "seed")
     settings = {key: result[key] for key in keys}
     settings |= {k: result[k] for k in ("inner_steps", "inner_lr_scale") if result[k] is not None}
+    if result.get("first"):
+        settings["first"] = result["first"]
     settings |= {"device": result["device"], "command": result["command"]}
     return {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -234,6 +240,12 @@ def main(argv: list[str] | None = None) -> int:
         help="MAML: multiply the learned inner step sizes (default 1)",
     )
     parser.add_argument("--device", default="cpu")
+    parser.add_argument(
+        "--first",
+        type=int,
+        default=0,
+        help="folder datasets: only each class's first N images (0: all), e.g. cached features",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON line")
     parser.add_argument(
         "--log-test",

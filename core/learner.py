@@ -128,6 +128,7 @@ class FewShotModel:
             lr=settings.get("lr", 0.1),
             first_order=False,
             head_init=settings.get("head_init", "proto"),
+            head_lr_per_class=bool(settings.get("head_lr_per_class", False)),
         )
 
     @property

@@ -43,6 +43,11 @@ class InnerLoop:
     lr: float | dict[str, float] = 0.1
     first_order: bool = False  # drop the second-order terms of the meta-gradient (FOMAML)
     head_init: HeadInit = "proto"
+    # The classifier's step sizes are per class: multiplied by N, the task's number of
+    # classes. From a zero head the mean loss's gradient for a class row is (mean support
+    # feature - class mean) / N, so plain steps move the head 4x less in a 20-way task than
+    # in a 5-way one, and 2.5x more in a 2-way one; scaled, every N gets the same step.
+    head_lr_per_class: bool = False
 
     def __post_init__(self) -> None:
         if not 0 <= self.steps <= 100:
@@ -151,6 +156,16 @@ def step_sizes(lr: float | dict[str, Any], names) -> dict[str, Any]:
     return {n: lr for n in names}
 
 
+def task_step_sizes(config: InnerLoop, names, n_classes: int) -> dict[str, Any]:
+    """step_sizes for one task of `n_classes` classes: the classifier's multiplied by N when
+    config.head_lr_per_class."""
+    rates = step_sizes(config.lr, names)
+    if config.head_lr_per_class:
+        for name in (HEAD_WEIGHT, HEAD_BIAS):
+            rates[name] = rates[name] * n_classes
+    return rates
+
+
 def soft_cross_entropy(logits: torch.Tensor, one_hot: torch.Tensor) -> torch.Tensor:
     """Cross-entropy with one-hot float targets (integer-free, so it runs under vmap)."""
     return -(one_hot * F.log_softmax(logits, -1)).sum(-1).mean()
@@ -196,7 +211,7 @@ def inner_loop(
     """
     head = _starting_head(features_fn, params, buffers, support_x, support_one_hot, config)
     fast = {**params, **head}
-    rates = step_sizes(config.lr, fast)
+    rates = task_step_sizes(config, fast, support_one_hot.shape[-1])
     step_grad = grad(lambda p: _support_loss(features_fn, p, buffers, support_x, support_one_hot))
     for _ in range(config.steps):
         grads = step_grad(fast)
@@ -309,7 +324,9 @@ def adapt_with_trace(
     with torch.no_grad():
         head = _starting_head(features_fn, params, buffers, support_x, support_one_hot, config)
     fast = {**params, **head}
-    rates = {k: float(v) for k, v in step_sizes(config.lr, fast).items()}
+    rates = {
+        k: float(v) for k, v in task_step_sizes(config, fast, support_one_hot.shape[-1]).items()
+    }
     # The forward that gives a step's gradient also gives its record: one support pass a step.
     step_grad = grad(
         lambda p: _support_loss_and_outputs(features_fn, p, buffers, support_x, support_one_hot),

@@ -31,6 +31,9 @@ parser.add_argument("--val-episodes", type=int, default=300)
 parser.add_argument("--test-episodes", type=int, default=600)
 parser.add_argument("--no-test", action="store_true", help="stop after choosing on val")
 parser.add_argument(
+    "--first", type=int, default=0, help="val: only each class's first N images (0: all)"
+)
+parser.add_argument(
     "--record", action="store_true", help="write the choice into the card (maml.test_steps)"
 )
 args = parser.parse_args()
@@ -50,6 +53,7 @@ def run(split: str, ways: int, shots: int, episodes: int, steps: int) -> dict:
         seed=0,
         inner_steps=steps,
         device=args.device,
+        first=args.first if split == "val" else 0,
     )
     return evaluate(config, model)
 

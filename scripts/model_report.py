@@ -24,7 +24,8 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 def metric_key(result: dict) -> str:
     dataset = Path(result["dataset"]).name if "/" in result["dataset"] else result["dataset"]
-    return f"{dataset}/{result['split']} {result['ways']}w{result['shots']}s"
+    split = result["split"] + (f"-first{result['first']}" if result.get("first") else "")
+    return f"{dataset}/{split} {result['ways']}w{result['shots']}s"
 
 
 def record(paths: list[Path]) -> None:
@@ -43,6 +44,7 @@ def record(paths: list[Path]) -> None:
                 "seed",
                 "inner_steps",
                 "device",
+                "first",
                 "wall_time_s",
                 "command",
             )
@@ -129,7 +131,7 @@ def plot_step_sizes() -> None:
         ax.set_xlabel("inner step size (log scale)")
         ax.set_title(f"{name}: MAML's inner step size per tensor", fontsize=10)
         ax.grid(alpha=0.3, axis="x")
-        ax.legend(fontsize=8, loc="best")
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
         fig.tight_layout()
         fig.savefig(DOCS / f"{name}-step-sizes.png")
         plt.close(fig)

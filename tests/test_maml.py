@@ -1,6 +1,8 @@
 """MAML: the meta-gradient against a hand-written second-order reference, first order,
 vmap against the loop, and the trace."""
 
+from dataclasses import replace
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -136,3 +138,35 @@ def test_vmap_and_loop_give_the_same_conv4_meta_gradient():
         loss.backward()
         grads.append({k: v.grad for k, v in leaves.items()})
     torch.testing.assert_close(grads[0], grads[1], rtol=1e-4, atol=1e-6)
+
+
+def test_per_class_head_steps_move_the_head_as_far_for_any_number_of_classes():
+    """head_lr_per_class multiplies the classifier's step sizes by N. From a zero head one
+    step sets row k to lr_head * (class k's mean feature - the mean feature): the same
+    for 2 and 20 classes, where plain steps give that divided by N. With head rates / N it
+    equals the plain loop exactly, so a model meta-trained on N-way tasks can switch."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 4), nn.Tanh()).eval()
+    features = maml.make_features_fn(net)
+    params, buffers = maml.split_state(net)
+    names = [*params, maml.HEAD_WEIGHT, maml.HEAD_BIAS]
+    rates = dict.fromkeys(names, 0.3)
+    for ways in (2, 5, 20):
+        x = torch.randn(ways * 3, 3, generator=torch.Generator().manual_seed(ways))
+        one_hot = F.one_hot(torch.arange(ways * 3) % ways, ways).float()
+        f = features(params, buffers, x)
+        expected = 0.3 * ((one_hot.T @ f) / one_hot.sum(0)[:, None] - f.mean(0))
+        per_class = maml.InnerLoop(1, rates, head_init="zero", head_lr_per_class=True)
+        plain = maml.InnerLoop(1, rates, head_init="zero")
+        moved = maml.inner_loop(features, params, buffers, x, one_hot, per_class)
+        torch.testing.assert_close(moved[maml.HEAD_WEIGHT], expected)
+        still = maml.inner_loop(features, params, buffers, x, one_hot, plain)
+        torch.testing.assert_close(still[maml.HEAD_WEIGHT], expected / ways)
+        # Head rates / N with per-class steps == the plain loop, every step, trace included.
+        scaled = {**rates, maml.HEAD_WEIGHT: 0.3 / ways, maml.HEAD_BIAS: 0.3 / ways}
+        same = maml.InnerLoop(3, scaled, head_init="zero", head_lr_per_class=True)
+        a = maml.adapt_with_trace(features, params, buffers, x, one_hot, same)
+        b = maml.adapt_with_trace(features, params, buffers, x, one_hot, replace(plain, steps=3))
+        for key in a.params:
+            torch.testing.assert_close(a.params[key], b.params[key])
+        assert [r.support_loss for r in a.trace] == pytest.approx([r.support_loss for r in b.trace])

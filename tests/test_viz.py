@@ -229,3 +229,18 @@ def test_benchmark_figure_pairs_ours_with_the_paper():
 def test_thumbnail_uri_is_a_small_png():
     uri = viz.thumbnail_uri(Image.new("RGB", (300, 200), "red"), size=32)
     assert uri.startswith("data:image/png;base64,")
+
+
+def test_step_sizes_figure_has_a_row_per_tensor_at_the_cards_values():
+    start = {"encoder.0.0.weight": 0.1, "head.bias": 0.1, "scale": 1.0}
+    learned = {"encoder.0.0.weight": 0.25, "head.bias": 0.04, "scale": 2.5}
+    fig = viz.step_sizes_figure(start, learned)
+    points = {trace.name: trace for trace in fig.data if trace.mode == "markers"}
+    assert list(points["meta-learned"].x) == [0.25, 0.04, 2.5]
+    assert list(points["start of meta-training"].x) == [0.1, 0.1, 1.0]
+    assert list(points["meta-learned"].y) == [
+        "block 1 conv weights",
+        "classifier bias",
+        "output scale",
+    ]
+    assert fig.layout.xaxis.type == "log"

@@ -53,6 +53,9 @@ class RunConfig:
     test_inner_steps: int = option(10, "MAML: steps at evaluation and in the app")
     first_order: bool = option(False, "MAML: first-order approximation")
     head_init: str = option("proto", 'MAML: "proto" or "zero"')
+    head_lr_per_class: bool = option(
+        False, "MAML: the classifier's step sizes are per class (x the task's N classes)"
+    )
     learn_inner_lr: bool = option(True, "MAML: meta-learn one inner lr per parameter tensor")
     inner_lr_lr: float = option(0.003, "MAML: Adam step for the log inner learning rates")
     init_from: str = option("", "start from a shipped model (e.g. MAML from ProtoNet)")

@@ -84,7 +84,12 @@ def validate(
     net.eval()
     features = maml.make_features_fn(net)
     params, buffers = maml.split_state(net)
-    loop = maml.InnerLoop(config.test_inner_steps, rates, head_init=config.head_init)
+    loop = maml.InnerLoop(
+        config.test_inner_steps,
+        rates,
+        head_init=config.head_init,
+        head_lr_per_class=config.head_lr_per_class,
+    )
     scores = {}
     for setting in config.val_settings:
         ways, shots = parse_setting(setting)
@@ -237,7 +242,13 @@ class Trainer(MetaTrainingRun):
             F.one_hot(sy, ways).float(),
             qx,
             F.one_hot(qy, ways).float(),
-            maml.InnerLoop(c.inner_steps, rates, c.first_order, c.head_init),  # type: ignore[arg-type]
+            maml.InnerLoop(
+                c.inner_steps,
+                rates,
+                c.first_order,
+                c.head_init,  # type: ignore[arg-type]
+                c.head_lr_per_class,
+            ),
         )
         # Sum over this rank's tasks / meta_batch; the all-reduce sums the ranks: the mean.
         self._optimise(loss * sx.shape[0] / c.meta_batch * self.world)
@@ -326,6 +337,7 @@ class Trainer(MetaTrainingRun):
                 "lr": self.best_rates or self.inner_rates(),
                 "lr_start": self.start_rates,
                 "head_init": c.head_init,
+                "head_lr_per_class": c.head_lr_per_class,
                 "first_order": c.first_order,
             }
         save_checkpoint(net, card, self.out_dir)

@@ -162,8 +162,16 @@ def trace_figure(
 
 def tensor_label(name: str) -> str:
     """A parameter tensor's name in words: "encoder.2.0.weight" -> "block 3 conv weights",
-    "encoder.2.1.bias" -> "block 3 batch-norm shift", "head.weight" -> "classifier weights".
-    Names of other networks are returned as they are."""
+    "encoder.2.1.bias" -> "block 3 batch-norm shift", "head.weight" -> "classifier weights";
+    the photo head's "net.weight" -> "projection weights", "scale" -> "output scale".
+    Other names are returned as they are."""
+    photo_head = {
+        "scale": "output scale",
+        "net.weight": "projection weights",
+        "net.bias": "projection bias",
+    }
+    if name in photo_head:
+        return photo_head[name]
     parts = name.split(".")
     if parts[0] == "head" and len(parts) == 2:
         return {"weight": "classifier weights", "bias": "classifier bias"}.get(parts[1], name)
