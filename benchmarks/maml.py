@@ -114,16 +114,17 @@ def shipped_inner_loop(name: str = SHIPPED_MODEL) -> maml.InnerLoop:
 
 
 def maml_row(config: BenchConfig, loop: maml.InnerLoop, peers: bool) -> Row:
-    """The zero head start is learn2learn's computation too, so it is checked against and
-    timed with learn2learn's loop; learn2learn has no class-centre start (its MAML adapts a
-    module's own parameters, and a head built from each task's support features would be
-    our code on top of it), so the "proto" row is checked against the hand-written reference
-    and timed alone."""
+    """The zero head start with one inner rate is learn2learn's computation too, so it is
+    checked against and timed with learn2learn's loop; learn2learn has no class-centre start
+    (its MAML adapts a module's own parameters, and a head built from each task's support
+    features would be our code on top of it) and one rate for all tensors, so a "proto" row
+    or one with per-tensor rates (the shipped model's) is checked against the hand-written
+    reference and timed alone."""
     ours = partial(ours_maml_step, loop=loop)
     shape = f"maml {config.maml_ways}w{config.maml_shots}s {config.maml_queries}q"
     steps = f"{loop.steps} inner step{'s' * (loop.steps > 1)}"
     order = "first" if loop.first_order else "second"
-    if loop.head_init == "zero":
+    if loop.head_init == "zero" and not isinstance(loop.lr, dict):
         return Row(
             f"{shape} x{config.meta_batch} tasks, {steps}, {order} order",
             ours,
@@ -140,8 +141,9 @@ def maml_row(config: BenchConfig, loop: maml.InnerLoop, peers: bool) -> Row:
         reference.reference_step(partial(reference.maml_meta_step, loop=loop)),
         "hand-written reference",
         False,
-        f"ours only, not compared: {SHIPPED_MODEL}'s inner loop ({loop.head_init} head start "
-        f"= class centres, {rates}); learn2learn has no class-centre head start",
+        f"ours only, not compared: {SHIPPED_MODEL}'s inner loop ({loop.head_init} head start, "
+        f"{rates}); learn2learn has "
+        + ("no class-centre head start" if loop.head_init == "proto" else "one inner rate only"),
     )
 
 

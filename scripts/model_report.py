@@ -95,6 +95,7 @@ def plot_curves() -> None:
         DOCS.mkdir(exist_ok=True)
         fig.savefig(DOCS / f"{name}-training.png")
         plt.close(fig)
+        _name_figure(name, "training", f"docs/{name}-training.png")
 
 
 def plot_step_sizes() -> None:
@@ -135,6 +136,16 @@ def plot_step_sizes() -> None:
         fig.tight_layout()
         fig.savefig(DOCS / f"{name}-step-sizes.png")
         plt.close(fig)
+        _name_figure(name, "step_sizes", f"docs/{name}-step-sizes.png")
+
+
+def _name_figure(name: str, kind: str, path: str) -> None:
+    """The card lists its figures (card["figures"][kind] = path in the repository)."""
+    card_path = models_dir() / f"{name}.json"
+    card = read_card(card_path)
+    if card.setdefault("figures", {}).get(kind) != path:
+        card["figures"][kind] = path
+        atomic_write_bytes(card_path, json.dumps(card, indent=2).encode())
 
 
 if __name__ == "__main__":

@@ -73,7 +73,7 @@ def test_inside_maml_replays_steps_with_probabilities_and_moving_embeddings(app)
     assert not [r for r in app.radio if r.key == "maml_order"]
     # How it works: one row per tensor, at the card's learned step sizes.
     sizes = next(s for s in specs if any(t.get("name") == "meta-learned" for t in s["data"]))
-    learned = next(t for t in sizes["data"] if t["name"] == "meta-learned")["x"]
+    learned = next(t for t in sizes["data"] if t.get("name") == "meta-learned")["x"]
     start, card_learned = load_model("omniglot-maml").step_sizes
     assert learned == pytest.approx(list(card_learned.values()))
     assert len(learned) == len(start) == 18  # 4 blocks x (conv, batch norm) x 2 + classifier
