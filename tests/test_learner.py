@@ -131,10 +131,9 @@ def test_maml_trace_has_every_step(maml_model):
 
 def test_maml_from_a_zero_head_learns_in_the_inner_loop(maml_model):
     images, labels = support_set()
-    classifier = maml_model.adapt(
-        images, labels, inner_steps=10, inner_lr_scale=30.0, head_init="zero"
-    )
+    classifier = maml_model.adapt(images, labels)  # the shipped settings: a zero head
     losses = [record.support_loss for record in classifier.trace]
     assert losses[0] == pytest.approx(np.log(3), abs=1e-6)  # every class equally likely
     assert all(later < earlier for earlier, later in zip(losses, losses[1:]))
+    assert losses[-1] < 0.05 * losses[0]
     assert classifier.settings["head_init"] == "zero"
