@@ -181,8 +181,11 @@ if ws.queries and classifier is not None:
     images = [q.image for q in ws.queries]
     probabilities = classifier.predict_proba(images)
     distances = classifier.distances(images) if classifier.model.algorithm == "protonet" else None
-    far = (
-        open_set.none_of_these(classifier, classifier.model.encode(images)) if ws.open_set else None
+    threshold = open_set.threshold_for(classifier) if ws.open_set else None
+    far = (  # from the probabilities and distances above: no image is encoded again
+        None
+        if threshold is None
+        else open_set.scores_from(classifier.model.algorithm, probabilities, distances) > threshold
     )
     for position, query in reversed(list(enumerate(ws.queries))):
         best = int(probabilities[position].argmax())

@@ -22,8 +22,18 @@ SCORES = {"protonet": "nearest_distance", "maml": "one_minus_max_probability"}
 def novelty(classifier: AdaptedClassifier, inputs: torch.Tensor) -> np.ndarray:
     """(B,) novelty scores of encoded inputs (higher: farther from every class)."""
     if classifier.model.algorithm == "protonet":
-        return classifier.distances_tensors(inputs).min(1)
-    return 1.0 - classifier.predict_proba_tensors(inputs).max(1)
+        return scores_from("protonet", None, classifier.distances_tensors(inputs))
+    return scores_from("maml", classifier.predict_proba_tensors(inputs), None)
+
+
+def scores_from(
+    algorithm: str, probabilities: np.ndarray | None, distances: np.ndarray | None
+) -> np.ndarray:
+    """novelty() from a page's own (B, N) probabilities or distances, so nothing is
+    encoded twice: ProtoNet the nearest distance, MAML 1 - the highest probability."""
+    if algorithm == "protonet":
+        return distances.min(1)
+    return 1.0 - probabilities.max(1)
 
 
 def threshold_of(model: FewShotModel) -> float | None:
