@@ -1,96 +1,18 @@
-"""Shared by the browser tests: Debian's Chromium and its flags, one streamlit server for
-the session, and the script that waits for the app to settle."""
+"""Shared by the browser tests: one streamlit server for the session, where screenshots go,
+and (from benchmarks.browser, shared with the browser benchmarks) Debian's Chromium and its
+flags, a fresh server on a free port, and the script that waits for the app to settle."""
 
 from __future__ import annotations
 
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, SETTLE_JS, free_port, serve
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-# True once the page has had no stale element and no run indicator for `quiet` ms in a row
-# (checked continuously: a rerun can start a moment after an action).
-SETTLE_JS = """(quiet) => {
-    const busy = document.querySelector('[data-stale="true"]')
-        || document.querySelector('[data-testid="stStatusWidget"]');
-    const now = performance.now();
-    if (busy || window.__fslQuietSince === undefined) { window.__fslQuietSince = now; }
-    return !busy && now - window.__fslQuietSince >= quiet;
-}"""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def serve():
-    """A fresh streamlit server for app.py on a free port; yields its URL."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read().decode().strip() == "ok":
-                    break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        process.kill()
-        raise RuntimeError("the streamlit server did not start in 60 s")
-    try:
-        yield url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+__all__ = ["ARTIFACTS", "CHROMIUM", "CHROMIUM_ARGS", "ROOT", "SETTLE_JS", "free_port", "serve"]
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,236 @@
+"""Many users on one server: N Chromium sessions at once, each teaching and classifying.
+
+    python -m benchmarks load --sessions 1 5 10 20 --out docs/results/load.json
+
+For each N, one fresh streamlit server on loopback (benchmarks.browser.serve) and one Chromium
+with N contexts (separate cookies, so separate Streamlit sessions), started together. Each
+session does what a person does on Teach & classify: start with handwriting, name two classes
+(its own names), upload two drawings to each, wait for the model to adapt, add one check
+image and wait for the verdict. Half the sessions use MAML (20 inner steps, live), half
+ProtoNet.
+
+Measured per session, from the action to the answer on screen (Playwright waits on the
+page's text):
+  - adapt: the second class's upload -> the adapted view (ProtoNet's plot or "Adapted in");
+  - verdict: the check image's upload -> "Looks like <class> (p%)".
+Reported per N: p50 and p95 of each, errors (exceptions on the page, page errors, timeouts)
+and cross-talk (a verdict naming another session's class, or another session's class names
+anywhere on the page). Bounded: every session has a deadline (--timeout), and N <= 50.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import json
+import platform
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageDraw
+
+from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, SETTLE_JS, serve
+
+SHAPES = ("circle", "cross", "square", "triangle")
+MAX_SESSIONS = 50
+
+
+def drawing(shape: int, variant: int, size: int = 64) -> bytes:
+    """A PNG of a black shape on white (0 circle, 1 cross, 2 square, 3 triangle), slightly
+    varied by `variant`: what a person draws for a character class."""
+    image = Image.new("L", (size, size), 255)
+    draw = ImageDraw.Draw(image)
+    v = 2 * variant
+    if shape == 0:
+        draw.ellipse((10 + v, 10, 52, 52 - v), outline=0, width=5)
+    elif shape == 1:
+        draw.line((10, 10 + v, 54, 54), fill=0, width=5)
+        draw.line((54, 10, 10 + v, 54), fill=0, width=5)
+    elif shape == 2:
+        draw.rectangle((12, 12 + v, 52, 52), outline=0, width=5)
+    else:
+        draw.polygon([(32, 8 + v), (56, 54), (8, 54)], outline=0, width=5)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def plan(user: int) -> dict[str, Any]:
+    """Session `user`'s two classes (names unique to it), algorithm and check image."""
+    shapes = [user % len(SHAPES), (user + 1) % len(SHAPES)]
+    query = shapes[user % 2]
+    return {
+        "names": [f"s{user} {SHAPES[s]}" for s in shapes],
+        "shapes": shapes,
+        "algorithm": "MAML" if user % 2 == 0 else "ProtoNet",
+        "query": query,
+        "expected": f"s{user} {SHAPES[query]}",
+    }
+
+
+async def _settle(page, quiet_ms: int = 400) -> None:
+    await page.evaluate("() => { window.__fslQuietSince = undefined; }")
+    await page.wait_for_timeout(100)
+    await page.wait_for_function(SETTLE_JS, arg=quiet_ms, timeout=300_000, polling=100)
+
+
+async def _upload(page, index: int, files: list[tuple[str, bytes]]) -> float:
+    """Send files to the index-th uploader; returns the time it was done (perf_counter)."""
+    uploaders = page.locator('[data-testid="stFileUploader"] input[type="file"]')
+    await uploaders.nth(index).set_input_files(
+        [{"name": name, "mimeType": "image/png", "buffer": data} for name, data in files]
+    )
+    return time.perf_counter()
+
+
+async def session(browser, url: str, user: int) -> dict[str, Any]:
+    """One person's teach -> adapt -> classify; their timings, verdict and page text."""
+    todo = plan(user)
+    context = await browser.new_context(viewport={"width": 1300, "height": 900})
+    context.set_default_timeout(300_000)  # a latency is measured, not cut off; --timeout bounds
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    result: dict[str, Any] = {"user": user, "plan": todo, "errors": errors}
+    try:
+        await page.goto(url, wait_until="networkidle")
+        await page.get_by_role("button", name="Start with handwriting").click()
+        await page.get_by_text("Add at least one image to each class").first.wait_for()
+        names = page.get_by_label("Class name")
+        for i, name in enumerate(todo["names"]):
+            await names.nth(i).fill(name)
+            await names.nth(i).press("Enter")
+            await page.get_by_text(f"{name} · 0 image(s)").wait_for(timeout=300_000)
+            await _settle(page)
+        if todo["algorithm"] == "MAML":
+            radios = page.locator('[data-testid="stRadio"] label')
+            await radios.filter(has_text=re.compile("^MAML$")).first.click()
+            await _settle(page)
+        first = [(f"s{user}-a{v}.png", drawing(todo["shapes"][0], v)) for v in range(2)]
+        await _upload(page, 0, first)
+        await page.get_by_text(f"{todo['names'][0]} · 2 image(s)").wait_for(timeout=300_000)
+        await _settle(page)
+        second = [(f"s{user}-b{v}.png", drawing(todo["shapes"][1], v)) for v in range(2)]
+        sent = await _upload(page, 1, second)
+        adapted = (
+            page.get_by_text(re.compile(r"Adapted in \d+ inner steps"))
+            if todo["algorithm"] == "MAML"
+            else page.get_by_text("Each star is the centre of a class")
+        )
+        await adapted.first.wait_for(timeout=300_000)
+        result["adapt_s"] = time.perf_counter() - sent
+        await _settle(page)
+        sent = await _upload(page, 2, [(f"s{user}-check.png", drawing(todo["query"], 4))])
+        verdict = page.get_by_text(re.compile(r"Looks like .+ \([<>]?\d+%\)"))
+        await verdict.first.wait_for(timeout=300_000)
+        result["verdict_s"] = time.perf_counter() - sent
+        await _settle(page)
+        result["verdicts"] = await verdict.all_inner_texts()
+        result["text"] = await page.locator("body").inner_text()
+        errors += await page.locator('[data-testid="stException"]').all_inner_texts()
+    except Exception as error:  # a timeout or a lost page: counted, reported, not raised
+        errors.append(f"{type(error).__name__}: {str(error).splitlines()[0][:200]}")
+    finally:
+        await context.close()
+    return result
+
+
+def cross_talk(results: list[dict[str, Any]]) -> list[str]:
+    """Each session's verdict names its own expected class, and no page shows another
+    session's class names."""
+    found = []
+    for result in results:
+        verdicts = result.get("verdicts", [])
+        expected = result["plan"]["expected"]
+        if verdicts and not verdicts[0].startswith(f"Looks like {expected} ("):
+            found.append(f"session {result['user']}: {verdicts[0]!r}, expected {expected!r}")
+        text = result.get("text", "")
+        for other in results:
+            if other["user"] != result["user"]:
+                shown = [name for name in other["plan"]["names"] if name in text]
+                if shown:
+                    found.append(f"session {result['user']} shows {shown}")
+    return found
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """The q-th percentile (0-100) by linear interpolation; None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+async def run_sessions(url: str, count: int, timeout_s: float) -> list[dict[str, Any]]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+
+            async def bounded(user: int) -> dict[str, Any]:
+                try:
+                    return await asyncio.wait_for(session(browser, url, user), timeout_s)
+                except TimeoutError:
+                    return {"user": user, "plan": plan(user), "errors": [f"over {timeout_s} s"]}
+
+            return list(await asyncio.gather(*(bounded(user) for user in range(count))))
+        finally:
+            await browser.close()
+
+
+def summary(count: int, results: list[dict[str, Any]], wall_s: float) -> dict[str, Any]:
+    line: dict[str, Any] = {"sessions": count, "wall_s": round(wall_s, 1)}
+    for key in ("adapt_s", "verdict_s"):
+        values = [r[key] for r in results if key in r]
+        line[key.removesuffix("_s")] = {
+            "p50_s": round(percentile(values, 50), 2) if values else None,
+            "p95_s": round(percentile(values, 95), 2) if values else None,
+            "done": len(values),
+        }
+    line["errors"] = sum(len(r["errors"]) for r in results)
+    line["error_examples"] = [e for r in results for e in r["errors"]][:3]
+    talk = cross_talk([r for r in results if "text" in r])
+    line["cross_talk"] = len(talk)
+    line["cross_talk_examples"] = talk[:3]
+    return line
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks load", description=__doc__)
+    parser.add_argument("--sessions", type=int, nargs="+", default=[1, 5, 10, 20])
+    parser.add_argument("--timeout", type=float, default=600, help="seconds per session")
+    parser.add_argument("--out", default="", help="also write the JSON here")
+    args = parser.parse_args(argv)
+    if any(not 1 <= n <= MAX_SESSIONS for n in args.sessions):
+        parser.error(f"--sessions must each be between 1 and {MAX_SESSIONS}")
+    lines = []
+    for count in args.sessions:
+        with serve() as url:  # a fresh server per N: no warm caches from the previous N
+            started = time.perf_counter()
+            results = asyncio.run(run_sessions(url, count, args.timeout))
+            lines.append(summary(count, results, time.perf_counter() - started))
+        print(json.dumps(lines[-1]), flush=True)
+    report = {
+        "command": "python -m benchmarks load --sessions " + " ".join(map(str, args.sessions)),
+        "machine": f"{platform.machine()}, {platform.python_version()}",
+        "results": lines,
+    }
+    if args.out:
+        Path(args.out).write_text(json.dumps(report, indent=1) + "\n")
+    single = next((line for line in lines if line["sessions"] == 1), None)
+    ten = next((line for line in lines if line["sessions"] == 10), None)
+    if single and ten and single["verdict"]["p95_s"] and ten["verdict"]["p95_s"]:
+        ratio = ten["verdict"]["p95_s"] / single["verdict"]["p95_s"]
+        print(f"verdict p95 at 10 sessions / 1 session: {ratio:.2f}x (target <= 3x)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
