@@ -50,11 +50,19 @@ class AdaptedClassifier:
         predict_logits: Callable[[torch.Tensor], torch.Tensor],
         embed: Callable[[torch.Tensor], torch.Tensor],
         settings: dict[str, Any],
+        *,
+        params: maml.Params | None = None,
+        logit_scale: float = 1.0,
     ) -> None:
         self.model = model
         self.classes = classes
         self.trace = trace
         self.settings = settings
+        # What predictions are computed from, for exporting them (core.export): MAML's
+        # adapted parameters (network and head, named as in state_dict()), and ProtoNet's
+        # logits = -logit_scale * distance to each prototype.
+        self.params = params
+        self.logit_scale = logit_scale
         self._predict_logits = predict_logits
         self._embed = embed
 
@@ -254,6 +262,7 @@ class FewShotModel:
             lambda x: maml.predict_logits(features, fast, buffers, x),
             lambda x: features(fast, buffers, x),
             {"inner_steps": loop.steps, "inner_lr": loop.lr, "head_init": loop.head_init},
+            params=fast,
         )
 
     def _adapt_protonet(self, support_inputs, support_labels, classes, distance):
@@ -271,7 +280,7 @@ class FewShotModel:
             return protonet.logits(embed(x), protos, distance, scale)
 
         return AdaptedClassifier(
-            self, classes, trace, predict_logits, embed, {"distance": distance}
+            self, classes, trace, predict_logits, embed, {"distance": distance}, logit_scale=scale
         )
 
 

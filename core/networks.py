@@ -38,7 +38,12 @@ def channels_last(x: torch.Tensor) -> torch.Tensor:
     format of its input. A one-channel tensor counts as contiguous in both orders, so
     .contiguous() keeps its strides and the convolution would pick the slow order: for it,
     the channel stride is set to 1 on a view of the same memory.
+
+    While a graph is traced for export (core.export), the tensor is returned as it is: a
+    graph has no memory layout, and the strided view would be recorded as index arithmetic.
     """
+    if torch.jit.is_tracing():
+        return x
     try:
         x = x.contiguous(memory_format=torch.channels_last)
     except RuntimeError:

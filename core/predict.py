@@ -42,17 +42,15 @@ def _files(folder: Path, recursive: bool) -> list[Path]:
     return sorted(p for p in pattern if p.is_file() and not p.name.startswith("."))
 
 
-def predict(model_name: str, support: Path, query: Path, progress: bool = False) -> dict:
-    """Returns {"classes", "predictions": [{file, predicted, probabilities}], "rejected",
-    "rows"}: rows are core.batch.result_rows, the columns of --csv and of the app's
-    Classify many table.
+def read_support(support: Path) -> tuple[list, list[str], list[dict]]:
+    """support/<class name>/<images> -> (images, labels, rejected): the decoded images, the
+    class (folder) name of each, and {"file", "reason"} for every file that was skipped.
 
-    Raises ValueError with a message for a person when the input cannot be used.
+    Raises ValueError with a message for a person when the folder cannot be used: missing,
+    fewer than two or too many class folders, or a class without any usable image.
     """
     if not support.is_dir():
         raise ValueError(f"support folder not found: {support}")
-    if not query.exists():
-        raise ValueError(f"query folder not found: {query}")
     rejected: list[dict] = []
     class_dirs = sorted(p for p in support.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not MIN_CLASSES <= len(class_dirs) <= MAX_CLASSES:
@@ -73,6 +71,21 @@ def predict(model_name: str, support: Path, query: Path, progress: bool = False)
             f"at least one readable image ({', '.join(IMAGE_SUFFIXES)})"
             + (f". Rejected: {json.dumps(rejected)}" if rejected else "")
         )
+    return support_images, labels, rejected
+
+
+def predict(model_name: str, support: Path, query: Path, progress: bool = False) -> dict:
+    """Returns {"classes", "predictions": [{file, predicted, probabilities}], "rejected",
+    "rows"}: rows are core.batch.result_rows, the columns of --csv and of the app's
+    Classify many table.
+
+    Raises ValueError with a message for a person when the input cannot be used.
+    """
+    if not support.is_dir():
+        raise ValueError(f"support folder not found: {support}")
+    if not query.exists():
+        raise ValueError(f"query folder not found: {query}")
+    support_images, labels, rejected = read_support(support)
     query_paths = [query] if query.is_file() else _files(query, recursive=True)
     root = query.parent if query.is_file() else query
     query_images, query_names = _read_images(query_paths, root, rejected)
