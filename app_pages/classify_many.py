@@ -1,5 +1,7 @@
 """Classify many: a batch of images (or zips of folders) through the classifier you taught,
-as a table to read and a CSV to download (core.batch)."""
+as a table to read and a CSV to download (core.batch). When the images' true classes are
+known (folders or file names named after the classes, or one class chosen for all), the
+check view follows: accuracy per class, the confusion matrix, the least sure (ui.check)."""
 
 from __future__ import annotations
 
@@ -7,9 +9,10 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from core import batch
+from core import batch, check, viz
 from core.images import MAX_FILE_BYTES
 from core.labels import markdown_text
+from ui.check import THUMBNAIL_PX
 
 ws = ui.workspace()
 st.title("Classify many")
@@ -38,24 +41,58 @@ uploaded = st.file_uploader(
     key=f"batch_up_{ws.nonce('batch')}",
     max_upload_size=batch.MAX_BATCH_BYTES // 1_000_000,
 )
+# The true-class choices besides "all of class <id>" (class ids are positive): by id, so a
+# choice never passes to another class when one is removed.
+FROM_NAMES, UNKNOWN = -1, -2
+truth_choice = st.selectbox(
+    "True class of these images (optional: to check the classifier)",
+    [FROM_NAMES, *(card.id for card in ws.classes), UNKNOWN],
+    format_func=lambda c: {
+        FROM_NAMES: "from their folders or file names, where they match a class",
+        UNKNOWN: "not known",
+    }.get(c, f"all of them are {ws.names((c,))[0]}"),
+    key="batch_truth",
+    help="A zip with a folder per class (the folder named as the class: cat/1.jpg) or files "
+    "named after their class (cat_3.jpg) give each image its true class. Then the results "
+    "show the accuracy per class, the confusion matrix and the images the model was least "
+    "sure about.",
+)
 if uploaded and st.button("Classify", key="batch_run", type="primary"):
     files, problems = batch.gather_files([(f.name, f.getvalue()) for f in uploaded])
     file_names, images, unusable = batch.decode_files(files)
     problems += unusable
     classifier = ui.adapted(ws, model_name)
+    class_names = ws.names(classifier.classes)
+    if truth_choice == FROM_NAMES:
+        truth, _ = check.known_classes(file_names, class_names)
+    else:
+        chosen = classifier.classes.index(truth_choice) if truth_choice != UNKNOWN else None
+        truth = [chosen] * len(images)
     bar = st.progress(0.0, text=f"Classifying {len(images)} image(s)...")
     rows = batch.result_rows(
         classifier,
-        ws.names(classifier.classes),
+        class_names,
         file_names,
         images,
         on_progress=lambda done, total: bar.progress(
             done / total, text=f"Classified {done} of {total}"
         ),
         open_set=ws.open_set,
+        true_classes=truth,
     )
     bar.empty()
-    ws.cache["batch"] = {"rows": rows, "problems": problems, "support": ws.support_key()}
+    ws.cache["batch"] = {
+        "rows": rows,
+        "problems": problems,
+        "support": ws.support_key(),
+        "names": class_names,
+        "truth": truth,
+        # Thumbnails only where the check view shows them: images of a known class.
+        "thumbnails": [
+            viz.thumbnail_uri(image, THUMBNAIL_PX) if known is not None else None
+            for image, known in zip(images, truth, strict=True)
+        ],
+    }
     ws.bump("batch")  # the uploader comes back empty
     st.rerun()
 
@@ -101,3 +138,21 @@ st.download_button(
     mime="text/csv",
     key="batch_csv",
 )
+if any(known is not None for known in result.get("truth", ())):
+    probabilities, predicted = batch.answers(rows, result["names"])
+    ui.check_view(
+        f"batch_check_{ws.nonce('batch')}",
+        result["names"],
+        [row["file"] for row in rows],
+        result["truth"],
+        probabilities,
+        predicted,
+        result["thumbnails"],
+        note=('Images answered "none of these" count with their nearest class.' if refused else ""),
+    )
+elif truth_choice == FROM_NAMES:
+    st.caption(
+        "To check the answers against the true classes, send a zip with a folder per class "
+        "named as the class, files named after their class, or choose the class of all the "
+        "images above."
+    )

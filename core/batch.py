@@ -4,7 +4,9 @@ The app's Classify many page and `python -m core.predict --csv` write the same c
 
     file, predicted, probability, p(<class>) for each class, for ProtoNet distance(<class>)
     for each class (the model's own distance to that class centre), and with "none of
-    these" on (core.open_set) the columns "none of these" and "novelty".
+    these" on (core.open_set) the columns "none of these" and "novelty". On the page, when
+    the true class of some images is known (core.check), a "true class" column follows
+    "file".
 
 Files come one by one or as zips of folders (a file's name is then its path inside the zip).
 Every unusable file is named with the reason and the rest are classified.
@@ -16,6 +18,8 @@ import csv
 import io
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from core.archives import ArchiveRejected, is_zip, zip_files
 from core.images import MAX_FILE_BYTES, ImageRejected, decode_image
@@ -94,12 +98,15 @@ def result_rows(
     images: Sequence[Image.Image],
     on_progress: Callable[[int, int], None] | None = None,
     open_set: bool = False,
+    true_classes: Sequence[int | None] | None = None,
 ) -> list[dict[str, str | float | bool]]:
     """One row per image: file, predicted, probability, p(<class>)..., and for ProtoNet
     distance(<class>)... (class_names[i] names classifier.classes[i]). With `open_set`
     and a threshold that applies (core.open_set.threshold_for), also "none of these"
     (True when the image is farther from every class than the threshold) and "novelty"
-    (its score); "predicted" stays the nearest class.
+    (its score); "predicted" stays the nearest class. With `true_classes` (an index into
+    class_names or None per image, e.g. from core.check.known_classes) holding at least one
+    class, a "true class" column follows "file" ("" where unknown).
 
     on_progress(done, total) is called after each chunk of CHUNK images.
     """
@@ -109,6 +116,9 @@ def result_rows(
         raise ValueError(
             f"got {len(class_names)} class names for {len(classifier.classes)} classes"
         )
+    if true_classes is not None and len(true_classes) != len(images):
+        raise ValueError(f"got {len(true_classes)} true classes for {len(images)} images")
+    with_truth = true_classes is not None and any(c is not None for c in true_classes)
     with_distances = classifier.model.algorithm == "protonet"
     threshold = threshold_for(classifier) if open_set else None
     rows: list[dict[str, str | float | bool]] = []
@@ -119,8 +129,11 @@ def result_rows(
         scores = novelty(classifier, inputs) if threshold is not None else None
         for offset, row in enumerate(probabilities):
             best = int(row.argmax())
-            record: dict[str, str | float] = {
-                "file": names[start + offset],
+            record: dict[str, str | float] = {"file": names[start + offset]}
+            if with_truth:
+                truth = true_classes[start + offset]
+                record["true class"] = "" if truth is None else class_names[truth]
+            record |= {
                 "predicted": class_names[best],
                 "probability": round(float(row[best]), 6),
             }
@@ -136,6 +149,26 @@ def result_rows(
         if on_progress is not None:
             on_progress(min(start + CHUNK, len(images)), len(images))
     return rows
+
+
+def answers(
+    rows: Sequence[dict[str, str | float | bool]], class_names: Sequence[str]
+) -> tuple[np.ndarray, list[int]]:
+    """From result_rows' rows back to numbers: the (N, C) probabilities (p(<class>) columns,
+    rounded as in the table) and the N answered class indices (the "predicted" column), so
+    a check (core.check) counts exactly the answers the table shows.
+
+    Raises:
+        ValueError: a row lacks a class's probability or answers a class not in class_names.
+    """
+    try:
+        probabilities = np.array(
+            [[float(row[f"p({name})"]) for name in class_names] for row in rows], dtype=float
+        ).reshape(len(rows), len(class_names))
+        predicted = [list(class_names).index(row["predicted"]) for row in rows]
+    except (KeyError, ValueError) as error:
+        raise ValueError(f"the rows do not fit the classes {list(class_names)}: {error}") from None
+    return probabilities, predicted
 
 
 def to_csv(rows: Sequence[dict[str, str | float | bool]]) -> str:

@@ -115,3 +115,36 @@ def test_rows_and_csv_from_a_real_classifier(protonet_model):
     assert parsed[1][:2] == ["q0.png", "'=circle"]  # never a spreadsheet formula
     assert float(parsed[2][2]) == rows[1]["probability"]
     assert batch.to_csv([]) == ""
+
+
+def test_a_true_class_column_follows_file_when_some_classes_are_known(protonet_model):
+    from core.images import decode_image
+
+    support = [character_png(shape, v) for shape in (0, 1) for v in range(2)]
+    images = [decode_image(data, f"s{i}.png") for i, data in enumerate(support)]
+    classifier = protonet_model.adapt(images, ["a", "a", "b", "b"])
+    queries = [decode_image(character_png(s, 3), "q.png") for s in (0, 1, 1)]
+    names = ["circle/q0.png", "q1.png", "circle/q2.png"]
+    rows = batch.result_rows(
+        classifier, ["circle", "cross"], names, queries, true_classes=[0, None, 0]
+    )
+    assert list(rows[0])[:3] == ["file", "true class", "predicted"]
+    assert [row["true class"] for row in rows] == ["circle", "", "circle"]
+    assert [row["predicted"] for row in rows] == ["circle", "cross", "cross"]
+    unknown = batch.result_rows(
+        classifier, ["circle", "cross"], names, queries, true_classes=[None] * 3
+    )
+    assert "true class" not in unknown[0]
+    with pytest.raises(ValueError, match="got 2 true classes for 3 images"):
+        batch.result_rows(classifier, ["circle", "cross"], names, queries, true_classes=[0, 1])
+
+
+def test_answers_read_the_rows_back_as_numbers():
+    rows = [
+        {"file": "a", "predicted": "cat", "probability": 0.7, "p(cat)": 0.7, "p(dog)": 0.3},
+        {"file": "b", "predicted": "dog", "probability": 0.6, "p(cat)": 0.4, "p(dog)": 0.6},
+    ]
+    probabilities, predicted = batch.answers(rows, ["cat", "dog"])
+    assert probabilities.tolist() == [[0.7, 0.3], [0.4, 0.6]] and predicted == [0, 1]
+    with pytest.raises(ValueError, match="do not fit the classes"):
+        batch.answers(rows, ["cat", "bird"])

@@ -5,13 +5,15 @@ The visual language is the same on every page (core.style): one Okabe-Ito colour
 (prototypes) as large stars, queries as diamonds outlined in the predicted class's colour,
 and one plot layout. Every trace is named, so nothing relies on colour alone.
 
-Modules: bars (probabilities, distances, benchmark accuracies), inner_loop (MAML's steps),
+Modules: bars (probabilities, distances, benchmark accuracies), check (accuracy per class and
+the confusion matrix, for images of known class), inner_loop (MAML's steps),
 embedding (2-D pictures of the embedding space), images (thumbnails for tables).
 """
 
 from core.embedding import PROJECTIONS, project_2d
 from core.style import NEUTRAL, PALETTE, class_colour
 from core.viz.bars import benchmark_figure, distance_bars, percent, probability_bars
+from core.viz.check import accuracy_bars, confusion_figure
 from core.viz.embedding import embedding_figure, embedding_steps_figure
 from core.viz.images import thumbnail_uri
 from core.viz.inner_loop import inner_loop_figure, step_sizes_figure, tensor_label, trace_figure
@@ -20,8 +22,10 @@ __all__ = [
     "NEUTRAL",
     "PALETTE",
     "PROJECTIONS",
+    "accuracy_bars",
     "benchmark_figure",
     "class_colour",
+    "confusion_figure",
     "distance_bars",
     "embedding_figure",
     "embedding_steps_figure",
