@@ -24,14 +24,10 @@ from tqdm import tqdm
 from core.constants import IMAGE_SUFFIXES
 from core.files import atomic_write
 from core.images import CHARACTER_SIZE, ImageRejected, omniglot_array, read_image_file
+from core.paths import data_root
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 OMNIGLOT_SPLITS = ("train", "val", "test", "trainval")
 MINIIMAGENET_SPLITS = ("train", "val", "test")
-
-
-def data_root() -> Path:
-    return Path(os.environ.get("FEWSHOT_DATA", PROJECT_ROOT.parent / "shared" / "data"))
 
 
 def cache_root() -> Path:

@@ -1,4 +1,5 @@
-"""Home: the one-sentence pitch, three ways in, and nothing heavy loaded."""
+"""Home: the one-sentence pitch, three ways in (with an example lesson for each kind of
+image), and nothing heavy loaded."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ def test_home_explains_and_offers_three_choices(app):
     assert app.title[0].value == "Few-Shot Lab"
     assert "Few-shot learning" in app.markdown[0].value
     labels = [b.label for b in app.button]
-    assert labels == ["Start with handwriting", "Start with photos", "Read how it works"]
+    assert labels == [
+        "Start with handwriting",
+        "Try an example: handwriting",
+        "Start with photos",
+        "Try an example: photos",
+        "Read how it works",
+    ]
 
 
 def test_handwriting_choice_opens_teach_with_two_empty_classes(app):
