@@ -16,7 +16,8 @@ HOW = "app_pages/how_it_works.py"
 
 
 def home() -> None:
-    """Landing page: what few-shot learning is, and three ways in."""
+    """Landing page: what few-shot learning is, and three ways in (each kind of image also
+    with a ready example lesson)."""
     st.title("Few-Shot Lab")
     st.markdown(
         "**Few-shot learning** means teaching a model new classes from a handful of examples "
@@ -32,12 +33,14 @@ def home() -> None:
         ):
             ui.workspace().input_kind = "character"
             st.switch_page(TEACH)
+        ui.example_button("character", key="home_example_handwriting")
     with photos.container(border=True):
         st.subheader("Teach it your photos")
         st.write("Upload or snap a few photos per class: your cat, your mug, your plant.")
         if st.button("Start with photos", key="home_photos", type="primary", width="stretch"):
             ui.workspace().input_kind = "photo"
             st.switch_page(TEACH)
+        ui.example_button("photo", key="home_example_photos")
     with how.container(border=True):
         st.subheader("How it works")
         st.write("MAML and Prototypical Networks in plain words, with the formulas.")

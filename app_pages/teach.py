@@ -11,6 +11,7 @@ from core.constants import MAX_CLASSES, MIN_CLASSES
 from core.embedding import project_together
 from core.labels import MAX_LABEL_CHARS, markdown_text
 from core.workspace import MAX_IMAGES_PER_CLASS, MAX_QUERIES
+from ui.export import onnx_download
 
 ws = ui.workspace()
 st.title("Teach & classify")
@@ -19,6 +20,7 @@ st.write(
     "no long training. Then show it new images."
 )
 ui.show_messages(ws)
+ui.example_credit(ws)
 
 left, right = st.columns([3, 2], gap="large")
 
@@ -26,6 +28,14 @@ left, right = st.columns([3, 2], gap="large")
 with left:
     st.subheader("1. Examples you teach with (support set)")
     st.caption(ui.limits_text())
+    if not ws.queries and not any(card.items for card in ws.classes):
+        with st.container(border=True):
+            st.write("New here? Load a ready lesson and change it as you like:")
+            handwriting, photos = st.columns(2)
+            with handwriting:
+                ui.example_button("character", key="teach_example_handwriting")
+            with photos:
+                ui.example_button("photo", key="teach_example_photos")
     for start in range(0, len(ws.classes), 2):
         columns = st.columns(2)
         for column, card in zip(columns, ws.classes[start : start + 2], strict=False):
@@ -173,6 +183,13 @@ if classifier is not None and open_set.threshold_for(classifier) is not None:
         help="An image farther from every class than the model's threshold (chosen on "
         "validation data, in its model card) is not forced into one of your classes.",
     )
+if st.toggle(
+    "Live camera",
+    key="teach_live",
+    help="Stream your webcam: every frame is classified as it comes, and one click adds the "
+    "frame to a class.",
+):
+    ui.live_camera(ws, classifier)
 files = ui.image_intake(ws, "query", draw=ws.input_kind == "character", label="Add images to check")
 if files:
     ui.add_images(ws, files, ws.queries, MAX_QUERIES)
@@ -211,3 +228,5 @@ if ws.queries and classifier is not None:
                 )
 elif ws.queries:
     st.caption(f"{len(ws.queries)} image(s) waiting to be classified.")
+if classifier is not None:
+    onnx_download(ws, classifier)  # "Take it with you": the classifier as ONNX

@@ -5,6 +5,8 @@ A developer tool beside the library: nothing in core/, the app or the pages impo
     python -m benchmarks --json                  # ours vs learn2learn 0.2.0 and easyfsl 1.5.0
     python -m benchmarks scaling --out docs      # time and peak memory vs steps, ways, shots
     python -m benchmarks photo-speed --json      # time to embed photos (photo_speed)
+    python -m benchmarks projections --out F     # PCA, t-SNE, UMAP times (projections)
+    python -m benchmarks live-fps --out F.json   # webcam frames classified per second (live_fps)
 
 The comparison runs, in one process and alternating ours / peer, on identical weights,
 inputs and seeds. Every row's step is checked in float64 first (loss and every gradient

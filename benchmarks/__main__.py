@@ -1,4 +1,5 @@
-"""`python -m benchmarks [scaling | photo-speed] [--flags]`: the one command (see benchmarks)."""
+"""`python -m benchmarks [scaling | photo-speed | projections | live-fps | load] [--flags]`:
+the one command (see benchmarks)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,18 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks import photo_speed  # imported only when asked for
 
         return photo_speed.main(rest)
+    if command == ["projections"]:  # the Embedding space page's PCA, t-SNE and UMAP
+        from benchmarks import projections
+
+        return projections.main(rest)
+    if command == ["load"]:  # Chromium sessions against one server (needs Playwright)
+        from benchmarks import load
+
+        return load.main(rest)
+    if command == ["live-fps"]:
+        from benchmarks import live_fps  # imported only when asked for
+
+        return live_fps.main(rest)
     return compare.main(argv)
 
 

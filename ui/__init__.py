@@ -4,14 +4,20 @@
     intake   images in: upload, drawing pad, webcam
     models   the shared, read-only model cache, the model picker and adapted classifiers
     widgets  class chips, verdicts, the "needs a support set first" stop, the ImageNet caveat
+    examples "Try an example": a ready lesson (core.examples) loaded into the workspace
     live     progress bars and charts that grow step by step
+    live_camera  the webcam stream classified frame by frame (streamlit-webrtc, core.camera)
+    check    answers against known true classes: accuracy, confusion matrix, least sure
 
 Importing ui is light: core (and so torch) is imported inside the functions that need it,
 so the home page renders before anything heavy loads.
 """
 
+from ui.check import check_view
+from ui.examples import example_button, example_credit
 from ui.intake import MAX_UPLOAD_MB, add_images, canvas_png, decode_files, image_intake, limits_text
 from ui.live import inner_loop_updater, live_updater
+from ui.live_camera import live_camera
 from ui.models import (
     ALGORITHM_LABELS,
     KIND_LABELS,
@@ -43,14 +49,18 @@ __all__ = [
     "add_images",
     "available_models",
     "canvas_png",
+    "check_view",
     "chip",
     "decode_files",
+    "example_button",
+    "example_credit",
     "get_model",
     "image_intake",
     "imagenet_caveat",
     "inner_loop_updater",
     "is_cached",
     "limits_text",
+    "live_camera",
     "live_updater",
     "looks_like",
     "model_catalogue",
