@@ -226,6 +226,23 @@ if ws.queries and classifier is not None:
                     key=f"dist_{query.id}",
                     width="stretch",
                 )
+    # Check images whose true class is known (an example lesson's, or given on Compare):
+    # how the answers compare with it, as on Classify many.
+    position = {class_id: i for i, class_id in enumerate(classifier.classes)}
+    truth = [position.get(q.label) for q in ws.queries]
+    if any(t is not None for t in truth):
+        ui.check_view(
+            "teach_check",
+            names,
+            [q.name for q in ws.queries],
+            truth,
+            probabilities,
+            probabilities.argmax(1).tolist(),
+            ui.thumbnail_uris(ws, ws.queries, 88),
+            note='Images answered "none of these" count with their nearest class.'
+            if far is not None and bool(far.any())
+            else "",
+        )
 elif ws.queries:
     st.caption(f"{len(ws.queries)} image(s) waiting to be classified.")
 if classifier is not None:

@@ -37,6 +37,7 @@ from ui.widgets import (
     looks_like,
     needs_support,
     none_of_these,
+    thumbnail_uris,
     thumbnails,
 )
 
@@ -72,6 +73,7 @@ __all__ = [
     "replace_workspace",
     "shared_model",
     "show_messages",
+    "thumbnail_uris",
     "thumbnails",
     "workspace",
 ]

@@ -75,25 +75,33 @@ def imagenet_caveat(brief: bool = False) -> None:
         st.warning(APP_CAVEAT)
 
 
+def thumbnail_uris(ws: Workspace, items: list, size: int) -> list[str]:
+    """Each item's picture (core.workspace.Item) as a small PNG data: URI, made once per item
+    and size and kept in the workspace's cache."""
+    from core.viz import thumbnail_uri
+
+    uris = []
+    for item in items:
+        key = ("thumbnail", item.id, size)
+        if key not in ws.cache:
+            ws.cache[key] = thumbnail_uri(item.image, size)
+        uris.append(ws.cache[key])
+    return uris
+
+
 def thumbnails(ws: Workspace, items: list, size: int, where=st) -> None:
     """The images of `items` (core.workspace.Item) as a row of small pictures, each an inline
     data: URI with its file name as alt text and tooltip.
 
     Not st.image: that serves each picture from /media/, and a rerun (a webcam snapshot,
     the next upload) can retire the file before the browser has fetched it, which the
-    browser logs as a 404 (issue 17). A data URI travels with the page. Each item's
-    picture is made once per size and kept in the workspace's cache.
+    browser logs as a 404 (issue 17). A data URI travels with the page (thumbnail_uris).
     """
-    from core.viz import thumbnail_uri
-
     tags = []
-    for item in items:
-        key = ("thumbnail", item.id, size)
-        if key not in ws.cache:
-            ws.cache[key] = thumbnail_uri(item.image, size)
+    for item, uri in zip(items, thumbnail_uris(ws, items, size), strict=True):
         name = escape(item.name, quote=True)
         tags.append(
-            f'<img src="{ws.cache[key]}" alt="{name}" title="{name}" '
+            f'<img src="{uri}" alt="{name}" title="{name}" '
             f'style="max-width:{size}px;max-height:{size}px;margin:0 4px 4px 0">'
         )
     where.markdown(

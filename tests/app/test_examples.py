@@ -34,6 +34,11 @@ def check_lesson_on_teach(app, names: list[str], kind: str) -> None:
     assert len(shown) == 6
     right = sum(v.startswith(f"Looks like **{t}**") for v, t in zip(shown, truth, strict=True))
     assert right >= 5  # measured: 6 of 6 with both models
+    # The check images' classes are known, so Teach shows the check: its headline counts
+    # the same answers as the verdicts above.
+    assert any(h.value == "Check: answers against the true classes" for h in app.subheader)
+    headline = next(m.value for m in app.markdown if " right (" in m.value)
+    assert headline.startswith(f"**{right} of 6 right ("), headline
     # The ready-lesson buttons were for an empty Teach page only.
     assert not [b for b in app.button if b.key and b.key.startswith("teach_example_")]
 
