@@ -164,10 +164,7 @@ def check_view(
     if len(members) > MAX_CELL_IMAGES:
         st.caption(f"and {len(members) - MAX_CELL_IMAGES} more (in the table above)")
 
-    st.markdown(
-        "**Least sure**: the images whose answer had the lowest probability "
-        "(the table's probability column)"
-    )
+    st.markdown("**Least sure**: the images whose answer had the lowest probability")
     _gallery(
         [
             (
