@@ -22,7 +22,13 @@ from tqdm import tqdm
 from core import protonet
 from core.data import FolderDataset, TensorDataset, cache_root, hash_files
 from core.encoders import efficientnet
-from core.encoders.efficientnet import BACKBONE, FEATURE_DIM, backbone_features, weights_fingerprint
+from core.encoders.efficientnet import (
+    BACKBONE,
+    FEATURE_DIM,
+    backbone_features,
+    check_network,
+    weights_fingerprint,
+)
 from core.encoders.views import check_crops, photo_batch
 from core.episodes import episode_batch
 from core.files import atomic_write
@@ -43,37 +49,47 @@ def dataset_fingerprint(data: FolderDataset | TensorDataset) -> str:
     return digest.hexdigest()[:12]
 
 
-def features_key(size: int = PHOTO_SIZE, crop: float = 1.0) -> str:
-    """Names the backbone, its weights, the photo size, the crop and the preprocessing of one
-    view: features with another key are other features (the cache folder uses it). The whole
-    photo (crop 1) keeps the key it had before crops existed, so its caches stay valid."""
+def features_key(size: int = PHOTO_SIZE, crop: float = 1.0, network: str = BACKBONE) -> str:
+    """Names the backbone network, its weights, the photo size, the crop and the preprocessing
+    of one view: features with another key are other features (the cache folder uses it). The
+    whole photo (crop 1) keeps the key it had before crops existed, so its caches stay valid."""
     # Read at call time, so a changed PREPROCESSING is a changed key everywhere.
-    text = f"{BACKBONE}|{weights_fingerprint()}|{size}|{efficientnet.PREPROCESSING}"
-    name = f"{BACKBONE}-{size}px"
+    network = check_network(network)
+    text = f"{network}|{weights_fingerprint()}|{size}|{efficientnet.PREPROCESSING}"
+    name = f"{network}-{size}px"
     if crop != 1.0:
         text, name = text + f"|crop={crop!r}", name + f"-crop{crop:g}"
     return f"{name}-{hashlib.sha1(text.encode()).hexdigest()[:8]}"
 
 
-def views_key(size: int = PHOTO_SIZE, crops: Sequence[float] = (1.0,)) -> str:
+def views_key(
+    size: int = PHOTO_SIZE, crops: Sequence[float] = (1.0,), network: str = BACKBONE
+) -> str:
     """The features_key of each view a feature averages: what a head run was made over."""
-    return ",".join(features_key(size, crop) for crop in check_crops(crops))
+    return ",".join(features_key(size, crop, network) for crop in check_crops(crops))
 
 
 def cache_paths(
-    data: FolderDataset | TensorDataset, size: int = PHOTO_SIZE, crops: Sequence[float] = (1.0,)
+    data: FolderDataset | TensorDataset,
+    size: int = PHOTO_SIZE,
+    crops: Sequence[float] = (1.0,),
+    network: str = BACKBONE,
 ) -> list[Path]:
     """Where each view's features of `data` live: <cache_root>/features/<key>/<data key>.npy."""
     safe_name = re.sub(r"[^A-Za-z0-9_.-]+", "_", data.name.strip("/"))[-60:]
     file_name = f"{safe_name}-{dataset_fingerprint(data)}.npy"
-    return [cache_root() / "features" / features_key(size, c) / file_name for c in crops]
+    root = cache_root() / "features"
+    return [root / features_key(size, c, network) / file_name for c in crops]
 
 
 def cache_path(
-    data: FolderDataset | TensorDataset, size: int = PHOTO_SIZE, crop: float = 1.0
+    data: FolderDataset | TensorDataset,
+    size: int = PHOTO_SIZE,
+    crop: float = 1.0,
+    network: str = BACKBONE,
 ) -> Path:
     """Where one view's features of `data` live (see cache_paths)."""
-    return cache_paths(data, size, (crop,))[0]
+    return cache_paths(data, size, (crop,), network)[0]
 
 
 def _image_list(data: FolderDataset | TensorDataset) -> list[tuple[int, int]]:
@@ -86,12 +102,14 @@ def dataset_features(
     chunk: int = 512,
     progress: bool = True,
     crops: Sequence[float] = (1.0,),
+    network: str = BACKBONE,
 ) -> list[torch.Tensor]:
     """Compute (or load) the features of every image, one (M_c, 1280) tensor per class: the
-    mean over the `crops` views, as PhotoEncoder computes them. Each view is cached on its own
-    (see _view_features), so adding a view reuses the others."""
+    mean over the `crops` views, as PhotoEncoder computes them with `network`. Each view is
+    cached on its own (see _view_features), so adding a view reuses the others."""
     crops = check_crops(crops)
-    return features_at(data, size, crops, cache_paths(data, size, crops), chunk, progress)
+    paths = cache_paths(data, size, crops, network)
+    return features_at(data, size, crops, paths, chunk, progress, network)
 
 
 def features_at(
@@ -101,10 +119,11 @@ def features_at(
     paths: Sequence[Path],
     chunk: int = 512,
     progress: bool = True,
+    network: str = BACKBONE,
 ) -> list[torch.Tensor]:
     """dataset_features with the views' cache_paths already computed (they hash every file)."""
     views = [
-        _view_features(data, target, size, crop, chunk, progress)
+        _view_features(data, target, size, crop, chunk, progress, network)
         for crop, target in zip(crops, paths, strict=True)
     ]
     return [torch.stack(rows).mean(0) for rows in zip(*views, strict=True)]
@@ -117,6 +136,7 @@ def _view_features(
     crop: float,
     chunk: int,
     progress: bool,
+    network: str,
 ) -> list[torch.Tensor]:
     """Compute (or load from `target`) one view's backbone features of every image, per class.
 
@@ -145,7 +165,8 @@ def _view_features(
             part = items[index * chunk : (index + 1) * chunk]
             if name not in done:
                 images = [data.images(c, [i])[0] for c, i in part]
-                features = backbone_features(photo_batch(images, size, crop)).numpy()
+                pixels = photo_batch(images, size, crop)
+                features = backbone_features(pixels, network=network).numpy()
                 atomic_write(parts_dir / name, lambda tmp, rows=features: np.save(tmp, rows))
             bar.update(len(part))
         bar.close()

@@ -28,7 +28,8 @@ from typing import Any
 import torch
 
 from core.cli import add_config_arguments, config_from_args
-from core.data import load_dataset
+from core.data import first_images, load_dataset
+from core.encoders.efficientnet import BACKBONE, NETWORKS
 from core.encoders.views import check_crops
 from core.features import cache_paths, features_at
 from core.images import PHOTO_SIZE
@@ -42,11 +43,12 @@ def features_main(args: argparse.Namespace) -> dict[str, Any]:
     """`features`: fill the feature cache for the named dataset splits."""
     result = {}
     for split in args.splits:
-        data = load_dataset(args.dataset, split)
+        data = first_images(load_dataset(args.dataset, split), args.images_per_class)
         crops = check_crops(args.crops)
-        paths = cache_paths(data, args.size, crops)
-        table = features_at(data, args.size, crops, paths, args.chunk, not args.quiet)
-        result[f"{args.dataset}/{split}"] = {
+        paths = cache_paths(data, args.size, crops, args.network)
+        table = features_at(data, args.size, crops, paths, args.chunk, not args.quiet, args.network)
+        first = f"-first{args.images_per_class}" if args.images_per_class else ""
+        result[f"{args.dataset}/{split}{first}"] = {
             "images": int(sum(t.shape[0] for t in table)),
             "classes": len(table),
             "paths": [str(path) for path in paths],
@@ -75,6 +77,10 @@ def parser() -> argparse.ArgumentParser:
         help="miniimagenet, omniglot, or a folder of class subfolders",
     )
     features.add_argument("--splits", nargs="+", default=["train", "val", "test"])
+    features.add_argument("--network", choices=NETWORKS, default=BACKBONE, help="timm backbone")
+    features.add_argument(
+        "--images-per-class", type=int, default=0, help="the first N photos of each class (0: all)"
+    )
     features.add_argument("--size", type=int, default=PHOTO_SIZE)
     features.add_argument("--crops", type=float, nargs="+", default=[1.0], help=CROPS_HELP)
     features.add_argument("--chunk", type=int, default=512, help="images per resumable chunk")

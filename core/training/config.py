@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from core.cli import option
+from core.encoders.efficientnet import BACKBONE, check_network
 from core.images import PHOTO_SIZE
 
 ALGORITHMS = ("protonet", "maml")
@@ -117,6 +118,9 @@ class HeadConfig(RunConfig):
 
     name: str = option("photo-protonet", "model name: assets/models/<name>.*")
     dataset: str = option("miniimagenet", "miniimagenet, or a folder of class subfolders")
+    network: str = option(
+        BACKBONE, "the backbone network (timm name) whose features the head reads"
+    )
     size: int = option(PHOTO_SIZE, "photo side the backbone sees")
     crops: tuple[float, ...] = option(
         (1.0,), "views averaged: centre crops as fractions of the side (1: the whole photo)"
@@ -145,6 +149,7 @@ class HeadConfig(RunConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        check_network(self.network)
         if self.init not in ("imagenet_svd", "orthogonal"):
             raise ValueError(f"init must be 'imagenet_svd' or 'orthogonal', got {self.init!r}")
         if self.init == "imagenet_svd" and not 1 <= self.out_features <= 1000:

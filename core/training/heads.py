@@ -48,7 +48,7 @@ def initial_projection(config: HeadConfig, generator: torch.Generator) -> torch.
     "orthogonal": init_scale times random orthonormal rows (a random projection).
     """
     if config.init == "imagenet_svd":
-        classifier = load_backbone().classifier.weight.detach()  # (1000, 1280)
+        classifier = load_backbone(config.network).classifier.weight.detach()  # (1000, 1280)
         _, singular, right = torch.linalg.svd(classifier, full_matrices=False)
         return singular[: config.out_features, None] * right[: config.out_features]
     weight = torch.empty(config.out_features, FEATURE_DIM)
@@ -66,10 +66,12 @@ class HeadInputs:
         self.config = config
         self.device = torch.device("cpu")
         self.network_spec = head_spec(config)
-        self.encoder_spec = PhotoEncoder(config.size, crops=config.crops).spec()
+        self.encoder_spec = PhotoEncoder(
+            config.size, crops=config.crops, network=config.network
+        ).spec()
 
     def key(self) -> str:
-        return views_key(self.config.size, self.config.crops)
+        return views_key(self.config.size, self.config.crops, self.config.network)
 
     def load(self, split: str, quiet: bool) -> FeatureTable:
         c = self.config
@@ -77,7 +79,10 @@ class HeadInputs:
         data = first_images(
             data, c.images_per_class if split == c.train_split else c.val_images_per_class
         )
-        return FeatureTable(dataset_features(data, c.size, crops=c.crops, progress=not quiet))
+        features = dataset_features(
+            data, c.size, crops=c.crops, progress=not quiet, network=c.network
+        )
+        return FeatureTable(features)
 
     def initialise(self, net: nn.Module, generator: torch.Generator) -> None:
         """A Linear head starts from initial_projection and a zero bias."""
