@@ -177,7 +177,7 @@ def test_project_2d_tsne_gives_finite_points_and_rejects_unknown_methods():
     points = np.random.default_rng(1).normal(size=(12, 8))
     assert viz.project_2d(points, "tsne").shape == (12, 2)
     with pytest.raises(ValueError, match="unknown projection"):
-        viz.project_2d(points, "umap")
+        viz.project_2d(points, "isomap")
 
 
 def test_embedding_figure_marks_and_lines_follow_the_visual_language():

@@ -8,6 +8,7 @@
     live     progress bars and charts that grow step by step
     live_camera  the webcam stream classified frame by frame (streamlit-webrtc, core.camera)
     check    answers against known true classes: accuracy, confusion matrix, least sure
+    explorer the Embedding space page's explorer: chart, selected image, neighbours, regions
 
 Importing ui is light: core (and so torch) is imported inside the functions that need it,
 so the home page renders before anything heavy loads.

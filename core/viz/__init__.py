@@ -7,7 +7,8 @@ and one plot layout. Every trace is named, so nothing relies on colour alone.
 
 Modules: bars (probabilities, distances, benchmark accuracies), check (accuracy per class and
 the confusion matrix, for images of known class), inner_loop (MAML's steps),
-embedding (2-D pictures of the embedding space), images (thumbnails for tables).
+embedding (2-D pictures of the embedding space), explorer (the embedding explorer: images
+at their places, 2-D/3-D, learning step by step), images (thumbnails for tables).
 """
 
 from core.embedding import PROJECTIONS, project_2d

@@ -1,0 +1,535 @@
+"""The embedding explorer's Streamlit parts: where the images come from, the projection's
+settings, the chart with the selected image beside it, its nearest images, a selected
+region's list (CSV), and learning step by step. The computation is core.explorer's,
+core.embedding's and core.viz.explorer's.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from ui.models import ALGORITHM_LABELS, get_model, model_name
+
+if TYPE_CHECKING:
+    from core.embedding import Projection
+    from core.explorer import ExplorerData
+    from core.workspace import Workspace
+
+SESSION, HANDWRITING, PHOTOS = "session", "handwriting", "photos"
+SOURCES = {
+    SESSION: "Your images (this session)",
+    HANDWRITING: "Handwriting: 20 Omniglot test characters × 20 drawings",
+    PHOTOS: "Photos: 5 mini-ImageNet test classes × 20 photos",
+}
+PROJECTION_LABELS = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
+MAML_WAYS = 5  # the classes at a time MAML was meta-trained on (its steps are shown for so many)
+SHOTS = 5  # a benchmark slice's default: 5 drawings per class to teach with, 15 to check
+
+
+# --- where the images come from -------------------------------------------------------------
+
+
+def source_picker(ws: Workspace) -> tuple[str, str]:
+    """The images to explore and the algorithm, as radios; the session's own images first
+    when it has a support set, else a benchmark slice (nothing to upload first)."""
+    source_col, model_col = st.columns([3, 2])
+    ready = ws.not_ready() is None
+    sources = list(SOURCES) if ready else [HANDWRITING, PHOTOS]
+    source = source_col.radio(
+        "Images", sources, format_func=SOURCES.get, key="emb_source", horizontal=False
+    )
+    if not ready:
+        source_col.caption(
+            "Your own images appear here once Teach & classify has two classes with images."
+        )
+    kind = {HANDWRITING: "character", PHOTOS: "photo"}.get(source, ws.input_kind)
+    algorithms = [a for a in ("protonet", "maml") if model_name(kind, a)]
+    algorithm = model_col.radio(
+        "Model",
+        algorithms,
+        format_func=lambda a: ALGORITHM_LABELS[a],
+        index=algorithms.index(ws.algorithm) if ws.algorithm in algorithms else 0,
+        key="emb_model",
+    )
+    return source, algorithm
+
+
+def session_data(ws: Workspace, algorithm: str) -> ExplorerData:
+    """This session's support images and queries in the adapted classifier's space."""
+    from core.explorer import from_classifier
+    from ui.models import adapted
+
+    name = model_name(ws.input_kind, algorithm)
+    classifier = adapted(ws, name)
+    images, labels = ws.support()
+    ids = {card.id: k for k, card in enumerate(ws.classes)}
+    return from_classifier(
+        classifier,
+        images,
+        labels,
+        [q.image for q in ws.queries],
+        class_names=ws.names(classifier.classes),
+        support_names=ws.support_names(),
+        query_names=[q.name for q in ws.queries],
+        query_labels=[ids.get(q.label, -1) for q in ws.queries],
+        title=f"session-{ws.support_key()}-{[q.id for q in ws.queries]}-{name}",
+    )
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def benchmark_data(source: str, algorithm: str, shots: int, root: str) -> ExplorerData:
+    """A benchmark slice in one model's space, computed once per process and shared
+    read-only. Without the benchmark's files under `root` (core.paths.data_root(), part of
+    the cache key), the example lesson (core.examples) instead."""
+    from pathlib import Path
+
+    from core.data import DatasetMissing
+    from core.examples import ExampleMissing
+    from core.explorer import from_slice, omniglot_test_slice, photo_test_slice
+
+    kind = "character" if source == HANDWRITING else "photo"
+    model = get_model(model_name(kind, algorithm))
+    try:
+        if kind == "character":
+            names, images = omniglot_test_slice(root=Path(root) / "omniglot")
+        else:
+            names, images = photo_test_slice(root=Path(root) / "miniimagenet")
+        title = SOURCES[source]
+        note = (
+            "Omniglot's test split (Vinyals et al. 2016): characters the model never saw in "
+            "training, 20 drawn at random (seed 0), their 20 drawings each."
+            if kind == "character"
+            else "mini-ImageNet's test split (Ravi & Larochelle 2017): 5 classes drawn at "
+            "random (seed 0), their first 20 photos each; kept small because photo "
+            "features take about 60 ms each on a CPU."
+        )
+    except (DatasetMissing, ExampleMissing) as missing:
+        example = _example_lesson(kind)
+        names = example.class_names
+        images = [
+            [i.image for i in example.support[k]]
+            + [i.image for i, label in example.checks if label == k]
+            for k in range(len(names))
+        ]
+        title = f"Example: {example.title}"
+        note = f"{missing} Showing the example lesson instead. {example.credit}"
+    shots = min(shots, min(len(per_class) for per_class in images) - 1)
+    return from_slice(model, names, images, shots, title=f"{title} ({shots} shots)", note=note)
+
+
+def _example_lesson(kind: str) -> Any:
+    from core.examples import ExampleMissing, lesson
+
+    try:
+        return lesson(kind)
+    except ExampleMissing:  # no Omniglot at all: the photo example needs no data
+        return lesson("photo")
+
+
+# --- the projection ----------------------------------------------------------------------------
+
+
+def projection_controls() -> tuple[str, int, dict[str, float], bool]:
+    """(method, dims, settings, thumbnails) from the widgets, each setting explained."""
+    from core.embedding import PROJECTION_NOTES
+
+    method_col, settings_col, view_col = st.columns([2, 3, 2])
+    method = method_col.radio(
+        "Picture",
+        list(PROJECTION_LABELS),
+        format_func=PROJECTION_LABELS.get,
+        horizontal=True,
+        key="emb_projection",
+    )
+    settings: dict[str, float] = {}
+    if method == "tsne":
+        settings["perplexity"] = settings_col.slider(
+            "Perplexity",
+            2,
+            50,
+            15,
+            key="emb_perplexity",
+            help="About how many neighbours each image pays attention to. Small: tight little "
+            "clumps, local detail; large: the broader arrangement of the classes.",
+        )
+    elif method == "umap":
+        a, b = settings_col.columns(2)
+        settings["n_neighbors"] = a.slider(
+            "n_neighbors",
+            2,
+            50,
+            15,
+            key="emb_neighbors",
+            help="How many nearest images shape each image's place. Small: fine local "
+            "structure, more scattered clusters; large: the global layout.",
+        )
+        settings["min_dist"] = b.slider(
+            "min_dist",
+            0.0,
+            0.99,
+            0.1,
+            0.05,
+            key="emb_min_dist",
+            help="How tightly images may be packed. Small: dense clumps; large: evenly "
+            "spread points.",
+        )
+    else:
+        settings_col.caption("PCA has no setting: it is the same picture every time.")
+    dims = 3 if view_col.toggle("3-D", key="emb_3d", help="Rotate it by dragging.") else 2
+    thumbnails = view_col.toggle(
+        "Show the images",
+        value=True,
+        key="emb_thumbnails",
+        disabled=dims == 3,
+        help="Draw each image at its place instead of a marker (2-D only).",
+    )
+    st.caption(
+        PROJECTION_NOTES[method]
+        + (" In 3-D, drag to rotate; selecting images works in 2-D." if dims == 3 else "")
+    )
+    return method, dims, settings, thumbnails and dims == 2
+
+
+@st.cache_resource(show_spinner=False)
+def umap_warmup() -> threading.Thread:
+    """Once per server process: compile UMAP's code in the background (core.embedding.warm_umap),
+    so the first UMAP picture takes seconds, not the half minute the first compile takes."""
+    from core.embedding import warm_umap
+
+    thread = threading.Thread(target=warm_umap, name="umap-warmup", daemon=True)
+    thread.start()
+    return thread
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def projected(points: np.ndarray, method: str, dims: int, settings: tuple) -> Projection:
+    """core.embedding.project, cached by the points' bytes and the settings."""
+    from core.embedding import project
+
+    return project(points, method, dims, **dict(settings))
+
+
+def project_data(data: ExplorerData, method: str, dims: int, settings: dict) -> Projection:
+    """The images and the class centres, projected together (with a spinner)."""
+    points = np.concatenate([data.embeddings, data.centres])
+    warmup = umap_warmup()
+    first_umap = method == "umap" and warmup.is_alive()
+    label = f"Projecting {len(points)} points with {PROJECTION_LABELS[method]}..."
+    if first_umap:
+        label += " (UMAP is still compiling its code on this server: up to half a minute)"
+    with st.spinner(label):
+        projection = projected(points, method, dims, tuple(sorted(settings.items())))
+    st.session_state.setdefault("emb_projected", set()).add(method)
+    return projection
+
+
+# --- the chart, the selected image, its neighbours, a region -------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _sprites(key: str, _data: ExplorerData) -> list[str]:
+    """Thumbnails framed in their class's colour, made once per data (key: its model and title)."""
+    from core.style import class_colour
+    from core.viz.explorer import sprite_uri
+
+    return [
+        sprite_uri(image, class_colour(_data.colour_class(i)))
+        for i, image in enumerate(_data.images)
+    ]
+
+
+def explorer(data: ExplorerData, method: str, dims: int, settings: dict, thumbnails: bool) -> None:
+    """The chart with the selected image and its neighbours beside it; under it, the list
+    of a selected region with its CSV."""
+    from core.explorer import selected_indices
+    from core.viz.explorer import explorer_figure
+
+    projection = project_data(data, method, dims, settings)
+    n = len(data.images)
+    kept = projection.kept
+    if projection.subsampled:  # never the case for the app's slices; said if it happens
+        st.warning(projection.note())
+    xy = np.full((n + len(data.centres), dims), np.nan)
+    xy[kept] = projection.xy
+    sprites = _sprites(f"{data.model_name}|{data.title}", data) if thumbnails else None
+    chart_col, side_col = st.columns([3, 2], gap="medium")
+    with chart_col:
+        event = st.plotly_chart(
+            # A new picture (model, images, projection, settings) starts unzoomed.
+            explorer_figure(data, xy[:n], xy[n:], sprites=sprites).update_layout(
+                uirevision=f"{data.model_name}|{data.title}|{method}|{dims}|{settings}"
+            ),
+            key="emb_chart",
+            on_select="rerun",
+            selection_mode=("points", "box", "lasso"),
+            width="stretch",
+        )
+        st.caption(
+            "Stars: class centres; pictures or circles: examples; diamonds: images to check, "
+            "framed or outlined in the colour of the predicted class; red ✗: a wrong answer. "
+            f"The picture squeezes {data.embeddings.shape[1]} numbers per image into {dims}, "
+            "so distances in it are only approximate. Click an image to see it with its "
+            "nearest images; to list a region, pick Box select or Lasso select in the chart's "
+            "toolbar and drag. Every distance in the "
+            f"tables is measured in the model's own space ({data.distance.replace('_', ' ')}), "
+            "not in the picture."
+        )
+    points = (event.selection.points if event and event.selection else []) or []
+    chosen = selected_indices(points, data.n_support)
+    with side_col:
+        picked = _image_picker(data, chosen)
+        if picked is not None:
+            image_details(data, picked)
+    if len(chosen) > 1:
+        region(data, chosen)
+
+
+def _image_picker(data: ExplorerData, chosen: list[int]) -> int | None:
+    """The image the side panel shows: the one clicked on the chart, else the one picked in
+    the box (which also serves keyboards)."""
+    if len(chosen) == 1:
+        return chosen[0]
+    options = [None, *range(len(data.images))]
+    return st.selectbox(
+        "Or pick an image",
+        options,
+        format_func=lambda i: (
+            "click one on the chart, or pick it here" if i is None else data.names[i]
+        ),
+        key="emb_pick",
+    )
+
+
+def image_details(data: ExplorerData, index: int, k: int = 5) -> None:
+    """One image, larger, with its distances to the class centres and its k nearest images."""
+    from core.explorer import QUERY, nearest_images
+    from core.labels import markdown_text
+    from core.viz.images import thumbnail_uri
+
+    image_col, text_col = st.columns([1, 2])
+    image_col.image(data.images[index], width=120)
+    role = "to check" if data.roles[index] == QUERY else "an example (support)"
+    lines = [f"**{markdown_text(data.names[index])}**, {role}"]
+    if data.labels[index] >= 0:
+        lines.append(f"class: {markdown_text(data.class_names[data.labels[index]])}")
+    if data.roles[index] == QUERY:
+        verdict = data.class_names[data.predictions[index]]
+        wrong = data.labels[index] >= 0 and data.labels[index] != data.predictions[index]
+        lines.append(f"predicted: {markdown_text(verdict)}" + (" ✗ wrong" if wrong else ""))
+    text_col.markdown("  \n".join(lines))
+    distances = data.centre_distances([index])[0]
+    order = np.argsort(distances)[:3]
+    text_col.markdown(
+        f"Nearest {data.centre_name}s: "
+        + ", ".join(f"{markdown_text(data.class_names[c])} {distances[c]:.3f}" for c in order)
+    )
+    neighbours = nearest_images(data, index, k)
+    st.markdown(f"**Its {k} nearest images** (in the model's space)")
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "image": [thumbnail_uri(data.images[j], 48) for j, _ in neighbours],
+                "name": [data.names[j] for j, _ in neighbours],
+                "class": [_class_of(data, j) for j, _ in neighbours],
+                "distance": [d for _, d in neighbours],
+            }
+        ),
+        hide_index=True,
+        key="emb_neighbours",
+        width="stretch",
+        column_config={
+            "image": st.column_config.ImageColumn("image", width=44),
+            "name": st.column_config.TextColumn("name", width=150),
+            "class": st.column_config.TextColumn("class", width=90),
+            "distance": st.column_config.NumberColumn("distance", format="%.3f", width=64),
+        },
+    )
+
+
+def _class_of(data: ExplorerData, i: int) -> str:
+    """The true class in words, or "→ predicted" for a query of unknown class."""
+    if data.labels[i] >= 0:
+        return data.class_names[data.labels[i]]
+    return f"→ {data.class_names[data.predictions[i]]}"
+
+
+def region(data: ExplorerData, indices: list[int]) -> None:
+    """The images of a selected region, with their distances, downloadable as CSV."""
+    from core.explorer import region_rows
+    from core.viz.images import thumbnail_uri
+
+    rows = pd.DataFrame(region_rows(data, indices))
+    st.markdown(f"**{len(indices)} images in the selected region**")
+    st.download_button(
+        f"Download these {len(indices)} as CSV",
+        rows.to_csv(index=False).encode("utf-8"),
+        file_name="embedding-region.csv",
+        mime="text/csv",
+        key="emb_region_csv",
+    )
+    st.dataframe(
+        pd.concat(
+            [
+                pd.DataFrame({"thumbnail": [thumbnail_uri(data.images[i], 40) for i in indices]}),
+                rows,
+            ],
+            axis=1,
+        ),
+        hide_index=True,
+        key="emb_region",
+        column_config={"thumbnail": st.column_config.ImageColumn("", width="small")}
+        | {
+            c: st.column_config.NumberColumn(c.removeprefix("distance to "), format="%.2f")
+            for c in rows.columns
+            if c.startswith("distance to ")
+        },
+    )
+
+
+# --- learning step by step -----------------------------------------------------------------------
+
+
+def learning(data: ExplorerData, ws: Workspace, algorithm: str, source: str) -> None:
+    """ProtoNet: the class centres as the examples arrive one by one. MAML: the embeddings
+    and decisions at each inner step. One PCA for every step, so positions compare."""
+    from core.embedding import pca_apply, pca_basis
+    from core.explorer import centres_growing, maml_steps, movement, pairwise_distances
+    from core.labels import markdown_text
+    from core.viz.explorer import learning_figure
+
+    st.subheader("Watch it learn")
+    n, t_centres = len(data.images), None
+    if algorithm == "protonet":
+        st.caption(
+            "The class centres (stars) as the examples arrive one per class at a time: step 1 "
+            "uses each class's first example, the last step all of them. Dots: the examples; "
+            "diamonds: the images to check, in the colour of their nearest centre at that step; "
+            "grey lines: where each centre has moved since step 1. Press Play or drag the slider."
+        )
+        t_centres = centres_growing(data)  # (T, N, D)
+        steps = len(t_centres)
+        embeddings = np.repeat(data.embeddings[None], steps, axis=0)
+        predictions = (
+            np.stack(
+                [
+                    pairwise_distances(data.embeddings[data.queries], c, data.distance).argmin(1)
+                    for c in t_centres
+                ]
+            )
+            if len(data.queries)
+            else np.zeros((steps, 0), int)
+        )
+        first = 1
+        labels = [f"{t + 1} example{'s' if t else ''} per class" for t in range(steps)]
+    else:
+        st.caption(
+            "MAML changes the network itself at every inner step, so every image moves. Stars: "
+            "the class means of the examples at that step. Diamonds: the images to check, in "
+            "the colour of MAML's answer at that step; grey lines: where each image has moved "
+            "since step 0. Press Play or drag the slider."
+        )
+        if len(data.class_names) > MAML_WAYS:
+            st.caption(
+                f"MAML was meta-trained on {MAML_WAYS} classes at a time, so its steps are shown "
+                f"for the first {MAML_WAYS} of the {len(data.class_names)} classes: "
+                + ", ".join(markdown_text(n) for n in data.class_names[:MAML_WAYS])
+                + "."
+            )
+            data = data.only_classes(MAML_WAYS)
+            n = len(data.images)
+        key = ("emb_maml_steps", data.title)
+        if key not in ws.cache and not st.button(
+            "Run the inner loop step by step", key="emb_run_steps"
+        ):
+            return
+        if key not in ws.cache:
+            model = get_model(data.model_name)
+            with st.spinner(f"Running MAML's inner loop on {data.n_support} examples..."):
+                ws.cache[key] = maml_steps(model, data)
+        run = ws.cache[key]
+        embeddings, t_centres, predictions = run.embeddings, run.centres, run.predictions
+        steps, first = len(embeddings), 0
+        labels = [f"inner step {t}, examples {run.accuracy[t]:.0%} right" for t in range(steps)]
+    # One PCA, fitted on the last step (the space the classifier ends in) and applied to every
+    # step: a linear map, so a move in the picture is a move in the model's space.
+    basis = pca_basis(np.concatenate([embeddings[-1], t_centres[-1]]))
+    flat = np.concatenate(
+        [embeddings.reshape(-1, embeddings.shape[-1]), t_centres.reshape(-1, t_centres.shape[-1])]
+    )
+    xy = pca_apply(flat, basis)
+    point_xy = xy[: steps * n].reshape(steps, n, 2)
+    centre_xy = xy[steps * n :].reshape(steps, -1, 2)
+    truth = data.labels[data.queries]
+    titles = []
+    for t in range(steps):
+        # ProtoNet's images stay put and its centres move; MAML moves the images.
+        before, now = (
+            (t_centres[0], t_centres[t])
+            if algorithm == "protonet"
+            else (embeddings[0], embeddings[t])
+        )
+        moved = movement(before, now, t_centres[-1])
+        right = (
+            f", checks {np.mean(predictions[t] == truth):.0%} right"
+            if len(truth) and (truth >= 0).all()
+            else ""
+        )
+        what = "centres" if algorithm == "protonet" else "images"
+        titles.append(
+            f"{labels[t]}{right}<br>{what} moved {moved:.2f}× the typical gap between "
+            f"classes since step {first}"
+        )
+    st.plotly_chart(
+        learning_figure(data, point_xy, centre_xy, predictions, titles),
+        key="emb_learning",
+        width="stretch",
+    )
+    st.caption(
+        "Always PCA here, fitted once on the last step and applied to every step: t-SNE and "
+        "UMAP would lay the space out anew, so a move would mean nothing. The axes fit the "
+        "points of every step, and the title gives the movement in the model's own space "
+        "(median move of a point over the median distance between class centres)."
+    )
+
+
+def distance_table(data: ExplorerData) -> None:
+    """Every image to check with its exact distance to each class centre."""
+    from core.viz.images import thumbnail_uri
+
+    queries = data.queries
+    st.markdown(
+        f"**Exact distances to each class centre** ({data.distance.replace('_', ' ')}, in the "
+        "model's space)"
+    )
+    if not len(queries):
+        st.info("Add images to check (queries) on Teach & classify to see their distances.")
+        return
+    distances = data.centre_distances(queries)
+    table = pd.DataFrame(
+        {
+            "image": [thumbnail_uri(data.images[i], 40) for i in queries],
+            "query": [data.names[i] for i in queries],
+            "nearest": [data.class_names[int(row.argmin())] for row in distances],
+            **{name: distances[:, k] for k, name in enumerate(data.class_names)},
+        }
+    )
+    st.dataframe(
+        table,
+        hide_index=True,
+        key="emb_table",
+        width="stretch",
+        height=min(400, 38 + 35 * len(queries)),
+        column_config={
+            "image": st.column_config.ImageColumn("image", width="small"),
+            "query": st.column_config.TextColumn("query", width=110),
+        }
+        | {
+            name: st.column_config.NumberColumn(name, format="%.3f", width=64)
+            for name in data.class_names
+        },
+    )
