@@ -36,6 +36,9 @@ def test_a_zip_of_class_folders_is_checked_and_a_cell_shows_its_images(server_ur
     page.goto(server_url, wait_until="networkidle")
     page.get_by_role("button", name="Start with handwriting").click()
     page.get_by_text("Add at least one image to each class").first.wait_for()
+    # Let Teach's first run finish before uploading, as a person would: files sent to an
+    # uploader that a rerun is replacing are lost (seen once in CI under load).
+    _settle(page)
     uploaders = page.locator('[data-testid="stFileUploader"] input[type="file"]')
     for index, shape in enumerate((0, 1)):
         uploaders.nth(index).set_input_files(

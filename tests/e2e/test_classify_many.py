@@ -21,6 +21,9 @@ def test_a_batch_becomes_a_table_and_a_csv_download(server_url, browser):  # noq
     page.goto(server_url, wait_until="networkidle")
     page.get_by_role("button", name="Start with handwriting").click()
     page.get_by_text("Add at least one image to each class").first.wait_for()
+    # Let Teach's first run finish before uploading, as a person would: files sent to an
+    # uploader that a rerun is replacing are lost (seen once in CI under load).
+    _settle(page)
     uploaders = page.locator('[data-testid="stFileUploader"] input[type="file"]')
     for index, shape in enumerate((0, 1)):
         uploaders.nth(index).set_input_files(

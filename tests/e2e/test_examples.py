@@ -1,6 +1,7 @@
 """ "Try an example" in a real browser: from the home page, with no files of the test's own,
 one click opens Teach & classify with a ready lesson and the model's verdicts on its check
-images. Screenshots go to test-artifacts/ (look at them)."""
+images. Screenshots go to test-artifacts/ (look at them). The photo lesson is driven the same
+way by the AppTests (tests/app/test_examples.py); one browser journey keeps the suite short."""
 
 from __future__ import annotations
 
@@ -40,10 +41,4 @@ def test_handwriting_example_from_home(server_url, browser):  # noqa: F811
     _open_example(
         page, server_url, "Try an example: handwriting", "Tengwar 10", "20-example-handwriting"
     )
-    page.close()
-
-
-def test_photos_example_from_home(server_url, browser):  # noqa: F811
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    _open_example(page, server_url, "Try an example: photos", "brick", "21-example-photos")
     page.close()
