@@ -38,7 +38,7 @@ SHAPES = ("circle", "cross", "square", "triangle")
 MAX_SESSIONS = 50
 
 
-def drawing(shape: int, variant: int, size: int = 64) -> bytes:
+def drawing(shape: int, variant: int = 0, size: int = 64) -> bytes:
     """A PNG of a black shape on white (0 circle, 1 cross, 2 square, 3 triangle), slightly
     varied by `variant`: what a person draws for a character class."""
     image = Image.new("L", (size, size), 255)

@@ -2,35 +2,22 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
+
+from benchmarks.load import drawing
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 
 
 def character_png(shape: int, variant: int = 0, size: int = 64) -> bytes:
-    """Dark strokes on white: 0 = circle, 1 = cross, 2 = square, 3 = triangle."""
-    image = Image.new("L", (size, size), 255)
-    draw = ImageDraw.Draw(image)
-    v = 2 * variant
-    if shape == 0:
-        draw.ellipse((10 + v, 10, 52, 52 - v), outline=0, width=5)
-    elif shape == 1:
-        draw.line((10, 10 + v, 54, 54), fill=0, width=5)
-        draw.line((54, 10, 10 + v, 54), fill=0, width=5)
-    elif shape == 2:
-        draw.rectangle((12, 12 + v, 52, 52), outline=0, width=5)
-    else:
-        draw.polygon([(32, 8 + v), (56, 54), (8, 54)], outline=0, width=5)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
+    """Dark strokes on white: 0 = circle, 1 = cross, 2 = square, 3 = triangle (the drawings
+    the load benchmark's sessions teach with: benchmarks.load.drawing)."""
+    return drawing(shape, variant, size)
 
 
 def new_app() -> AppTest:

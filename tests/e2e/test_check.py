@@ -9,6 +9,7 @@ import zipfile
 import pytest
 
 from tests.app.conftest import character_png
+from tests.e2e.test_classify_many import teach_circle_and_cross
 from tests.e2e.test_journey import _settle, _shot, browser, playwright  # noqa: F401
 
 pytestmark = pytest.mark.e2e
@@ -33,26 +34,7 @@ def _gallery(page, testid: str) -> list[str]:
 
 def test_a_zip_of_class_folders_is_checked_and_a_cell_shows_its_images(server_url, browser):  # noqa: F811
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(server_url, wait_until="networkidle")
-    page.get_by_role("button", name="Start with handwriting").click()
-    page.get_by_text("Add at least one image to each class").first.wait_for()
-    # Let Teach's first run finish before uploading, as a person would: files sent to an
-    # uploader that a rerun is replacing are lost (seen once in CI under load).
-    _settle(page)
-    uploaders = page.locator('[data-testid="stFileUploader"] input[type="file"]')
-    for index, shape in enumerate((0, 1)):
-        uploaders.nth(index).set_input_files(
-            [
-                {
-                    "name": f"s{shape}{v}.png",
-                    "mimeType": "image/png",
-                    "buffer": character_png(shape, v),
-                }
-                for v in range(2)
-            ]
-        )
-        page.get_by_text(f"class {index + 1} · 2 image(s)").wait_for(timeout=60_000)
-        _settle(page)
+    teach_circle_and_cross(page, server_url)
     page.get_by_role("link", name="Classify many").click()
     page.get_by_text("Images or zips to classify").first.wait_for()
     buffer = io.BytesIO()

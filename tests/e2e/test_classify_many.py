@@ -16,8 +16,8 @@ from tests.e2e.test_journey import _settle, _shot, browser, playwright  # noqa: 
 pytestmark = pytest.mark.e2e
 
 
-def test_a_batch_becomes_a_table_and_a_csv_download(server_url, browser):  # noqa: F811
-    page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+def teach_circle_and_cross(page, server_url: str) -> None:
+    """On Teach & classify: class 1 gets two circles, class 2 two crosses (handwriting)."""
     page.goto(server_url, wait_until="networkidle")
     page.get_by_role("button", name="Start with handwriting").click()
     page.get_by_text("Add at least one image to each class").first.wait_for()
@@ -38,6 +38,11 @@ def test_a_batch_becomes_a_table_and_a_csv_download(server_url, browser):  # noq
         )
         page.get_by_text(f"class {index + 1} · 2 image(s)").wait_for(timeout=60_000)
         _settle(page)
+
+
+def test_a_batch_becomes_a_table_and_a_csv_download(server_url, browser):  # noqa: F811
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    teach_circle_and_cross(page, server_url)
     page.get_by_role("link", name="Classify many").click()
     page.get_by_text("Images or zips to classify").first.wait_for()
     buffer = io.BytesIO()
