@@ -197,8 +197,17 @@ def test_webcam_snapshot_is_added(server_url, playwright):
     _radio(page, "Camera")
     take = page.get_by_role("button", name=re.compile("Take photo", re.I)).first
     take.wait_for(timeout=60_000)
-    page.wait_for_timeout(1500)  # the fake stream starts
+    # A snapshot of a stream with no frame yet is silently nothing: wait until the fake camera
+    # has delivered frames (under load that takes longer than any fixed pause).
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('video')]
+            .some(v => v.readyState >= 2 && v.videoWidth > 0)""",
+        timeout=60_000,
+        polling=200,
+    )
     take.click()
-    _wait_or_shoot(page.get_by_text(re.compile(r"· 1 image\(s\)")).first, page, "debug-camera")
+    _wait_or_shoot(
+        page.get_by_text(re.compile(r"· 1 image\(s\)")).first, page, "debug-camera", 60_000
+    )
     _shot(page, "07-camera")
     browser.close()
