@@ -1,5 +1,7 @@
-"""`python -m benchmarks [scaling | photo-speed | projections | live-fps | load] [--flags]`:
-the one command (see benchmarks)."""
+"""The one command (see benchmarks):
+
+python -m benchmarks [scaling | photo-speed | projections | live-fps | load | journeys] [--flags]
+"""
 
 from __future__ import annotations
 
@@ -27,6 +29,10 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks import load
 
         return load.main(rest)
+    if command == ["journeys"]:  # click-to-settled waits in Chromium (needs Playwright)
+        from benchmarks import journeys
+
+        return journeys.main(rest)
     if command == ["live-fps"]:
         from benchmarks import live_fps  # imported only when asked for
 

@@ -166,7 +166,8 @@ def _view_features(
             if name not in done:
                 images = [data.images(c, [i])[0] for c, i in part]
                 pixels = photo_batch(images, size, crop)
-                features = backbone_features(pixels, network=network).numpy()
+                # eager PyTorch, always: the reported numbers were computed with these features
+                features = backbone_features(pixels, network=network, runtime="torch").numpy()
                 atomic_write(parts_dir / name, lambda tmp, rows=features: np.save(tmp, rows))
             bar.update(len(part))
         bar.close()

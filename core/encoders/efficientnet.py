@@ -141,7 +141,7 @@ def weights_fingerprint() -> str:
 
 
 def backbone_features(
-    pixels: torch.Tensor, batch_size: int = 32, network: str = BACKBONE
+    pixels: torch.Tensor, batch_size: int = 32, network: str = BACKBONE, runtime: str | None = None
 ) -> torch.Tensor:
     """(B, 3, H, W) normalised pixels -> (B, 1280) pooled backbone features (no grad).
 
@@ -150,13 +150,25 @@ def backbone_features(
     steadier than either (+0.4 / +0.2 points centred nearest-prototype accuracy on a
     mini-ImageNet test sample, 5-way 1- / 5-shot: scripts/compare_backbone_variants.py),
     for twice the backbone work.
+
+    `runtime` (core.encoders.runtime; None: its default_runtime) runs the backbone with ONNX
+    Runtime or PyTorch eager; the features agree to 1e-4 relative (tests/test_runtime.py).
     """
-    net = load_backbone(network)
+    from core.encoders.runtime import check_runtime, default_runtime, session_features
+
+    runtime = check_runtime(runtime or default_runtime())
     outputs = []
     with torch.inference_mode():
         for start in range(0, pixels.shape[0], batch_size):
             chunk = pixels[start : start + batch_size]
-            both = torch.cat([chunk, chunk.flip(-1)]).contiguous(memory_format=torch.channels_last)
-            pooled = net.forward_head(net.forward_features(both), pre_logits=True)
+            both = torch.cat([chunk, chunk.flip(-1)])
+            if runtime == "onnxruntime":
+                pooled = session_features(both, network)
+            else:
+                net = load_backbone(network)
+                pooled = net.forward_head(
+                    net.forward_features(both.contiguous(memory_format=torch.channels_last)),
+                    pre_logits=True,
+                )
             outputs.append(0.5 * (pooled[: len(chunk)] + pooled[len(chunk) :]))
     return torch.cat(outputs) if outputs else torch.zeros(0, FEATURE_DIM)
