@@ -6,7 +6,7 @@ import pytest
 import torch
 from PIL import Image
 
-from core.encoders import runtime
+from core.encoders import efficientnet, runtime
 from core.encoders.efficientnet import backbone_features
 from core.encoders.photo import PhotoEncoder
 from core.encoders.views import photo_batch
@@ -67,4 +67,4 @@ def test_the_apps_encoder_uses_the_fast_path_with_the_same_features(monkeypatch,
     monkeypatch.setenv(runtime.ENV, "torch")
     eager = PhotoEncoder(crops=(1.0, 0.8))(photos)
     assert _relative(fast, eager) <= 1e-4
-    assert runtime._session.cache_info().currsize >= 1  # the session the fast path built
+    assert efficientnet._onnx_session.cache_info().currsize >= 1  # the session the fast path built

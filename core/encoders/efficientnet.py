@@ -20,12 +20,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from core.encoders.runtime import build_session, check_runtime, default_runtime, session_features
 from core.tensors import state_dict_problem
 
 BACKBONE = "tf_efficientnet_lite0"  # timm name of the network photo heads are trained over
@@ -134,6 +136,21 @@ def load_backbone(network: str = BACKBONE) -> nn.Module:
     return net.to(memory_format=torch.channels_last)
 
 
+_SESSION_LOCK = threading.Lock()
+
+
+@functools.cache
+def _onnx_session(network: str, threads: int):
+    return build_session(load_backbone(network), threads)
+
+
+def backbone_session(network: str = BACKBONE):
+    """The process's ONNX Runtime session for `network`'s features (core.encoders.runtime),
+    built on first use, once: concurrent first callers wait for the one export."""
+    with _SESSION_LOCK:
+        return _onnx_session(network, torch.get_num_threads())
+
+
 def weights_fingerprint() -> str:
     """Short hash of the weights file's name and size: part of every feature-cache key."""
     path = weights_path()
@@ -154,8 +171,6 @@ def backbone_features(
     `runtime` (core.encoders.runtime; None: its default_runtime) runs the backbone with ONNX
     Runtime or PyTorch eager; the features agree to 1e-4 relative (tests/test_runtime.py).
     """
-    from core.encoders.runtime import check_runtime, default_runtime, session_features
-
     runtime = check_runtime(runtime or default_runtime())
     outputs = []
     with torch.inference_mode():
@@ -163,7 +178,7 @@ def backbone_features(
             chunk = pixels[start : start + batch_size]
             both = torch.cat([chunk, chunk.flip(-1)])
             if runtime == "onnxruntime":
-                pooled = session_features(both, network)
+                pooled = session_features(backbone_session(network), both)
             else:
                 net = load_backbone(network)
                 pooled = net.forward_head(

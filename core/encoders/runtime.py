@@ -16,10 +16,8 @@ so the reported evaluation numbers keep the exact features they were computed wi
 
 from __future__ import annotations
 
-import functools
 import io
 import os
-import threading
 import warnings
 from typing import TYPE_CHECKING
 
@@ -31,7 +29,6 @@ if TYPE_CHECKING:
 
 RUNTIMES = ("onnxruntime", "torch")
 ENV = "FEWSHOT_BACKBONE_RUNTIME"
-_LOCK = threading.Lock()
 
 
 def check_runtime(runtime: str) -> str:
@@ -83,11 +80,10 @@ def onnx_model(backbone: nn.Module, size: int = 224) -> bytes:
     return buffer.getvalue()
 
 
-@functools.cache
-def _session(network: str, threads: int) -> onnxruntime.InferenceSession:
+def build_session(backbone: nn.Module, threads: int) -> onnxruntime.InferenceSession:
+    """An ONNX Runtime session computing `backbone`'s pooled features with `threads` threads
+    (thread-safe: every app session may run it at once)."""
     import onnxruntime
-
-    from core.encoders.efficientnet import load_backbone
 
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
@@ -95,19 +91,11 @@ def _session(network: str, threads: int) -> onnxruntime.InferenceSession:
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3  # errors only: no shape-inference chatter in the server log
     return onnxruntime.InferenceSession(
-        onnx_model(load_backbone(network)), options, providers=["CPUExecutionProvider"]
+        onnx_model(backbone), options, providers=["CPUExecutionProvider"]
     )
 
 
-def backbone_session(network: str) -> onnxruntime.InferenceSession:
-    """The process's ONNX Runtime session for `network`'s features (built on first use, once:
-    concurrent first callers wait for the one export). Thread-safe to run from every session."""
-    with _LOCK:
-        return _session(network, torch.get_num_threads())
-
-
-def session_features(pixels: torch.Tensor, network: str) -> torch.Tensor:
-    """(B, 3, H, W) float32 pixels -> (B, 1280) pooled features by ONNX Runtime."""
-    session = backbone_session(network)
+def session_features(session: onnxruntime.InferenceSession, pixels: torch.Tensor) -> torch.Tensor:
+    """(B, 3, H, W) float32 pixels -> (B, 1280) pooled features by `session`."""
     array = pixels.detach().contiguous().numpy()
     return torch.from_numpy(session.run(None, {"pixels": array})[0])
