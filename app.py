@@ -78,4 +78,5 @@ pages = {
         st.Page("app_pages/playground.py", title="Meta-learning playground"),
     ],
 }
+ui.warm_up_in_background()
 st.navigation(pages).run()

@@ -16,7 +16,7 @@ import pytest
 
 from core.evaluate import EvalConfig, evaluate
 
-# README (docs/results/test_log.jsonl), then the episodes run here (about 4 min in all).
+# README (docs/results/test_log.jsonl), then the episodes run here (about 2 min in all).
 README_FIGURES = [
     # model, ways, shots, inner_steps, README episodes, mean, ci95, episodes here
     ("omniglot-protonet", 5, 1, None, 1000, 98.87, 0.17, 50),
@@ -25,9 +25,10 @@ README_FIGURES = [
     ("omniglot-protonet", 20, 5, None, 1000, 99.06, 0.05, 50),
     # The zero-head omniglot-maml at its card's 20 steps (docs/results/eval-maml-zero.jsonl):
     # its inner loop diverges on some episodes, so its per-episode accuracy is far from
-    # normal and a few episodes say little about the mean; the README's own 600 episodes of
-    # 5-way 1-shot (about 2 min) are run instead, and must give the README's figure.
-    ("omniglot-maml", 5, 1, None, 600, 97.35, 0.52, 600),
+    # normal and a few episodes say little about the mean; the first 200 of the README's 600
+    # episodes of 5-way 1-shot are run (about a minute; they gave 96.57 against the floor
+    # 96.45 when this was written: a real drop of the model fails it).
+    ("omniglot-maml", 5, 1, None, 600, 97.35, 0.52, 200),
 ]
 
 

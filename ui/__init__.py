@@ -30,6 +30,7 @@ from ui.models import (
     model_name,
     model_picker,
     shared_model,
+    warm_up_in_background,
 )
 from ui.state import STATE_KEY, rename_class, replace_workspace, show_messages, workspace
 from ui.widgets import (
@@ -76,5 +77,6 @@ __all__ = [
     "show_messages",
     "thumbnail_uris",
     "thumbnails",
+    "warm_up_in_background",
     "workspace",
 ]

@@ -7,6 +7,7 @@ is imported inside the functions, so the home page renders before anything heavy
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -42,12 +43,65 @@ def available_models() -> list[dict[str, Any]]:
     return model_catalogue()[0]
 
 
+_LOAD_LOCK = threading.Lock()
+_LOADED: dict[tuple, FewShotModel] = {}
+
+
+def _files_key(name: str) -> tuple:
+    """The model's two files as they are now: folder, name, size and change time of each."""
+    from core.checkpoints import models_dir
+
+    files = [models_dir() / f"{name}{suffix}" for suffix in (".json", ".safetensors")]
+    stats = [(f.stat().st_size, f.stat().st_mtime_ns) if f.exists() else None for f in files]
+    return (str(models_dir()), name, *stats)
+
+
+def _load_once(name: str) -> FewShotModel:
+    """core.load_model(name), once per process and state of its files: the warm-up thread and
+    the first page that needs it share one load. A load that fails is not kept, and changed
+    files (another folder, a repaired file) are read again."""
+    with _LOAD_LOCK:
+        key = _files_key(name)
+        if key not in _LOADED:
+            from core import load_model
+
+            _LOADED[key] = load_model(name)
+        return _LOADED[key]
+
+
 @st.cache_resource(show_spinner="Loading the model...")
 def shared_model(name: str) -> FewShotModel:
     """core.load_model(name), once per process; every session shares it read-only."""
-    from core import load_model
+    return _load_once(name)
 
-    return load_model(name)
+
+def warm_up() -> None:
+    """Load every shipped model and build the photo backbone's ONNX Runtime session, each
+    ready once it returns (errors are left for the page that needs the model to report)."""
+    names = [entry["name"] for entry in model_catalogue()[0]]
+    for name in sorted(names, key=lambda name: name.startswith("photo")):  # the light ones first
+        try:
+            _load_once(name)
+        except Exception:  # noqa: BLE001 - get_model reports it on the page that needs it
+            continue
+    if any(name.startswith("photo") for name in names):
+        import torch
+
+        from core.encoders.efficientnet import backbone_features
+        from core.encoders.runtime import default_runtime
+
+        if default_runtime() == "onnxruntime":  # export, build and run the session once
+            backbone_features(torch.zeros(1, 3, 224, 224))
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up_in_background() -> threading.Thread:
+    """Once per server process, at its first page view: warm_up() in a background thread, so
+    a person's first lesson or first switch of model does not wait for the loading (issue 19).
+    """
+    thread = threading.Thread(target=warm_up, name="models-warmup", daemon=True)
+    thread.start()
+    return thread
 
 
 def get_model(name: str) -> FewShotModel:

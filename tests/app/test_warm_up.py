@@ -1,0 +1,38 @@
+"""The server loads the shipped models and the photo backbone's session ahead, in the background
+(ui.models.warm_up), and the pages then use those very objects."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import streamlit as st
+
+from core.checkpoints import CheckpointError, models_dir
+from core.encoders import efficientnet
+from ui import models
+
+
+def test_warm_up_loads_every_model_once_and_the_pages_get_those(monkeypatch):
+    st.cache_resource.clear()
+    models.warm_up()
+    names = [entry["name"] for entry in models.available_models()]
+    assert {"omniglot-protonet", "omniglot-maml", "photo-protonet", "photo-maml"} <= set(names)
+    warmed = {key[1]: model for key, model in models._LOADED.items() if key[1] in names}
+    assert set(warmed) == set(names)
+    for name in names:
+        assert models.shared_model(name) is warmed[name]  # no second load
+    assert efficientnet._onnx_session.cache_info().currsize >= 1
+
+
+def test_a_changed_model_file_is_read_again(tmp_path, monkeypatch):
+
+    for suffix in (".json", ".safetensors"):
+        shutil.copy(models_dir() / f"omniglot-protonet{suffix}", tmp_path)
+    monkeypatch.setenv("FEWSHOT_MODELS", str(tmp_path))
+    first = models._load_once("omniglot-protonet")
+    assert models._load_once("omniglot-protonet") is first
+    weights = tmp_path / "omniglot-protonet.safetensors"
+    weights.write_bytes(weights.read_bytes()[:2000])  # damaged: the next load says so
+    with pytest.raises(CheckpointError, match="truncated"):
+        models._load_once("omniglot-protonet")
