@@ -79,4 +79,7 @@ pages = {
     ],
 }
 ui.warm_up_in_background()
-st.navigation(pages).run()
+page = st.navigation(pages)
+if page is not HOME:  # Home imports nothing heavy; other pages wait for the warm-up's imports
+    ui.wait_for_imports()
+page.run()

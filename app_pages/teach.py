@@ -14,6 +14,10 @@ from core.workspace import MAX_IMAGES_PER_CLASS, MAX_QUERIES
 from ui.export import onnx_download
 
 ws = ui.workspace()
+ui.take_waiting_uploads(
+    ws,
+    {"query": MAX_QUERIES} | {f"class_{card.id}": MAX_IMAGES_PER_CLASS for card in ws.classes},
+)
 st.title("Teach & classify")
 st.write(
     "Give a few examples of each class, and the model learns to tell them apart in a second: "

@@ -1,6 +1,7 @@
 """The one command (see benchmarks):
 
-python -m benchmarks [scaling | photo-speed | projections | live-fps | load | journeys] [--flags]
+python -m benchmarks [scaling | photo-speed | projections | live-fps | load | journeys |
+                     roofline] [--flags]
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks import journeys
 
         return journeys.main(rest)
+    if command == ["roofline"]:  # achieved GFLOP/s of the two steps as a share of the peak
+        from benchmarks import roofline
+
+        return roofline.main(rest)
     if command == ["live-fps"]:
         from benchmarks import live_fps  # imported only when asked for
 

@@ -8,8 +8,9 @@ Chromium through it at once, with no pause a person would make:
      after the other (the first photo lesson: the backbone's loading is whatever of it the
      server has not done by then); then one check photo; then 8 check photos at once;
   2. handwriting, in a new session: 3 classes x 3 drawings, then check drawings added one at
-     a time (each -> its verdict), then the first switch to MAML, then Inside MAML with its
-     "Inner steps" slider moved to 20.
+     a time (each -> its verdict), then the first switch to MAML, then Inside MAML (its first
+     view adapts the card's 20 steps with the check images), then, with the other head start
+     and the "Inner steps" slider at 1, the slider moved to 20: a 20-step adaptation anew.
 
 A wait is measured in the page's own clock: from the action to the later of (a) the moment
 the answer is on the page (the verdicts, "Adapted in", the 20-step slider) and (b) the moment
@@ -166,8 +167,13 @@ def handwriting_journey(browser, url: str, seed: int, checks: int) -> dict[str, 
         has_text=re.compile("^MAML$")
     ).first.click()
     waits.record("first_maml_switch_s", started, waits.text(r"Adapted in \d+ inner steps"))
+    started = waits.start()
     page.get_by_role("link", name="Inside MAML").click()
     page.get_by_text("Inner steps").first.wait_for(timeout=300_000)
+    waits.record("inside_maml_first_view_s", started, waits.text("How the embeddings move"))
+    # The card's own 20 steps were adapted for the first view; a slider change to 20 steps
+    # that adapts anew: the other head start, the slider to 1 step, then to 20.
+    page.locator('[data-testid="stRadio"] label').filter(has_text="class centres").first.click()
     waits.settle()
     thumb = (
         page.locator('[data-testid="stSlider"]')
@@ -176,6 +182,8 @@ def handwriting_journey(browser, url: str, seed: int, checks: int) -> dict[str, 
         .first
     )
     thumb.focus()
+    thumb.press("Home")
+    waits.settle()
     started = waits.start()
     thumb.press("End")  # the slider's maximum, 20
     waits.record("inside_maml_20_steps_s", started, waits.answered(SLIDERS_AT_JS, 20))

@@ -27,7 +27,26 @@ PALETTE: tuple[str, ...] = tuple(
     )
 )
 NEUTRAL = "#BBBBBB"
-PLOT_LAYOUT = {"template": "plotly_white", "margin": {"l": 10, "r": 10, "t": 40, "b": 10}}
+PLOT_TEMPLATE = "fewshotlab"
+PLOT_LAYOUT = {"template": PLOT_TEMPLATE, "margin": {"l": 10, "r": 10, "t": 40, "b": 10}}
+
+
+def _register_plot_template() -> None:
+    """plotly_white's layout (white background, light grid, its fonts and colour scales)
+    under PLOT_TEMPLATE, without its per-trace-type defaults: every figure copies its template
+    when it is made, and plotly_white's defaults for all 24 trace types made that copy 60% of
+    building a figure (22 -> 9 ms a figure on this CPU), for settings the app's bars,
+    scatters and heatmaps set themselves."""
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    if PLOT_TEMPLATE not in pio.templates:
+        pio.templates[PLOT_TEMPLATE] = go.layout.Template(
+            layout=pio.templates["plotly_white"].layout
+        )
+
+
+_register_plot_template()  # every module that uses PLOT_LAYOUT builds plotly figures
 
 
 def class_colour(index: int) -> str:

@@ -16,7 +16,15 @@ so the home page renders before anything heavy loads.
 
 from ui.check import check_view
 from ui.examples import example_button, example_credit
-from ui.intake import MAX_UPLOAD_MB, add_images, canvas_png, decode_files, image_intake, limits_text
+from ui.intake import (
+    MAX_UPLOAD_MB,
+    add_images,
+    canvas_png,
+    decode_files,
+    image_intake,
+    limits_text,
+    take_waiting_uploads,
+)
 from ui.live import inner_loop_updater, live_updater
 from ui.live_camera import live_camera
 from ui.models import (
@@ -30,6 +38,7 @@ from ui.models import (
     model_name,
     model_picker,
     shared_model,
+    wait_for_imports,
     warm_up_in_background,
 )
 from ui.state import STATE_KEY, rename_class, replace_workspace, show_messages, workspace
@@ -75,8 +84,10 @@ __all__ = [
     "replace_workspace",
     "shared_model",
     "show_messages",
+    "take_waiting_uploads",
     "thumbnail_uris",
     "thumbnails",
+    "wait_for_imports",
     "warm_up_in_background",
     "workspace",
 ]

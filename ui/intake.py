@@ -67,6 +67,31 @@ def add_images(ws: Workspace, files: list[tuple[str, bytes]], items: list[Item],
     st.rerun()
 
 
+def take_waiting_uploads(ws: Workspace, limits: dict[str, int]) -> None:
+    """Add the files now waiting in the upload and camera widgets of each intake key (the
+    browser sent them with this run), before the page draws anything.
+
+    The page then draws once, with the images in place and the widgets empty (new keys),
+    instead of drawing everything, reaching the widget, and drawing it all again after a
+    rerun (add_images): an upload costs one run of the page, not two (issue 19).
+
+    Args:
+        limits: intake key ("query", "class_<id>") -> the most images it may hold.
+    """
+    for key, limit in limits.items():
+        nonce = ws.nonce(key)
+        uploaded = st.session_state.get(f"{key}_up_{nonce}") or []
+        files = [(f.name, f.getvalue()) for f in uploaded]
+        snap = st.session_state.get(f"{key}_cam_{nonce}")
+        if snap is not None and st.session_state.get(f"{key}_source") == "Camera":
+            taken = [item.name for item in intake_items(ws, key)]
+            files.append((numbered_name("camera", ".jpg", taken), snap.getvalue()))
+        if files:
+            items = intake_items(ws, key)
+            items.extend(decode_files(ws, files, limit - len(items), limit))
+            ws.bump(key)
+
+
 def canvas_png(rgba: np.ndarray | None) -> bytes | None:
     """A drawing pad's (H, W, 4) uint8 RGBA array -> PNG bytes on white, or None if blank."""
     if rgba is None:

@@ -7,8 +7,13 @@ Every redraw of a chart gets a new key (a key used twice in one run raises).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
+
+# Redraws at most this often: the inner loop still visibly grows (a step takes 10-50 ms here,
+# so a 20-step adaptation shows a few frames), without a figure for every step.
+MIN_INTERVAL_S = 0.25
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -26,6 +31,7 @@ def live_updater(
     figure: Callable[[list[Any]], go.Figure] | None = None,
     key: str = "live",
     every: int = 1,
+    min_interval_s: float = MIN_INTERVAL_S,
 ) -> Callable[[Any], None]:
     """An on_step callback that moves a progress bar and redraws a chart.
 
@@ -37,16 +43,25 @@ def live_updater(
         chart, figure: an st.empty() slot, and the figure of every record so far.
         key: the chart's key prefix, unique to this run.
         every: update on every `every`-th step only (and on the last).
+        min_interval_s: and only once this many seconds have passed since the last redraw
+            ended (the first and the last step are always drawn): each redraw costs a figure
+            on the server and a plotly render in the browser, which took longer than the
+            steps themselves.
     """
     seen: list[Any] = []
+    last = [-float("inf")]
 
     def on_step(record: Any) -> None:
         seen.append(record)
-        if record.step % every and record.step != total:
+        final = record.step == total
+        if record.step % every and not final:
+            return
+        if not final and time.perf_counter() - last[0] < min_interval_s:
             return
         progress.progress(record.step / max(total, 1), text=describe(record))
         if chart is not None and figure is not None:
             chart.plotly_chart(figure(seen), key=f"{key}_{record.step}", width="stretch")
+        last[0] = time.perf_counter()  # from the end of a redraw: the steps get time between
 
     return on_step
 

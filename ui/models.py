@@ -75,15 +75,53 @@ def shared_model(name: str) -> FewShotModel:
     return _load_once(name)
 
 
+_IMPORTED = threading.Event()
+
+
+def import_heavy() -> None:
+    """Import what the pages and the models import on first use (torch, torch.func, timm,
+    ONNX Runtime, plotly, pandas: seconds on this CPU). Sets _IMPORTED when done, failed or not.
+
+    Two threads importing the same large package at once can see it half initialised (Python
+    breaks the import locks' deadlock by handing one of them the partial module), so pages
+    other than Home wait for this (wait_for_imports) instead of importing alongside it."""
+    try:
+        import onnxruntime  # noqa: F401
+        import pandas  # noqa: F401
+        import timm  # noqa: F401
+        import torch.func  # noqa: F401
+        import torch.onnx  # noqa: F401
+
+        import core  # noqa: F401
+        import core.encoders.photo  # noqa: F401
+        import core.viz  # noqa: F401
+    finally:
+        _IMPORTED.set()
+
+
+def wait_for_imports(timeout_s: float = 300.0) -> None:
+    """Block until import_heavy has run (at once when it has): see import_heavy."""
+    _IMPORTED.wait(timeout_s)
+
+
 def warm_up() -> None:
-    """Load every shipped model and build the photo backbone's ONNX Runtime session, each
-    ready once it returns (errors are left for the page that needs the model to report)."""
+    """Import the heavy packages, load every shipped model and build the photo backbone's
+    ONNX Runtime session, each ready once it returns (a model that cannot be loaded is left
+    for the page that needs it to report)."""
+    import_heavy()
+    from PIL import Image
+
     names = [entry["name"] for entry in model_catalogue()[0]]
     for name in sorted(names, key=lambda name: name.startswith("photo")):  # the light ones first
         try:
-            _load_once(name)
+            model = _load_once(name)
         except Exception:  # noqa: BLE001 - get_model reports it on the page that needs it
             continue
+        if model.algorithm == "maml" and model.input_kind == "character":
+            # one tiny adaptation: the first one in a process also imports torch.func's
+            # machinery (seconds), which a person's first switch to MAML would wait for
+            blank = [Image.new("L", (28, 28), 255), Image.new("L", (28, 28), 0)]
+            model.adapt(blank, [0, 1], inner_steps=1)
     if any(name.startswith("photo") for name in names):
         import torch
 
