@@ -11,9 +11,12 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-# Redraws at most this often: the inner loop still visibly grows (a step takes 10-50 ms here,
-# so a 20-step adaptation shows a few frames), without a figure for every step.
-MIN_INTERVAL_S = 0.25
+# A redraw mounts a new plotly chart in the browser, which took about a second on this 2-core
+# machine (browser and server share it): redrawing more often only queued redraws (the first
+# switch to MAML waited 4.9 s at 0.25 s, 1.7 s at 1 s: benchmarks/journeys.py). A loop that
+# finishes within a second (20 inner steps here: 0.3 s) shows its first and last step; a
+# longer one (Compare's from-scratch training) grows about once a second.
+MIN_INTERVAL_S = 1.0
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
