@@ -48,7 +48,7 @@ TARGETS = {
     "inside_maml_20_steps_s": 2.0,
 }
 QUIET_MS = 500
-DEBUG = False
+VERBOSE = False  # --verbose: each wait's two moments (answer on the page, page settled)
 # The answer is on the page: at least `count` matches of `pattern` in its text.
 TEXT_JS = """([pattern, count]) => {
     const found = (document.body.innerText.match(new RegExp(pattern, 'g')) || []).length;
@@ -110,14 +110,9 @@ class Waits:
     def record(self, journey: str, started: float, answered: float) -> float:
         settled = self.settle()
         seconds = (max(answered, settled) - started) / 1000
-        if DEBUG:
-            print(
-                journey,
-                "answered",
-                round((answered - started) / 1000, 3),
-                "settled",
-                round((settled - started) / 1000, 3),
-            )
+        if VERBOSE:
+            answer_s, settled_s = (answered - started) / 1000, (settled - started) / 1000
+            print(f"{journey}: answer {answer_s:.3f} s, settled {settled_s:.3f} s", flush=True)
         self.waits.setdefault(journey, []).append(round(seconds, 3))
         return seconds
 
@@ -252,7 +247,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="fresh servers, one journey each")
     parser.add_argument("--checks", type=int, default=3, help="handwriting check images a run")
     parser.add_argument("--out", default="", help="also write the JSON here")
+    parser.add_argument("--verbose", action="store_true", help="print every wait as it ends")
     args = parser.parse_args(argv)
+    global VERBOSE
+    VERBOSE = args.verbose
     if not 1 <= args.runs <= 10 or not 1 <= args.checks <= 10:
         parser.error("--runs and --checks must each be between 1 and 10")
     started = time.perf_counter()
