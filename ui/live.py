@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 # A redraw mounts a new plotly chart in the browser, which took about a second on this 2-core
 # machine (browser and server share it): redrawing more often only queued redraws (the first
 # switch to MAML waited 4.9 s at 0.25 s, 1.7 s at 1 s: benchmarks/journeys.py). A loop that
-# finishes within a second (20 inner steps here: 0.3 s) shows its first and last step; a
-# longer one (Compare's from-scratch training) grows about once a second.
+# finishes within a second (20 inner steps here: 0.3 s) is drawn once, complete; a longer one
+# (Compare's from-scratch training, a loaded server) grows about once a second.
 MIN_INTERVAL_S = 1.0
 
 if TYPE_CHECKING:
@@ -47,12 +47,12 @@ def live_updater(
         key: the chart's key prefix, unique to this run.
         every: update on every `every`-th step only (and on the last).
         min_interval_s: and only once this many seconds have passed since the last redraw
-            ended (the first and the last step are always drawn): each redraw costs a figure
-            on the server and a plotly render in the browser, which took longer than the
-            steps themselves.
+            ended, or since the loop started (the last step is always drawn): each redraw
+            costs a figure on the server and a plotly render in the browser, which took
+            longer than the steps themselves.
     """
     seen: list[Any] = []
-    last = [-float("inf")]
+    last = [time.perf_counter()]  # a loop that ends within the interval draws once, at its end
 
     def on_step(record: Any) -> None:
         seen.append(record)

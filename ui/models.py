@@ -75,7 +75,8 @@ def shared_model(name: str) -> FewShotModel:
     return _load_once(name)
 
 
-_IMPORTED = threading.Event()
+_STARTED = threading.Event()  # a warm-up thread was started in this process
+_IMPORTED = threading.Event()  # ... and its imports are done
 
 
 def import_heavy() -> None:
@@ -100,8 +101,10 @@ def import_heavy() -> None:
 
 
 def wait_for_imports(timeout_s: float = 300.0) -> None:
-    """Block until import_heavy has run (at once when it has): see import_heavy."""
-    _IMPORTED.wait(timeout_s)
+    """Block until the warm-up thread's import_heavy has run; at once when it has, or when no
+    warm-up was started in this process (a page run alone, a test): see import_heavy."""
+    if _STARTED.is_set():
+        _IMPORTED.wait(timeout_s)
 
 
 def warm_up() -> None:
@@ -138,6 +141,7 @@ def warm_up_in_background() -> threading.Thread:
     a person's first lesson or first switch of model does not wait for the loading (issue 19).
     """
     thread = threading.Thread(target=warm_up, name="models-warmup", daemon=True)
+    _STARTED.set()
     thread.start()
     return thread
 

@@ -21,6 +21,9 @@ STATE_KEY = "fsl_workspace"
 def workspace() -> Workspace:
     """This browser session's workspace (created with two empty classes on first use)."""
     if STATE_KEY not in st.session_state:
+        from ui.models import wait_for_imports
+
+        wait_for_imports()  # core imports torch: not alongside the warm-up's import of it
         from core.workspace import Workspace
 
         ws = Workspace()

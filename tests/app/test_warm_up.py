@@ -36,3 +36,22 @@ def test_a_changed_model_file_is_read_again(tmp_path, monkeypatch):
     weights.write_bytes(weights.read_bytes()[:2000])  # damaged: the next load says so
     with pytest.raises(CheckpointError, match="truncated"):
         models._load_once("omniglot-protonet")
+
+
+def test_waiting_for_imports_never_blocks_without_a_warm_up(monkeypatch):
+    import threading
+
+    class NeverWait:
+        def wait(self, timeout=None):
+            raise AssertionError("waited although no warm-up was started")
+
+    monkeypatch.setattr(models, "_STARTED", threading.Event())
+    monkeypatch.setattr(models, "_IMPORTED", NeverWait())
+    models.wait_for_imports()  # no warm-up in this process: no wait at all
+    monkeypatch.setattr(models, "_IMPORTED", threading.Event())
+    models._STARTED.set()
+    worker = threading.Thread(target=models.import_heavy)
+    worker.start()
+    models.wait_for_imports(timeout_s=120)  # returns once the imports are done
+    assert models._IMPORTED.is_set()
+    worker.join()
