@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -24,14 +23,10 @@ from tqdm import tqdm
 from core.constants import IMAGE_SUFFIXES
 from core.files import atomic_write
 from core.images import CHARACTER_SIZE, ImageRejected, omniglot_array, read_image_file
-from core.paths import data_root
+from core.paths import cache_root, data_root
 
 OMNIGLOT_SPLITS = ("train", "val", "test", "trainval")
 MINIIMAGENET_SPLITS = ("train", "val", "test")
-
-
-def cache_root() -> Path:
-    return Path(os.environ.get("FEWSHOT_CACHE", Path.home() / ".cache" / "fewshotlab"))
 
 
 def hash_files(digest: Any, paths: Iterable[Path], root: Path) -> None:

@@ -16,3 +16,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def data_root() -> Path:
     """../shared/data beside the repository, or the folder FEWSHOT_DATA names."""
     return Path(os.environ.get("FEWSHOT_DATA", PROJECT_ROOT.parent / "shared" / "data"))
+
+
+def cache_root() -> Path:
+    """Where computed files are kept outside the repository (dataset features, the photo
+    backbone's ONNX export): ~/.cache/fewshotlab, or the folder FEWSHOT_CACHE names."""
+    return Path(os.environ.get("FEWSHOT_CACHE", Path.home() / ".cache" / "fewshotlab"))

@@ -68,3 +68,23 @@ def test_the_apps_encoder_uses_the_fast_path_with_the_same_features(monkeypatch,
     eager = PhotoEncoder(crops=(1.0, 0.8))(photos)
     assert _relative(fast, eager) <= 1e-4
     assert efficientnet._onnx_session.cache_info().currsize >= 1  # the session the fast path built
+
+
+def test_the_export_is_kept_on_disk_and_read_back(monkeypatch, tmp_path, photos):
+    monkeypatch.setenv("FEWSHOT_CACHE", str(tmp_path))
+    efficientnet._onnx_session.cache_clear()
+    try:
+        pixels = photo_batch(photos[:2])
+        first = backbone_features(pixels, runtime="onnxruntime")
+        path = efficientnet.onnx_path(efficientnet.BACKBONE)
+        assert path.parent == tmp_path / "onnx" and path.stat().st_size > 1_000_000
+        efficientnet._onnx_session.cache_clear()  # a new server: the file, not an export
+        monkeypatch.setattr(efficientnet, "onnx_model", _no_export)
+        again = backbone_features(pixels, runtime="onnxruntime")
+        assert torch.equal(first, again)
+    finally:
+        efficientnet._onnx_session.cache_clear()  # later tests build from the real cache
+
+
+def _no_export(*args, **kwargs):
+    raise AssertionError("exported again although the file was there")

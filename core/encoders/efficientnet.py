@@ -27,7 +27,15 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from core.encoders.runtime import build_session, check_runtime, default_runtime, session_features
+from core.encoders.runtime import (
+    build_session,
+    check_runtime,
+    default_runtime,
+    onnx_model,
+    session_features,
+)
+from core.files import atomic_write_bytes
+from core.paths import cache_root
 from core.tensors import state_dict_problem
 
 BACKBONE = "tf_efficientnet_lite0"  # timm name of the network photo heads are trained over
@@ -139,9 +147,25 @@ def load_backbone(network: str = BACKBONE) -> nn.Module:
 _SESSION_LOCK = threading.Lock()
 
 
+def onnx_path(network: str) -> Path:
+    """Where the network's exported feature part is kept between server starts: keyed by the
+    network, the weights file and the torch version that exported it."""
+    name = f"{network}-{weights_fingerprint()}-torch{torch.__version__}.onnx"
+    return cache_root() / "onnx" / name
+
+
 @functools.cache
 def _onnx_session(network: str, threads: int):
-    return build_session(load_backbone(network), threads)
+    """Exported once per machine (about a second of the GIL-holding exporter, which stalls the
+    server's other threads while it runs), then read from onnx_path on every later start."""
+    path = onnx_path(network)
+    if path.exists():
+        model = path.read_bytes()
+    else:
+        model = onnx_model(load_backbone(network))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, model)
+    return build_session(model, threads)
 
 
 def backbone_session(network: str = BACKBONE):

@@ -9,9 +9,11 @@ ReLU6s. tests/test_runtime.py checks the two paths agree: per photo, no feature 
 more than 1e-4 of that photo's largest feature; `python -m benchmarks photo-speed` times
 both in one run (docs/results/photo/speed.jsonl).
 
-`FEWSHOT_BACKBONE_RUNTIME=torch` selects the eager path everywhere (also where onnxruntime is
-missing). The disk feature caches of the datasets (core.features) always use the eager path,
-so the reported evaluation numbers keep the exact features they were computed with.
+The export is kept under the cache folder (core.encoders.efficientnet.onnx_path), so only a
+machine's first server start exports. `FEWSHOT_BACKBONE_RUNTIME=torch` selects the eager path
+everywhere (also where onnxruntime is missing). The disk feature caches of the datasets
+(core.features) always use the eager path, so the reported evaluation numbers keep the exact
+features they were computed with.
 """
 
 from __future__ import annotations
@@ -80,8 +82,8 @@ def onnx_model(backbone: nn.Module, size: int = 224) -> bytes:
     return buffer.getvalue()
 
 
-def build_session(backbone: nn.Module, threads: int) -> onnxruntime.InferenceSession:
-    """An ONNX Runtime session computing `backbone`'s pooled features with `threads` threads
+def build_session(model: bytes, threads: int) -> onnxruntime.InferenceSession:
+    """An ONNX Runtime session running `model` (onnx_model's bytes) with `threads` threads
     (thread-safe: every app session may run it at once)."""
     import onnxruntime
 
@@ -90,9 +92,7 @@ def build_session(backbone: nn.Module, threads: int) -> onnxruntime.InferenceSes
     options.inter_op_num_threads = 1
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3  # errors only: no shape-inference chatter in the server log
-    return onnxruntime.InferenceSession(
-        onnx_model(backbone), options, providers=["CPUExecutionProvider"]
-    )
+    return onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
 
 def session_features(session: onnxruntime.InferenceSession, pixels: torch.Tensor) -> torch.Tensor:
