@@ -124,6 +124,13 @@ class Waits:
         return started
 
 
+def _slider(page, label: str):
+    """The thumb of the slider whose label contains `label`."""
+    return (
+        page.locator('[data-testid="stSlider"]').filter(has_text=label).get_by_role("slider").first
+    )
+
+
 def _start(page, url: str, button: str) -> None:
     page.goto(url, wait_until="networkidle")
     page.get_by_role("button", name=button).click()
@@ -182,21 +189,11 @@ def handwriting_journey(browser, url: str, seed: int, checks: int) -> dict[str, 
     # rate, then the slider to 20.
     page.locator('[data-testid="stRadio"] label').filter(has_text="class centres").first.click()
     waits.settle()
-    thumb = (
-        page.locator('[data-testid="stSlider"]')
-        .filter(has_text="Inner steps")
-        .get_by_role("slider")
-        .first
-    )
+    thumb = _slider(page, "Inner steps")
     thumb.focus()
     thumb.press("Home")
     waits.settle()
-    rate = (
-        page.locator('[data-testid="stSlider"]')
-        .filter(has_text="Inner learning rate")
-        .get_by_role("slider")
-        .first
-    )
+    rate = _slider(page, "Inner learning rate")
     rate.focus()
     rate.press("End")  # a new learning rate, so the 20 steps below are not in the cache
     waits.settle()
