@@ -36,6 +36,23 @@ SETTLE_JS = """(quiet) => {
     if (busy || window.__fslQuietSince === undefined) { window.__fslQuietSince = now; }
     return !busy && now - window.__fslQuietSince >= quiet;
 }"""
+RESET_QUIET_JS = "() => { window.__fslQuietSince = undefined; }"
+
+
+def settle(page, quiet_ms: int = 800, timeout_ms: float = 120_000) -> None:
+    """Wait until the app has been idle for `quiet_ms` after the last action: no stale
+    (greyed-out) element and no run indicator, checked every 100 ms. The quiet clock starts
+    afresh, so an earlier quiet spell never counts for a rerun that has not begun yet."""
+    page.evaluate(RESET_QUIET_JS)
+    page.wait_for_timeout(200)
+    page.wait_for_function(SETTLE_JS, arg=quiet_ms, timeout=timeout_ms, polling=100)
+
+
+async def settle_async(page, quiet_ms: int = 600, timeout_ms: float = 120_000) -> None:
+    """`settle` for Playwright's async API."""
+    await page.evaluate(RESET_QUIET_JS)
+    await page.wait_for_timeout(200)
+    await page.wait_for_function(SETTLE_JS, arg=quiet_ms, timeout=timeout_ms, polling=100)
 
 
 def free_port() -> int:

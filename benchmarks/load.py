@@ -32,7 +32,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
-from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, SETTLE_JS, serve
+from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, serve, settle_async
 
 SHAPES = ("circle", "cross", "square", "triangle")
 MAX_SESSIONS = 50
@@ -72,9 +72,7 @@ def plan(user: int) -> dict[str, Any]:
 
 
 async def _settle(page, quiet_ms: int = 400) -> None:
-    await page.evaluate("() => { window.__fslQuietSince = undefined; }")
-    await page.wait_for_timeout(100)
-    await page.wait_for_function(SETTLE_JS, arg=quiet_ms, timeout=300_000, polling=100)
+    await settle_async(page, quiet_ms, timeout_ms=300_000)
 
 
 async def _upload(page, index: int, files: list[tuple[str, bytes]]) -> float:

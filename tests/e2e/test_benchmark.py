@@ -8,9 +8,10 @@ import os
 
 import pytest
 
+from benchmarks.browser import settle
 from core.data import data_root
 from core.folders import ROOTS_VARIABLE
-from tests.e2e.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, SETTLE_JS
+from tests.e2e.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = [
     pytest.mark.e2e,
@@ -21,8 +22,7 @@ BARS = "() => [...document.querySelectorAll('.js-plotly-plot')].map(g => g.data)
 
 
 def _settle(page) -> None:
-    page.wait_for_timeout(300)
-    page.wait_for_function(SETTLE_JS, arg=800, timeout=120_000)
+    settle(page, 800, timeout_ms=120_000)
 
 
 def _models(page) -> list[str]:
@@ -30,6 +30,7 @@ def _models(page) -> list[str]:
     page.wait_for_timeout(400)
     names = page.locator('[role="option"]').all_inner_texts()
     page.keyboard.press("Escape")
+    page.locator('[role="option"]').first.wait_for(state="detached", timeout=10_000)
     return names
 
 
@@ -52,7 +53,7 @@ def test_benchmark_runs_stand_side_by_side_clear_and_models_per_dataset(server_u
         _settle(page)
         if ROOTS_VARIABLE not in os.environ:
             assert page.locator('[data-testid="stTextInput"]').count() == 0
-            assert "Reading folders on this server is off" in page.inner_text("body")
+            page.get_by_text("Reading folders on this server is off").wait_for(timeout=60_000)
         page.get_by_text("Omniglot (handwritten characters)").click()
         _settle(page)
         assert _models(page) == ["omniglot-maml", "omniglot-protonet"]

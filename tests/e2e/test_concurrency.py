@@ -14,8 +14,9 @@ import threading
 
 import pytest
 
+from benchmarks.browser import settle_async
 from tests.app.conftest import character_png
-from tests.e2e.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, SETTLE_JS
+from tests.e2e.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.e2e
 CONTEXTS = 5
@@ -36,14 +37,7 @@ def plan(user: int) -> dict:
 
 async def settle(page, quiet_ms: int = 600) -> None:
     """Wait until no element is stale and no run indicator shows, for quiet_ms in a row."""
-    await page.evaluate("() => { window.__fslQuietSince = undefined; }")
-    await page.wait_for_timeout(200)
-    await page.wait_for_function(
-        SETTLE_JS,
-        arg=quiet_ms,
-        timeout=120_000,
-        polling=100,
-    )
+    await settle_async(page, quiet_ms, timeout_ms=120_000)
 
 
 async def upload(page, index: int, files: list[tuple[str, bytes]]) -> None:

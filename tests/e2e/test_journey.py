@@ -12,8 +12,9 @@ import re
 
 import pytest
 
+from benchmarks.browser import settle
 from tests.app.conftest import character_png
-from tests.e2e.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, SETTLE_JS
+from tests.e2e.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.e2e
 CLASSES = ("circle", "cross", "square")
@@ -39,16 +40,8 @@ def browser(playwright):
 
 
 def _settle(page, quiet_ms: int = 800) -> None:
-    """Wait until the app has been idle for `quiet_ms`: no stale (greyed-out) elements and no
-    running indicator, checked continuously (a rerun can start a moment after an action)."""
-    page.evaluate("() => { window.__fslQuietSince = undefined; }")
-    page.wait_for_timeout(200)
-    page.wait_for_function(
-        SETTLE_JS,
-        arg=quiet_ms,
-        timeout=60_000,
-        polling=100,
-    )
+    """Wait until the app has been idle for `quiet_ms` (see benchmarks.browser.settle)."""
+    settle(page, quiet_ms, timeout_ms=60_000)
 
 
 def _shot(page, name: str) -> None:

@@ -24,8 +24,9 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.browser import settle
 from tests.app.conftest import character_png
-from tests.e2e.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT, SETTLE_JS
+from tests.e2e.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT
 
 pytestmark = pytest.mark.e2e
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -108,9 +109,7 @@ def _route_to(url: str, replica: str) -> str:
 
 
 def _settle(page) -> None:
-    page.evaluate("() => { window.__fslQuietSince = undefined; }")
-    page.wait_for_timeout(200)
-    page.wait_for_function(SETTLE_JS, arg=600, timeout=120_000, polling=100)
+    settle(page, 600, timeout_ms=120_000)
 
 
 def _teach_and_classify(browser, url: str, route: str, user: str) -> tuple[dict, str]:
