@@ -205,7 +205,10 @@ def handwriting_journey(browser, url: str, seed: int, checks: int) -> dict[str, 
     return waits.waits
 
 
-def run(runs: int, checks: int) -> dict[str, Any]:
+JOURNEYS = ("photos", "handwriting")
+
+
+def run(runs: int, checks: int, only: tuple[str, ...] = JOURNEYS) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
     waits: dict[str, list[float]] = {}
@@ -213,11 +216,12 @@ def run(runs: int, checks: int) -> dict[str, Any]:
         browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for seed in range(runs):
             with serve() as url:  # fresh: the first lesson of each run is a process's first
-                for journey in (
-                    photo_journey(browser, url, seed),
-                    handwriting_journey(browser, url, seed, checks),
-                ):
-                    for name, values in journey.items():
+                for journey in only:
+                    if journey == "photos":
+                        journey_waits = photo_journey(browser, url, seed)
+                    else:
+                        journey_waits = handwriting_journey(browser, url, seed, checks)
+                    for name, values in journey_waits.items():
                         waits.setdefault(name, []).extend(values)
             print(json.dumps({"run": seed, "waits": waits}), flush=True)
         browser.close()
@@ -245,17 +249,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checks", type=int, default=3, help="handwriting check images a run")
     parser.add_argument("--out", default="", help="also write the JSON here")
     parser.add_argument("--verbose", action="store_true", help="print every wait as it ends")
+    parser.add_argument(
+        "--only", choices=JOURNEYS, default="", help="run one of the two journeys only"
+    )
     args = parser.parse_args(argv)
     global VERBOSE
     VERBOSE = args.verbose
     if not 1 <= args.runs <= 10 or not 1 <= args.checks <= 10:
         parser.error("--runs and --checks must each be between 1 and 10")
     started = time.perf_counter()
+    only = (args.only,) if args.only else JOURNEYS
+    command = f"python -m benchmarks journeys --runs {args.runs} --checks {args.checks}"
     report = {
-        "command": f"python -m benchmarks journeys --runs {args.runs} --checks {args.checks}",
+        "command": command + (f" --only {args.only}" if args.only else ""),
         "machine": f"{platform.machine()}, {platform.python_version()}",
         "quiet_ms": QUIET_MS,
-        **run(args.runs, args.checks),
+        **run(args.runs, args.checks, only),
         "wall_s": 0.0,
     }
     report["wall_s"] = round(time.perf_counter() - started, 1)
