@@ -219,16 +219,13 @@ if ws.queries and classifier is not None:
             if words.button("Remove", key=f"rm_query_{query.id}"):
                 ws.queries.remove(query)
                 st.rerun()
-            bars.plotly_chart(
-                viz.probability_bars(names, probabilities[position]),
-                key=f"bars_{query.id}",
-                width="stretch",
+            bars.markdown(
+                ui.probability_bars(names, probabilities[position]), unsafe_allow_html=True
             )
             if distances is not None:
-                extra.plotly_chart(
-                    viz.distance_bars(names, distances[position], classifier.settings["distance"]),
-                    key=f"dist_{query.id}",
-                    width="stretch",
+                extra.markdown(
+                    ui.distance_bars(names, distances[position], classifier.settings["distance"]),
+                    unsafe_allow_html=True,
                 )
     # Check images whose true class is known (an example lesson's, or given on Compare):
     # how the answers compare with it, as on Classify many.

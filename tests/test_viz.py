@@ -85,7 +85,6 @@ def test_names_reach_figures_as_typed_never_as_html():
     name = "<b>x</b> & **md** $x$"
     shown = "&lt;b&gt;x&lt;/b&gt; &amp; **md** $x$"
     assert _spec(viz.probability_bars([name, "b"], [0.5, 0.5]))["data"][0]["y"][0] == shown
-    assert _spec(viz.distance_bars([name, "b"], [1.0, 2.0], "cosine"))["data"][0]["y"][0] == shown
     spec = _spec(
         viz.inner_loop_figure(
             [0], [0.5], [1.0], [name, "b"], np.array([[0.5, 0.5]]), query_name="<i>q</i>"
@@ -121,13 +120,6 @@ def test_probability_bars_one_bar_per_class_in_class_colours():
     assert bar["text"] == ["70%", "20%", "10%"]
     with pytest.raises(ValueError, match="2 class names but 3"):
         viz.probability_bars(["a", "b"], [0.1, 0.2, 0.7])
-
-
-def test_distance_bars_show_exact_values_on_hover():
-    spec = _spec(viz.distance_bars(["a", "b"], [2.0, 14.0], "sq_euclidean"))
-    assert spec["data"][0]["x"] == [2.0, 14.0]
-    assert spec["layout"]["title"]["text"] == "Distance to each class centre (prototype)"
-    assert spec["layout"]["xaxis"]["title"]["text"] == "sq euclidean"
 
 
 def test_inner_loop_figure_with_and_without_a_query():

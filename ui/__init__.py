@@ -44,15 +44,19 @@ from ui.models import (
 from ui.state import STATE_KEY, rename_class, replace_workspace, show_messages, workspace
 from ui.widgets import (
     chip,
+    distance_bars,
     imagenet_caveat,
     looks_like,
     needs_support,
     none_of_these,
+    probability_bars,
     thumbnail_uris,
     thumbnails,
 )
 
 __all__ = [
+    "distance_bars",
+    "probability_bars",
     "ALGORITHM_LABELS",
     "KIND_LABELS",
     "MAX_UPLOAD_MB",

@@ -41,15 +41,14 @@ def cell_choices(result: CheckResult) -> list[tuple[int, int]]:
 def _gallery(pictures: Sequence[tuple[str, str, list[str]]], testid: str) -> None:
     """Pictures with captions in a wrapping row: (data URI, file name, caption lines).
 
-    File names and class names are user text: escaped for HTML, then for Markdown
-    (st.markdown reads Markdown between HTML tags), as ui.chip does.
+    File names and class names are user text, escaped for HTML only: the gallery is one line
+    starting with <div>, a raw HTML block that Markdown never reads (a Markdown escape would
+    show its backslash; checked in Chromium).
     """
-    from core.labels import markdown_text
-
     figures = []
     for uri, name, lines in pictures:
         title = escape(name, quote=True)
-        caption = "<br>".join(markdown_text(escape(line)) for line in [name, *lines])
+        caption = "<br>".join(escape(line) for line in [name, *lines])
         figures.append(
             f'<figure style="margin:0;width:{THUMBNAIL_PX + 24}px;text-align:center">'
             f'<img src="{uri}" alt="{title}" title="{title}" '

@@ -3,6 +3,7 @@ ImageNet caveat."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 from typing import TYPE_CHECKING
 
@@ -106,4 +107,97 @@ def thumbnails(ws: Workspace, items: list, size: int, where=st) -> None:
         )
     where.markdown(
         f'<div data-testid="fsl-thumbnails">{"".join(tags)}</div>', unsafe_allow_html=True
+    )
+
+
+def class_bars(
+    class_names: Sequence[str],
+    values: Sequence[float],
+    fractions: Sequence[float],
+    labels: Sequence[str],
+    exact: Sequence[str],
+    title: str = "",
+    testid: str = "fsl-bars",
+) -> str:
+    """HTML for st.markdown(unsafe_allow_html=True): one horizontal bar per class in the
+    class's colour, first class on top, each with its name, its rounded value beside it and
+    the exact value on hover (UX.md's visual language, as the plotly bars of core.viz).
+
+    Plain HTML, not a chart: the Teach page shows two bar sets for every image to check, and
+    each plotly chart costs the browser a chart mount (issue 19's waits grew with every
+    image). Each row carries its value in data-value, for tests and assistive tools.
+
+    Args:
+        class_names: N names (user text: escaped for HTML, isolated in <bdi>). The result is
+            one line starting with <div>, a raw HTML block that Markdown leaves alone, so
+            names are not escaped for Markdown (a backslash would show).
+        values: (N,) the numbers shown.
+        fractions: (N,) bar lengths as a share of the track, clipped to [0, 1].
+        labels, exact: (N,) the rounded text beside each bar and the exact text on hover.
+    """
+    from core.style import class_colour
+
+    sizes = {len(class_names), len(values), len(fractions), len(labels), len(exact)}
+    if len(sizes) != 1:
+        raise ValueError(f"{len(class_names)} class names but {len(values)} values")
+    rows = []
+    for i, (name, value, fraction, label, full) in enumerate(
+        zip(class_names, values, fractions, labels, exact, strict=True)
+    ):
+        width = 100.0 * min(max(float(fraction), 0.0), 1.0)
+        rows.append(
+            f'<div class="fsl-bar" data-value="{float(value)!r}" '
+            f'title="{escape(str(name), quote=True)}: {escape(full, quote=True)}" '
+            'style="display:contents">'
+            '<span style="overflow:hidden;text-overflow:ellipsis;white-space:nowrap">'
+            f"<bdi>{escape(str(name))}</bdi></span>"
+            '<span style="background:#eef0f4;height:0.9em;border-radius:2px">'
+            f'<span style="display:block;height:100%;width:{width:.2f}%;'
+            f'background:{class_colour(i)};border-radius:2px"></span></span>'
+            f'<span style="text-align:right">{escape(label)}</span></div>'
+        )
+    heading = (
+        f'<div style="font-size:0.8rem;color:#555;margin-bottom:2px">{escape(title)}</div>'
+        if title
+        else ""
+    )
+    return (
+        f'<div data-testid="{testid}" style="margin:2px 0 8px 0">{heading}'
+        '<div style="display:grid;grid-template-columns:minmax(2.5em,max-content) 1fr 4em;'
+        'gap:3px 6px;align-items:center;font-size:0.8rem;line-height:1.2">'
+        f"{''.join(rows)}</div></div>"
+    )
+
+
+def probability_bars(class_names: Sequence[str], probabilities: Sequence[float]) -> str:
+    """class_bars of one image's probabilities: rounded percent beside each bar (core.viz
+    .percent), two decimals on hover."""
+    from core.viz import percent
+
+    values = [float(p) for p in probabilities]
+    return class_bars(
+        class_names,
+        values,
+        values,
+        [percent(p) for p in values],
+        [percent(p, 2) for p in values],
+        testid="fsl-probability-bars",
+    )
+
+
+def distance_bars(
+    class_names: Sequence[str], distances: Sequence[float], distance_name: str
+) -> str:
+    """class_bars of one image's distance to each class centre (prototype), the longest bar
+    full width; shorter bar = closer. 3 significant digits beside, 6 on hover."""
+    values = [float(d) for d in distances]
+    longest = max([*values, 1e-12])
+    return class_bars(
+        class_names,
+        values,
+        [d / longest for d in values],
+        [f"{d:.3g}" for d in values],
+        [f"{d:.6g}" for d in values],
+        title=f"Distance to each class centre (prototype), {distance_name.replace('_', ' ')}",
+        testid="fsl-distance-bars",
     )

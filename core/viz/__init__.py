@@ -13,7 +13,7 @@ at their places, 2-D/3-D, learning step by step), images (thumbnails for tables)
 
 from core.embedding import PROJECTIONS, project_2d
 from core.style import NEUTRAL, PALETTE, class_colour
-from core.viz.bars import benchmark_figure, distance_bars, percent, probability_bars
+from core.viz.bars import benchmark_figure, percent, probability_bars
 from core.viz.check import accuracy_bars, confusion_figure
 from core.viz.embedding import embedding_figure, embedding_steps_figure
 from core.viz.images import thumbnail_uri
@@ -27,7 +27,6 @@ __all__ = [
     "benchmark_figure",
     "class_colour",
     "confusion_figure",
-    "distance_bars",
     "embedding_figure",
     "embedding_steps_figure",
     "inner_loop_figure",

@@ -91,37 +91,6 @@ def probability_bars(
     return figure
 
 
-def distance_bars(
-    class_names: Sequence[str], distances: Sequence[float], distance_name: str
-) -> go.Figure:
-    """Distance from one image to each class centre (prototype); shorter bar = closer.
-
-    Args:
-        class_names: N names, in the classifier's class order.
-        distances: (N,) distances of one image.
-        distance_name: the distance measured (core.protonet.DISTANCES), for the axis.
-    """
-    values = np.asarray(distances, dtype=float).reshape(-1)
-    figure, values = _class_bars(
-        class_names,
-        values,
-        "distances",
-        text=[f"{d:.3g}" for d in values],
-        hovertemplate="%{y}: %{x:.6g}<extra></extra>",
-        name=distance_name,
-    )
-    figure.update_layout(
-        **{**PLOT_LAYOUT, "margin": {"l": 10, "r": 40, "t": 30, "b": 5}},
-        title="Distance to each class centre (prototype)",
-        height=max(110, 28 * len(values) + 60),
-        xaxis={
-            "range": [0, 1.25 * max(float(values.max(initial=0.0)), 1e-9)],
-            "title": {"text": distance_name.replace("_", " "), "font": {"size": 11}},
-        },
-    )
-    return figure
-
-
 def benchmark_figure(
     labels: Sequence[str],
     accuracies: Sequence[float],

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -52,6 +54,24 @@ def add_queries(at: AppTest, shapes=(1,)) -> AppTest:
     at.file_uploader(key=f"query_up_{workspace(at).nonce('query')}").set_value(files).run()
     assert not at.exception
     return at
+
+
+def answer_bars(at: AppTest) -> list[dict]:
+    """The HTML bar sets of ui.probability_bars / ui.distance_bars on the page, in page order:
+    {"kind": "probability" | "distance", "names": [...], "values": [...]}."""
+    found = []
+    for block in at.markdown:
+        kind = re.match(r'<div data-testid="fsl-(probability|distance)-bars"', block.value)
+        if kind:
+            rows = re.findall(r'data-value="([^"]*)" title="([^"]*)"', block.value)
+            found.append(
+                {
+                    "kind": kind.group(1),
+                    "names": [html.unescape(t).rsplit(": ", 1)[0] for _, t in rows],
+                    "values": [float(v) for v, _ in rows],
+                }
+            )
+    return found
 
 
 def chart_specs(at: AppTest) -> list[dict]:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 from core.learner import load_model
-from tests.app.conftest import add_queries, character_png, fill_support, workspace
+from tests.app.conftest import add_queries, answer_bars, character_png, fill_support, workspace
 
 MARKDOWN_NAME = "**md** $x$"
 ESCAPED_NAME = r"\*\*md\*\* \$x\$"
@@ -16,8 +14,7 @@ def _verdicts(at) -> list[str]:
 
 
 def _probability_bars(at) -> list[list[float]]:
-    specs = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
-    return [s["data"][0]["x"] for s in specs if s["data"][0].get("name") == "probability"]
+    return [b["values"] for b in answer_bars(at) if b["kind"] == "probability"]
 
 
 def test_inside_maml_settings_never_change_what_teach_answers(app):
@@ -92,9 +89,10 @@ def _shown_texts(at) -> list[str]:
 
 
 def _raw_html(text: str) -> bool:
-    """A one-line raw HTML block (ui.thumbnails): Markdown leaves it alone, so names in its
-    attributes are HTML-escaped only (checked by test_thumbnails_name_each_file_as_typed)."""
-    return text.startswith('<div data-testid="fsl-thumbnails">') and "\n" not in text
+    """A one-line raw HTML block (ui.thumbnails, the answer bars): Markdown leaves it alone,
+    so names in it are HTML-escaped only (test_thumbnails_name_each_file_as_typed,
+    tests/app/test_answer_bars.py)."""
+    return text.startswith('<div data-testid="fsl-') and "\n" not in text
 
 
 def _assert_as_typed(texts: list[str], expected_at_least: int) -> None:

@@ -9,6 +9,7 @@ import pytest
 from core.learner import load_model
 from tests.app.conftest import (
     add_queries,
+    answer_bars,
     character_png,
     chart_specs,
     fill_support,
@@ -54,15 +55,12 @@ def test_protonet_shows_prototypes_then_classifies_with_distances(app):
     add_queries(app, shapes=(1,))
     verdicts = [m.value for m in app.markdown if m.value.startswith("Looks like")]
     assert verdicts and verdicts[0].startswith("Looks like **class 2**")
-    specs = chart_specs(app)
-    bars = next(s for s in specs if s["data"][0].get("name") == "probability")
-    assert bars["data"][0]["y"] == ["class 1", "class 2", "class 3"]
-    assert abs(sum(bars["data"][0]["x"]) - 1) < 1e-4
-    assert any(
-        "Distance to each class centre" in s["layout"]["title"]["text"]
-        for s in specs
-        if s["layout"].get("title")
-    )
+    probability, distance = answer_bars(app)
+    assert probability["kind"] == "probability" and distance["kind"] == "distance"
+    assert probability["names"] == distance["names"] == ["class 1", "class 2", "class 3"]
+    assert abs(sum(probability["values"]) - 1) < 1e-4
+    # The nearest class centre is the most probable class (ProtoNet's softmax over -d).
+    assert distance["values"].index(min(distance["values"])) == 1
 
 
 def test_maml_adapts_with_a_live_chart_and_classifies(app):
