@@ -129,6 +129,17 @@ def make_features_fn(net: nn.Module) -> Callable[[Params, Params, torch.Tensor],
         with lock:
             return functional_call(net, (backbone, buffers), (x,))
 
+    over_tasks = getattr(net, "functional_forward_tasks", None)
+    if pure and over_tasks is not None:
+
+        def features_over_tasks(params: Params, buffers: Params, x: torch.Tensor):
+            """(T, B, ...) images, parameters with a leading T -> (T, B, D) in one pass."""
+            if net.training:
+                raise RuntimeError("features over tasks need the network in eval mode")
+            backbone = {k: v for k, v in params.items() if not k.startswith("head.")}
+            return over_tasks(backbone, buffers, x)
+
+        features.over_tasks = features_over_tasks  # type: ignore[attr-defined]
     return features
 
 
@@ -176,6 +187,25 @@ def _support_loss(features_fn, params, buffers, x, one_hot):
     return soft_cross_entropy(logits, one_hot)
 
 
+def _head_loss(features, one_hot, head):
+    """Per-task (loss, accuracy) of features (..., Q, D) under a head (..., N, D), (..., N)."""
+    logits = features @ head[HEAD_WEIGHT].transpose(-1, -2) + head[HEAD_BIAS].unsqueeze(-2)
+    losses = -(one_hot * F.log_softmax(logits, -1)).sum(-1).mean(-1)
+    accuracy = (logits.argmax(-1) == one_hot.argmax(-1)).float().mean(-1)
+    return losses, accuracy.detach()
+
+
+def _summed_support_loss(features_fn, params, buffers, x, one_hot):
+    """Sum over tasks of each task's mean support loss: x (T, S, ...), one_hot (T, S, N)."""
+    return _head_loss(features_fn(params, buffers, x), one_hot, params)[0].sum()
+
+
+def _unbind_tasks(params: Params) -> list[Params]:
+    """{name: (T, ...)} -> T dicts {name: (...)}."""
+    names = list(params)
+    return [dict(zip(names, task)) for task in zip(*(params[n].unbind(0) for n in names))]
+
+
 def _support_loss_and_outputs(features_fn, params, buffers, x, one_hot):
     """The support loss, with (logits, features) as auxiliary outputs for the trace."""
     features = features_fn(params, buffers, x)
@@ -193,6 +223,58 @@ def _starting_head(features_fn, params, buffers, support_x, support_one_hot, con
     return init_head(features_fn(params, buffers, support_x), support_one_hot, config.head_init)
 
 
+def zero_head_step(
+    support_features: torch.Tensor, support_one_hot: torch.Tensor, config: InnerLoop
+) -> Params:
+    """The head after the first inner step from the zero head, in closed form.
+
+    From W = 0, b = 0 every logit is 0 and the softmax is uniform, so the mean support loss's
+    gradient is (1/N - y) / S per logit: the head's gradient is R^T F and sum_s R with
+    R = (1/N - Y) / S, and the backbone's gradient is exactly zero (it reaches the backbone
+    through W = 0). The first step therefore leaves θ's backbone as it is, and needs one
+    support forward and no backward. Its graph runs through `support_features` (second
+    order) unless config.first_order. Batched over any leading dimensions (tasks).
+
+    Args:
+        support_features: (..., S, D) at θ; support_one_hot: (..., S, N).
+    """
+    n, s = support_one_hot.shape[-1], support_one_hot.shape[-2]
+    residual = (1.0 / n - support_one_hot) / s  # d loss / d logits at zero logits
+    grads = {
+        HEAD_WEIGHT: residual.transpose(-1, -2) @ support_features,  # (..., N, D)
+        HEAD_BIAS: residual.sum(-2),  # (..., N)
+    }
+    if config.first_order:
+        grads = {k: g.detach() for k, g in grads.items()}
+    rates = task_step_sizes(config, grads, n)
+    return {k: -rates[k] * g for k, g in grads.items()}
+
+
+def _step_zero_features(features_fn, params, buffers, support_x, config):
+    """The support features at θ for zero_head_step: first order drops the step's gradient
+    from the meta-gradient, so no graph is kept for it."""
+    with torch.set_grad_enabled(torch.is_grad_enabled() and not config.first_order):
+        return features_fn(params, buffers, support_x)
+
+
+def _gradient_steps(
+    features_fn, fast, buffers, support_x, support_one_hot, config, steps, summed=False
+):
+    """`steps` plain gradient steps on the support loss from `fast` (backbone and head).
+
+    summed: `fast`, the inputs and the features have a leading task dimension; the loss is the
+    sum of the tasks' losses, so each task's slice of the gradient is its own task's."""
+    rates = task_step_sizes(config, fast, support_one_hot.shape[-1])
+    loss = _summed_support_loss if summed else _support_loss
+    step_grad = grad(lambda p: loss(features_fn, p, buffers, support_x, support_one_hot))
+    for _ in range(steps):
+        grads = step_grad(fast)
+        if config.first_order:
+            grads = {k: g.detach() for k, g in grads.items()}
+        fast = {k: fast[k] - rates[k] * grads[k] for k in fast}
+    return fast
+
+
 def inner_loop(
     features_fn: Callable[[Params, Params, torch.Tensor], torch.Tensor],
     params: Params,
@@ -204,21 +286,21 @@ def inner_loop(
     """θ -> θ' after config.steps gradient steps on the support loss (eq. 1 of the paper).
 
     Differentiable with respect to `params` (second order unless config.first_order).
-    Pure and integer-free, so torch.func.vmap can batch it over tasks.
+    Pure and integer-free, so torch.func.vmap can batch it over tasks. From the zero head the
+    first step is taken in closed form (zero_head_step): the same θ', without a backward.
 
     Args:
         support_x: (S, ...) support inputs; support_one_hot: (S, N) float one-hot labels.
     """
-    head = _starting_head(features_fn, params, buffers, support_x, support_one_hot, config)
+    if config.head_init == "zero" and config.steps > 0:
+        features = _step_zero_features(features_fn, params, buffers, support_x, config)
+        head = zero_head_step(features, support_one_hot, config)
+        steps = config.steps - 1
+    else:
+        head = _starting_head(features_fn, params, buffers, support_x, support_one_hot, config)
+        steps = config.steps
     fast = {**params, **head}
-    rates = task_step_sizes(config, fast, support_one_hot.shape[-1])
-    step_grad = grad(lambda p: _support_loss(features_fn, p, buffers, support_x, support_one_hot))
-    for _ in range(config.steps):
-        grads = step_grad(fast)
-        if config.first_order:
-            grads = {k: g.detach() for k, g in grads.items()}
-        fast = {k: fast[k] - rates[k] * grads[k] for k in fast}
-    return fast
+    return _gradient_steps(features_fn, fast, buffers, support_x, support_one_hot, config, steps)
 
 
 def task_loss(
@@ -262,6 +344,11 @@ def meta_loss(
     """
     if vectorize is None:
         vectorize = support_x.device.type == "cuda"
+    if config.head_init == "zero" and config.steps > 0:
+        return _zero_head_meta_loss(
+            features_fn, params, buffers, support_x, support_one_hot, query_x, query_one_hot,
+            config, vectorize,
+        )  # fmt: skip
 
     def one(sx, sy, qx, qy):
         return task_loss(features_fn, params, buffers, sx, sy, qx, qy, config)
@@ -272,6 +359,52 @@ def meta_loss(
         )
         return losses.mean(), accuracies.mean()
     results = [one(*task) for task in zip(support_x, support_one_hot, query_x, query_one_hot)]
+    losses = torch.stack([r[0] for r in results])
+    accuracies = torch.stack([r[1] for r in results])
+    return losses.mean(), accuracies.mean()
+
+
+def _zero_head_meta_loss(
+    features_fn, params, buffers, support_x, support_one_hot, query_x, query_one_hot, config,
+    vectorize,
+):  # fmt: skip
+    """meta_loss from the zero head, the same loss and gradients as task_loss per task.
+
+    Every task's first step starts from the same θ, so one forward of all tasks' support
+    images gives every task's closed-form first step (zero_head_step). On a CPU the remaining
+    steps then run for all tasks at once when the network can (features_fn.over_tasks: one
+    grouped convolution per layer instead of one small one per task), and each task's query
+    pass, large enough to run well alone, follows.
+    """
+    tasks, shots = support_x.shape[:2]
+    all_support = support_x.flatten(0, 1)
+    support_features = _step_zero_features(features_fn, params, buffers, all_support, config)
+    heads = zero_head_step(support_features.unflatten(0, (tasks, shots)), support_one_hot, config)
+    remaining = config.steps - 1
+    over_tasks = getattr(features_fn, "over_tasks", None)
+
+    def query_loss(fast, qx, qy):
+        return _head_loss(features_fn(fast, buffers, qx), qy, fast)
+
+    if remaining and over_tasks is not None and not vectorize:
+        fast = {**{k: v.expand(tasks, *v.shape) for k, v in params.items()}, **heads}
+        fast = _gradient_steps(
+            over_tasks, fast, buffers, support_x, support_one_hot, config, remaining, summed=True
+        )
+        results = [query_loss(*task) for task in zip(_unbind_tasks(fast), query_x, query_one_hot)]
+    else:
+
+        def one(sx, sy, qx, qy, weight, bias):
+            fast = {**params, HEAD_WEIGHT: weight, HEAD_BIAS: bias}
+            fast = _gradient_steps(features_fn, fast, buffers, sx, sy, config, remaining)
+            return query_loss(fast, qx, qy)
+
+        head = (heads[HEAD_WEIGHT], heads[HEAD_BIAS])
+        inputs = (support_x, support_one_hot, query_x, query_one_hot, *head)
+        if vectorize:
+            losses, accuracies = vmap(one, randomness="error")(*inputs)
+            return losses.mean(), accuracies.mean()
+        results = [one(*task) for task in zip(*inputs)]
     losses = torch.stack([r[0] for r in results])
     accuracies = torch.stack([r[1] for r in results])
     return losses.mean(), accuracies.mean()

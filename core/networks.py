@@ -178,6 +178,36 @@ class Conv4(nn.Module):
             x = relu(pool(x))
         return x.flatten(1)
 
+    def functional_forward_tasks(
+        self, params: dict[str, torch.Tensor], buffers: dict[str, torch.Tensor], x: torch.Tensor
+    ) -> torch.Tensor:
+        """functional_forward for T tasks at once, each with its own weights: every parameter
+        has a leading task dimension (T, ...), x is (T, B, C, H, W), the result (T, B, D).
+
+        The tasks' channels sit side by side in one tensor (B, T*C, H, W) and each layer is
+        one grouped convolution (groups=T): one call per layer instead of T. MAML's inner
+        steps on a few support images per task are launch-bound one task at a time; grouped,
+        the meta-batch's steps run as one (core.maml.meta_loss)."""
+        tasks, batch = x.shape[:2]
+        x = channels_last(x.transpose(0, 1).flatten(1, 2))  # (B, T*C, H, W)
+        for i, (conv, bn, pool, relu) in enumerate(self.encoder):
+            c, n = f"encoder.{i}.0.", f"encoder.{i}.1."
+            scale = params[n + "weight"] * torch.rsqrt(buffers[n + "running_var"] + bn.eps)
+            shift = params[n + "bias"] - buffers[n + "running_mean"] * scale
+            shift = shift + params[c + "bias"] * scale  # (T, C')
+            weight = params[c + "weight"] * scale[..., None, None, None]  # (T, C', C, k, k)
+            x = F.conv2d(
+                x,
+                weight.flatten(0, 1),
+                shift.flatten(),
+                conv.stride,
+                conv.padding,
+                conv.dilation,
+                tasks,
+            )
+            x = relu(pool(x))
+        return x.unflatten(1, (tasks, -1)).flatten(2).transpose(0, 1)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = channels_last(x)
         for conv, bn, pool, relu in self.encoder:

@@ -170,3 +170,62 @@ def test_per_class_head_steps_move_the_head_as_far_for_any_number_of_classes():
         for key in a.params:
             torch.testing.assert_close(a.params[key], b.params[key])
         assert [r.support_loss for r in a.trace] == pytest.approx([r.support_loss for r in b.trace])
+
+
+def test_zero_head_step_is_the_first_gradient_step_and_leaves_the_backbone():
+    """From the zero head the first step's head is the closed form, and the backbone's
+    gradient is exactly zero, so θ is the backbone after it."""
+    net, sx, sy, _, _ = tiny()
+    features = maml.make_features_fn(net)
+    params, buffers = maml.split_state(net)
+    rates = {"0.weight": 0.3, "0.bias": 0.2, maml.HEAD_WEIGHT: 0.5, maml.HEAD_BIAS: 0.7}
+    config = maml.InnerLoop(1, rates, head_init="zero")
+    start = {**params, maml.HEAD_WEIGHT: torch.zeros(WAYS, 4), maml.HEAD_BIAS: torch.zeros(WAYS)}
+    grads = torch.func.grad(lambda p: maml._support_loss(features, p, buffers, sx[0], sy[0]))(start)
+    assert all(float(grads[k].abs().max()) == 0.0 for k in params)
+    head = maml.zero_head_step(features(params, buffers, sx[0]), sy[0], config)
+    for name in (maml.HEAD_WEIGHT, maml.HEAD_BIAS):
+        assert float(grads[name].abs().max()) > 0
+        torch.testing.assert_close(head[name], -rates[name] * grads[name])
+
+
+@pytest.mark.parametrize("first_order", [False, True], ids=["second", "first"])
+def test_conv4_meta_gradient_is_the_same_grouped_vectorized_and_task_by_task(first_order):
+    """The CPU path (closed-form first step for all tasks, the remaining steps of all tasks
+    as grouped convolutions), the vmap path and task_loss one task at a time agree in float64,
+    with the shipped kind of inner loop: per-tensor rates, per-class head steps, 3 steps."""
+    from core.networks import Conv4
+
+    torch.manual_seed(0)
+    net = Conv4(hidden=8).double().eval()
+    features = maml.make_features_fn(net)
+    assert hasattr(features, "over_tasks")
+    params, buffers = maml.split_state(net)
+    names = [*params, maml.HEAD_WEIGHT, maml.HEAD_BIAS]
+    rates = {k: 0.05 + 0.01 * i for i, k in enumerate(names)}
+    config = maml.InnerLoop(3, rates, first_order, "zero", head_lr_per_class=True)
+    g = torch.Generator().manual_seed(0)
+    sx = torch.rand(3, 6, 1, 28, 28, generator=g, dtype=torch.float64)
+    qx = torch.rand(3, 9, 1, 28, 28, generator=g, dtype=torch.float64)
+    sy = F.one_hot(torch.arange(6) % 3, 3).double().expand(3, -1, -1)
+    qy = F.one_hot(torch.arange(9) % 3, 3).double().expand(3, -1, -1)
+
+    def meta_gradient(loss_of):
+        leaves = {k: v.clone().requires_grad_() for k, v in params.items()}
+        loss_of(leaves).backward()
+        return {k: v.grad for k, v in leaves.items()}
+
+    grouped, vectorized = (
+        meta_gradient(
+            lambda p, v=v: maml.meta_loss(features, p, buffers, sx, sy, qx, qy, config, v)[0]
+        )
+        for v in (False, True)
+    )
+    one_by_one = meta_gradient(
+        lambda p: torch.stack(
+            [maml.task_loss(features, p, buffers, *task, config)[0] for task in zip(sx, sy, qx, qy)]
+        ).mean()
+    )
+    assert all(float(v.abs().sum()) > 0 for v in grouped.values())
+    torch.testing.assert_close(grouped, vectorized)
+    torch.testing.assert_close(grouped, one_by_one)

@@ -119,3 +119,29 @@ def test_maml_features_of_a_backbone_network_do_not_wait_for_the_module_lock():
         worker.start()
         assert done.wait(timeout=30), "the features call waited for the module lock"
     worker.join()
+
+
+@pytest.mark.parametrize("channels, size", [(1, 28), (3, 84)])
+def test_functional_forward_over_tasks_equals_each_task_alone(channels, size):
+    """One grouped pass over T tasks, each with its own weights, gives each task's own
+    features: the layout (B, T*C, H, W) keeps the tasks' channels apart at every layer."""
+    torch.manual_seed(0)
+    net = Conv4(channels, hidden=8).double().eval()
+    for name, buffer in net.named_buffers():
+        if name.endswith("running_mean"):
+            buffer.normal_(0.0, 0.1)
+        elif buffer.is_floating_point():
+            buffer.uniform_(0.5, 1.5)
+    buffers = dict(net.named_buffers())
+    tasks = 3
+    params = {
+        k: v.detach() + 0.1 * torch.randn(tasks, *v.shape, dtype=v.dtype)
+        for k, v in net.named_parameters()
+    }
+    x = torch.rand(tasks, 4, channels, size, size, dtype=torch.float64)
+    together = net.functional_forward_tasks(params, buffers, x)
+    assert together.shape == (tasks, 4, 8 * (size // 16) ** 2)
+    for t in range(tasks):
+        alone = net.functional_forward({k: v[t] for k, v in params.items()}, buffers, x[t])
+        torch.testing.assert_close(together[t], alone)
+    assert not torch.allclose(together[0], together[1])
