@@ -17,8 +17,9 @@ hand-written textbook reference (benchmarks.reference) and timed alone, with no 
   - MAML meta-training step (Conv-4, 1x28x28, 5-way 1-shot, 15 queries, 32 tasks), ours
     core.maml.meta_loss + backward + Adam, batch norm on stored statistics. With a zero head
     start (1 inner step second order, 5 second order, 1 first order) against learn2learn's
-    clone()/adapt() loop; with the shipped omniglot-maml card's inner loop (class-centre
-    head start, 2 steps, per-tensor rates), ours only: learn2learn has no such head start.
+    clone()/adapt() loop; with the shipped omniglot-maml card's inner loop (its head start,
+    steps and per-tensor rates), ours only: learn2learn has one inner rate and no
+    class-centre head start.
   - ProtoNet training episode (60-way 5-shot 5 queries): easyfsl's computation (support and
     queries in two training-mode passes, each with its batch statistics; Euclidean distance)
     by ours and by easyfsl's PrototypicalNetworks; then our training formulation (one pass

@@ -3,9 +3,10 @@
 Ours is core.training.Trainer.maml_step's computation: core.maml.meta_loss, backward, Adam,
 batch norm on stored statistics. The rows of config.maml_settings start the head at zero, the
 head start learn2learn can express: its canonical clone()/adapt() loop over a textbook Conv-4
-and a zero head is checked equal in float64 and timed beside ours. The shipped model's head
-start (the card's "proto": class centres) has no learn2learn equivalent: its row is ours
-only, checked against benchmarks.reference and timed alone.
+and a zero head is checked equal in float64 and timed beside ours (ours takes the first
+step in closed form and the rest grouped over tasks: core.maml.meta_loss). The shipped
+model's inner loop (per-tensor rates; or a class-centre head start) has no learn2learn
+equivalent: its row is ours only, checked against benchmarks.reference and timed alone.
 """
 
 from __future__ import annotations
@@ -30,20 +31,30 @@ SHIPPED_MODEL = "omniglot-maml"  # its card's inner loop is the shipped head sta
 
 
 def ours_maml_step(
-    net: Conv4, optimizer: torch.optim.Optimizer, batch: Episodes, loop: maml.InnerLoop
+    net: Conv4,
+    optimizer: torch.optim.Optimizer,
+    batch: Episodes,
+    loop: maml.InnerLoop,
+    group_tasks: bool = True,
 ) -> StepResult:
     """One meta-step as core.train.Trainer.maml_step computes it: meta_loss, backward, Adam.
 
     Args:
         batch: T tasks, images (T, N*K, 1, H, W) and (T, N*Q, 1, H, W).
+        group_tasks: False runs the inner steps one task at a time instead of grouped over
+            tasks: the same arithmetic, for counting FLOPs (benchmarks.roofline), since torch's
+            FlopCounterMode counts a grouped convolution's backward once per group too often.
 
     Returns:
         (meta loss, meta-gradients by parameter name, taken before the optimiser step).
     """
     net.eval()  # batch norm on stored statistics, as in meta-training
     params, buffers = dict(net.named_parameters()), dict(net.named_buffers())
+    features = maml.make_features_fn(net)
+    if not group_tasks:
+        features = partial(features)  # the same function without its .over_tasks
     loss, _ = maml.meta_loss(
-        maml.make_features_fn(net),
+        features,
         params,
         buffers,
         batch.support,
