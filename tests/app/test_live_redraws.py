@@ -24,8 +24,10 @@ class Slot:
         self.calls.append(key)
 
 
-def _run(total: int, min_interval_s: float) -> list[str]:
+def _run(total: int, min_interval_s: float, draw_last: bool = True, bar: list | None = None):
     progress, chart = Slot(), Slot()
+    if bar is not None:
+        progress.calls = bar
     on_step = live_updater(
         progress,
         total,
@@ -34,6 +36,7 @@ def _run(total: int, min_interval_s: float) -> list[str]:
         figure=lambda seen: len(seen),
         key="k",
         min_interval_s=min_interval_s,
+        draw_last=draw_last,
     )
     for step in range(total + 1):
         on_step(Record(step))
@@ -46,3 +49,10 @@ def test_a_loop_faster_than_the_interval_is_drawn_once_complete():
 
 def test_with_no_interval_every_step_is_drawn():
     assert _run(5, min_interval_s=0.0) == [f"k_{s}" for s in range(6)]
+
+
+def test_the_last_step_is_left_to_the_page_when_it_draws_the_finished_chart():
+    bar: list[str] = []
+    assert _run(20, min_interval_s=60.0, draw_last=False, bar=bar) == []
+    assert bar == ["step 20"]  # the bar still reaches the end
+    assert _run(3, min_interval_s=0.0, draw_last=False) == ["k_0", "k_1", "k_2"]

@@ -3,6 +3,8 @@ the operator families its time split reports."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import torch
 import torch.nn.functional as F
 
@@ -32,3 +34,26 @@ def test_operators_fall_in_their_families():
     assert roofline.family("aten::max_pool2d_with_indices") == roofline.FAMILIES["max_pool"]
     assert roofline.family("aten::addmm") == roofline.FAMILIES["mm"]
     assert roofline.family("aten::add_").startswith("everything else")
+
+
+def test_maml_flops_are_counted_on_the_same_arithmetic_one_task_at_a_time():
+    """The roofline counts the MAML step's FLOPs with its inner steps one task at a time,
+    because the counter overcounts a grouped convolution's backward; that form must be the
+    same computation as the timed, grouped one, and its count smaller than the grouped count."""
+    from benchmarks import maml as maml_bench
+    from benchmarks.common import BenchConfig, seeded_conv4
+    from benchmarks.tasks import maml_batch
+    from core import maml
+
+    config = BenchConfig(hidden=8, meta_batch=3, maml_queries=2)
+    batch = maml_batch(config, torch.Generator().manual_seed(1))
+    loop = maml.InnerLoop(3, 0.1, False, head_init="zero")
+    results, counts = [], []
+    for grouped in (True, False):
+        net = seeded_conv4(8, seed=0).double()
+        optimizer = torch.optim.SGD(net.parameters(), lr=0.0)
+        step = partial(maml_bench.ours_maml_step, net, optimizer, batch.float64(3), loop, grouped)
+        results.append(step())
+        counts.append(roofline.counted_flops(step))
+    torch.testing.assert_close(results[0][1], results[1][1])
+    assert counts[1] < counts[0]
