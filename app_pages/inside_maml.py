@@ -119,6 +119,7 @@ if force or not ui.is_cached(ws, model_name, with_queries=True, experiment=True)
         chart_key="maml_live",
         query_index=query_index if query is not None else None,
         query_name=query.name if query is not None else None,
+        draw_last=False,  # the finished chart, with the step slider's line, is drawn below
     )
     classifier = ui.adapted(
         ws, model_name, with_queries=True, on_step=on_step, force=force, experiment=True

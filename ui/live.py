@@ -35,6 +35,7 @@ def live_updater(
     key: str = "live",
     every: int = 1,
     min_interval_s: float = MIN_INTERVAL_S,
+    draw_last: bool = True,
 ) -> Callable[[Any], None]:
     """An on_step callback that moves a progress bar and redraws a chart.
 
@@ -50,6 +51,8 @@ def live_updater(
             ended, or since the loop started (the last step is always drawn): each redraw
             costs a figure on the server and a plotly render in the browser, which took
             longer than the steps themselves.
+        draw_last: draw the chart at the last step; False when the caller draws the final
+            chart into the same slot right after (the bar still moves to the end).
     """
     seen: list[Any] = []
     last = [time.perf_counter()]  # a loop that ends within the interval draws once, at its end
@@ -62,7 +65,7 @@ def live_updater(
         if not final and time.perf_counter() - last[0] < min_interval_s:
             return
         progress.progress(record.step / max(total, 1), text=describe(record))
-        if chart is not None and figure is not None:
+        if chart is not None and figure is not None and (draw_last or not final):
             chart.plotly_chart(figure(seen), key=f"{key}_{record.step}", width="stretch")
         last[0] = time.perf_counter()  # from the end of a redraw: the steps get time between
 
@@ -80,6 +83,7 @@ def inner_loop_updater(
     chart_key: str,
     query_index: int | None = None,
     query_name: str = "",
+    draw_last: bool = True,
 ) -> Callable[[Any], None]:
     """on_step for MAML's inner loop: "Inner step k of K" and the loss/accuracy chart.
 
@@ -89,6 +93,7 @@ def inner_loop_updater(
         run_key: the workspace counter that numbers the runs (keys stay unique across runs).
         chart_key: the chart keys' prefix.
         query_index, query_name: with an index, that query's probabilities are drawn beside.
+        draw_last: as live_updater's (False when the page draws the finished chart itself).
     """
     from core import viz
 
@@ -107,4 +112,5 @@ def inner_loop_updater(
             query_name=query_name,
         ),
         key=f"{chart_key}_{run}",
+        draw_last=draw_last,
     )
