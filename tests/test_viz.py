@@ -236,3 +236,12 @@ def test_step_sizes_figure_has_a_row_per_tensor_at_the_cards_values():
         "output scale",
     ]
     assert fig.layout.xaxis.type == "log"
+
+
+def test_step_axes_label_every_step_only_while_the_labels_fit():
+    ticks = []
+    for steps in (3, 20, 100):
+        x = list(range(steps + 1))
+        figure = viz.inner_loop_figure(x, [1.0] * len(x), [0.5] * len(x), ["a", "b"])
+        ticks.append({figure.layout[axis].dtick for axis in ("xaxis", "xaxis2")})
+    assert ticks == [{1}, {5}, {None}]
