@@ -117,18 +117,14 @@ with right:
                 "Adapt again", key="adapt", help="ProtoNet adapts by itself as you add images."
             )
             trace = classifier.trace
-            query_images = [q.image for q in ws.queries]
+            answers = ui.query_answers(ws, classifier)
             query_embeddings = (
-                classifier.embed(query_images)
-                if query_images
-                else np.zeros((0, trace.prototypes.shape[1]))
+                answers.embeddings if ws.queries else np.zeros((0, trace.prototypes.shape[1]))
             )
             support_xy, prototype_xy, query_xy = project_together(
                 [trace.support_embeddings.numpy(), trace.prototypes.numpy(), query_embeddings]
             )
-            predictions = (
-                classifier.predict_proba(query_images).argmax(1).tolist() if query_images else None
-            )
+            predictions = answers.probabilities.argmax(1).tolist() if ws.queries else None
             st.plotly_chart(
                 viz.embedding_figure(
                     ws.names(classifier.classes),
@@ -199,9 +195,8 @@ if files:
     ui.add_images(ws, files, ws.queries, MAX_QUERIES)
 if ws.queries and classifier is not None:
     names = ws.names(classifier.classes)
-    images = [q.image for q in ws.queries]
-    probabilities = classifier.predict_proba(images)
-    distances = classifier.distances(images) if classifier.model.algorithm == "protonet" else None
+    answers = ui.query_answers(ws, classifier)  # each image embedded once, kept across runs
+    probabilities, distances = answers.probabilities, answers.distances
     threshold = open_set.threshold_for(classifier) if ws.open_set else None
     far = (  # from the probabilities and distances above: no image is encoded again
         None

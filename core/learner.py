@@ -29,6 +29,26 @@ from core.checkpoints import (
 from core.constants import MAX_CLASSES, MIN_CLASSES
 from core.encoders import Encoder, build_encoder
 
+_KEPT_ANSWERS = 512  # per classifier: more than the check images a page holds
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One image's answer: its embedding (D,), probabilities (N,), ProtoNet distances (N,)."""
+
+    embedding: np.ndarray
+    probabilities: np.ndarray
+    distances: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class Answers:
+    """AdaptedClassifier.answers() of B images: (B, D), (B, N) and (B, N) or None."""
+
+    embeddings: np.ndarray
+    probabilities: np.ndarray
+    distances: np.ndarray | None
+
 
 @dataclass
 class ProtoTrace:
@@ -47,7 +67,7 @@ class AdaptedClassifier:
         model: FewShotModel,
         classes: tuple[Hashable, ...],
         trace: ProtoTrace | list[maml.StepRecord],
-        predict_logits: Callable[[torch.Tensor], torch.Tensor],
+        head: Callable[[torch.Tensor], torch.Tensor],
         embed: Callable[[torch.Tensor], torch.Tensor],
         settings: dict[str, Any],
         *,
@@ -63,15 +83,16 @@ class AdaptedClassifier:
         # logits = -logit_scale * distance to each prototype.
         self.params = params
         self.logit_scale = logit_scale
-        self._predict_logits = predict_logits
-        self._embed = embed
+        self._head = head  # (B, D) embeddings -> (B, N) logits
+        self._embed = embed  # (B, ...) encoded inputs -> (B, D) embeddings
+        self._answered: dict[Hashable, Answer] = {}
 
     def predict_proba_tensors(self, inputs: torch.Tensor) -> np.ndarray:
         """(B, ...) encoded inputs -> (B, N) probabilities; each row depends on its input only."""
         if inputs.shape[0] == 0:
             return np.zeros((0, len(self.classes)), dtype=np.float32)
         with torch.no_grad():
-            return self._predict_logits(inputs).softmax(-1).cpu().numpy()
+            return self._head(self._embed(inputs)).softmax(-1).cpu().numpy()
 
     def predict_proba(self, images: Sequence[Image.Image]) -> np.ndarray:
         """PIL images -> (B, N) probabilities, columns in the order of `classes`."""
@@ -94,12 +115,57 @@ class AdaptedClassifier:
         if not isinstance(self.trace, ProtoTrace):
             raise TypeError("distances to prototypes exist for ProtoNet models only")
         with torch.no_grad():
-            embedded = self._embed(inputs)
-            return (
-                protonet.distances(embedded, self.trace.prototypes, self.settings["distance"])
-                .cpu()
-                .numpy()
-            )
+            return self._distances(self._embed(inputs))
+
+    def _distances(self, embedded: torch.Tensor) -> np.ndarray:
+        distance = self.settings["distance"]
+        return protonet.distances(embedded, self.trace.prototypes, distance).cpu().numpy()
+
+    def answers(
+        self, images: Sequence[Image.Image], keys: Sequence[Hashable] | None = None
+    ) -> Answers:
+        """embed(), predict_proba() and (ProtoNet) distances() of the images at once, each
+        image encoded and embedded once.
+
+        keys: one hashable per image that names it for good (an upload's id): an image whose
+            key was answered before by this classifier is not computed again, so a page that
+            shows the same check images on every run computes only the new ones.
+        """
+        keys = list(keys) if keys is not None else [None] * len(images)
+        if len(keys) != len(images):
+            raise ValueError(f"got {len(images)} images but {len(keys)} keys")
+        new = [i for i, key in enumerate(keys) if key is None or key not in self._answered]
+        if new:
+            with torch.no_grad():
+                embedded = self._embed(self.model.encode([images[i] for i in new]))
+                probabilities = self._head(embedded).softmax(-1).cpu().numpy()
+                distances = (
+                    self._distances(embedded) if self.model.algorithm == "protonet" else None
+                )
+            embedded = embedded.cpu().numpy()
+        rows: list[Answer] = []
+        fresh = iter(range(len(new)))
+        for key in keys:
+            if key is not None and key in self._answered:
+                rows.append(self._answered[key])
+                continue
+            j = next(fresh)
+            row = Answer(embedded[j], probabilities[j], None if distances is None else distances[j])
+            rows.append(row)
+            if key is not None:
+                self._answered[key] = row
+        for old in list(self._answered)[: max(0, len(self._answered) - _KEPT_ANSWERS)]:
+            del self._answered[old]
+        if not rows:
+            empty = np.zeros((0, len(self.classes)), dtype=np.float32)
+            protonet_model = self.model.algorithm == "protonet"
+            return Answers(np.zeros((0, 0), np.float32), empty, empty if protonet_model else None)
+        distances = None if rows[0].distances is None else np.stack([r.distances for r in rows])
+        return Answers(
+            np.stack([r.embedding for r in rows]),
+            np.stack([r.probabilities for r in rows]),
+            distances,
+        )
 
 
 class FewShotModel:
@@ -259,7 +325,7 @@ class FewShotModel:
             self,
             classes,
             adapted.trace,
-            lambda x: maml.predict_logits(features, fast, buffers, x),
+            lambda embedded: maml.head_logits(embedded, fast),
             lambda x: features(fast, buffers, x),
             {"inner_steps": loop.steps, "inner_lr": loop.lr, "head_init": loop.head_init},
             params=fast,
@@ -274,13 +340,18 @@ class FewShotModel:
         embeddings = self.embed_tensors(support_inputs)
         protos = protonet.prototypes(embeddings, support_labels, len(classes))
         trace = ProtoTrace(embeddings, support_labels, protos)
-        embed = self.embed_tensors
 
-        def predict_logits(x: torch.Tensor) -> torch.Tensor:
-            return protonet.logits(embed(x), protos, distance, scale)
+        def head(embedded: torch.Tensor) -> torch.Tensor:
+            return protonet.logits(embedded, protos, distance, scale)
 
         return AdaptedClassifier(
-            self, classes, trace, predict_logits, embed, {"distance": distance}, logit_scale=scale
+            self,
+            classes,
+            trace,
+            head,
+            self.embed_tensors,
+            {"distance": distance},
+            logit_scale=scale,
         )
 
 

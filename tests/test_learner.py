@@ -137,3 +137,29 @@ def test_maml_from_a_zero_head_learns_in_the_inner_loop(maml_model):
     assert all(later < earlier for earlier, later in zip(losses, losses[1:]))
     assert losses[-1] < 0.05 * losses[0]
     assert classifier.settings["head_init"] == "zero"
+
+
+def test_answers_equal_the_separate_calls_and_compute_each_keyed_image_once(model, monkeypatch):
+    images, labels = support_set()
+    classifier = model.adapt(images, labels)
+    checks = [glyph(0, 1), glyph(1, 3), glyph(2, 1)]
+    first = classifier.answers(checks[:2], keys=[1, 2])
+    np.testing.assert_allclose(first.embeddings, classifier.embed(checks[:2]), atol=1e-5)
+    np.testing.assert_allclose(first.probabilities, classifier.predict_proba(checks[:2]), atol=1e-6)
+    if model.algorithm == "protonet":
+        np.testing.assert_allclose(first.distances, classifier.distances(checks[:2]), atol=1e-4)
+    else:
+        assert first.distances is None
+    encoded = []
+    encode = model.encode
+    monkeypatch.setattr(model, "encode", lambda batch: encoded.append(len(batch)) or encode(batch))
+    again = classifier.answers(checks, keys=[1, 2, 3])  # 1 and 2 were answered: only 3 is new
+    assert encoded == [1]
+    np.testing.assert_array_equal(again.probabilities[:2], first.probabilities)
+    expected = classifier.predict_proba(checks[2:])[0]
+    np.testing.assert_allclose(again.probabilities[2], expected, atol=1e-6)
+    classifier.answers(checks)  # without keys nothing is reused
+    assert encoded[-1] == 3
+    assert classifier.answers([], keys=[]).probabilities.shape == (0, 3)
+    with pytest.raises(ValueError, match="keys"):
+        classifier.answers(checks, keys=[1])

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 if TYPE_CHECKING:
-    from core.learner import AdaptedClassifier, FewShotModel
+    from core.learner import AdaptedClassifier, Answers, FewShotModel
     from core.workspace import Workspace
 
 KIND_LABELS = {"character": "Handwriting (one character per image)", "photo": "Photos"}
@@ -230,6 +230,14 @@ def adapted(
             ws.cache.pop(old, None)
         ws.cache[key] = classifier
     return ws.cache[key]
+
+
+def query_answers(ws: Workspace, classifier: AdaptedClassifier) -> Answers:
+    """The classifier's answers (embeddings, probabilities, ProtoNet distances) for the
+    workspace's check images. Keyed by the images' ids, which a session never reuses: an
+    image answered on an earlier run is not computed again, so adding a check image
+    computes that image only, and a page that needs the answers twice computes them once."""
+    return classifier.answers([q.image for q in ws.queries], [q.id for q in ws.queries])
 
 
 def is_cached(
