@@ -78,6 +78,10 @@ def _wait_or_shoot(locator, page, debug_name: str, timeout: float = 30_000) -> N
 
 
 def _radio(page, label: str) -> None:
+    """Click the first radio option `label` once the page is quiet: while a run still
+    streams in, the first such option on the page may not be the one meant (under CI load
+    the drawing test clicked the check images' "Draw" before class 1's had rendered)."""
+    _settle(page)
     page.locator('[data-testid="stRadio"] label').filter(
         has_text=re.compile(f"^{re.escape(label)}$")
     ).first.click()
@@ -157,6 +161,7 @@ def test_drawing_pad_adds_a_character(server_url, browser):
     page.goto(server_url, wait_until="networkidle")
     page.get_by_role("button", name="Start with handwriting").click()
     page.get_by_text("Add at least one image to each class").first.wait_for()
+    page.get_by_text(re.compile(r"class 1 · 0 image\(s\)")).first.wait_for()
     _radio(page, "Draw")
     # The pad (streamlit-drawable-canvas 0.13) renders in a shadow root; CSS locators pierce it.
     frame = page.locator("canvas.upper-canvas").first
