@@ -93,10 +93,12 @@ async def session(browser, url: str, user: int) -> dict[str, Any]:
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     result: dict[str, Any] = {"user": user, "plan": todo, "errors": errors}
+    step = "open the app"  # named in the error if a wait never ends
     try:
         await page.goto(url, wait_until="networkidle")
         await page.get_by_role("button", name="Start with handwriting").click()
         await page.get_by_text("Add at least one image to each class").first.wait_for()
+        step = "name the classes"
         names = page.get_by_label("Class name")
         for i, name in enumerate(todo["names"]):
             await names.nth(i).fill(name)
@@ -104,13 +106,16 @@ async def session(browser, url: str, user: int) -> dict[str, Any]:
             await page.get_by_text(f"{name} · 0 image(s)").wait_for(timeout=300_000)
             await _settle(page)
         if todo["algorithm"] == "MAML":
+            step = "choose MAML"
             radios = page.locator('[data-testid="stRadio"] label')
             await radios.filter(has_text=re.compile("^MAML$")).first.click()
             await _settle(page)
+        step = "upload the first class"
         first = [(f"s{user}-a{v}.png", drawing(todo["shapes"][0], v)) for v in range(2)]
         await _upload(page, 0, first)
         await page.get_by_text(f"{todo['names'][0]} · 2 image(s)").wait_for(timeout=300_000)
         await _settle(page)
+        step = "upload the second class and wait for the adaptation"
         second = [(f"s{user}-b{v}.png", drawing(todo["shapes"][1], v)) for v in range(2)]
         sent = await _upload(page, 1, second)
         adapted = (
@@ -121,16 +126,18 @@ async def session(browser, url: str, user: int) -> dict[str, Any]:
         await adapted.first.wait_for(timeout=300_000)
         result["adapt_s"] = time.perf_counter() - sent
         await _settle(page)
+        step = "check an image and wait for the verdict"
         sent = await _upload(page, 2, [(f"s{user}-check.png", drawing(todo["query"], 4))])
         verdict = page.get_by_text(re.compile(r"Looks like .+ \([<>]?\d+%\)"))
         await verdict.first.wait_for(timeout=300_000)
         result["verdict_s"] = time.perf_counter() - sent
         await _settle(page)
+        step = "read the page"
         result["verdicts"] = await verdict.all_inner_texts()
         result["text"] = await page.locator("body").inner_text()
         errors += await page.locator('[data-testid="stException"]').all_inner_texts()
     except Exception as error:  # a timeout or a lost page: counted, reported, not raised
-        errors.append(f"{type(error).__name__}: {str(error).splitlines()[0][:200]}")
+        errors.append(f"{step}: {type(error).__name__}: {str(error).splitlines()[0][:200]}")
     finally:
         await context.close()
     return result
