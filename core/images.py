@@ -198,8 +198,10 @@ def photo_array(image: Image.Image, size: int = PHOTO_SIZE, crop: float = 1.0) -
         raise ValueError(f"crop must be in (0, 1], got {crop}")
     bleed = (1.0 - crop) / 2.0
     rgb = ImageOps.fit(to_rgb(image), (size, size), Image.Resampling.BICUBIC, bleed=bleed)
-    array = np.asarray(rgb, dtype=np.float32).transpose(2, 0, 1)
-    return (array - 127.0) / 128.0
+    array = np.asarray(rgb, dtype=np.float32)  # a new array: scaled in place, (x - 127) / 128
+    array -= 127.0
+    array *= 1.0 / 128.0  # exact: the same floats as dividing by 128, without a temporary
+    return array.transpose(2, 0, 1)
 
 
 # --- what kind of image is it --------------------------------------------------------------

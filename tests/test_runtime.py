@@ -88,3 +88,19 @@ def test_the_export_is_kept_on_disk_and_read_back(monkeypatch, tmp_path, photos)
 
 def _no_export(*args, **kwargs):
     raise AssertionError("exported again although the file was there")
+
+
+def test_photos_split_over_the_workers_give_the_one_call_features(photos):
+    from core.encoders.photo import CHUNK, photo_features
+
+    many = [photo.rotate(angle) for angle in range(CHUNK + 3) for photo in photos[:1]]
+    crops = (1.0, 0.8)
+    split = photo_features(many, crops=crops, runtime="onnxruntime")  # 2 crops x 2 chunks
+    whole = torch.stack(
+        [backbone_features(photo_batch(many, crop=c), runtime="onnxruntime") for c in crops]
+    ).mean(0)
+    assert split.shape == (CHUNK + 3, 1280)
+    assert _relative(split, whole) <= 1e-6
+    assert float((split[0] - split[-1]).abs().max()) > 0.01  # rotated photos differ
+    assert photo_features([], crops=crops, runtime="onnxruntime").shape == (0, 1280)
+    assert efficientnet.backbone_workers()._max_workers == torch.get_num_threads()

@@ -21,9 +21,11 @@ from core.encoders.efficientnet import (
     FEATURE_DIM,
     WEIGHTS,
     backbone_features,
+    backbone_workers,
     check_network,
     load_backbone,
 )
+from core.encoders.runtime import check_runtime, default_runtime
 from core.encoders.views import check_crops, photo_batch
 from core.images import PHOTO_SIZE
 
@@ -31,17 +33,36 @@ if TYPE_CHECKING:
     from core.data import FolderDataset, TensorDataset
 
 
+CHUNK = 8  # photos per ONNX Runtime job: 16 backbone passes with the mirror images
+
+
 def photo_features(
     images: Sequence[Image.Image],
     size: int = PHOTO_SIZE,
     crops: Sequence[float] = (1.0,),
     network: str = BACKBONE,
+    runtime: str | None = None,
 ) -> torch.Tensor:
-    """PIL images -> (B, 1280): the mean of backbone_features over the centre-crop views."""
-    views = [
-        backbone_features(photo_batch(images, size, crop), network=network)
-        for crop in check_crops(crops)
-    ]
+    """PIL images -> (B, 1280): the mean of backbone_features over the centre-crop views.
+
+    With ONNX Runtime (core.encoders.runtime), each view of each CHUNK of photos is one job
+    for backbone_workers: the resizing and the backbone of a job run on one core, the jobs
+    on all of them. Eager PyTorch spreads each backbone call over its own threads instead.
+    """
+    crops = check_crops(crops)
+    runtime = check_runtime(runtime or default_runtime())
+    if not images:
+        return torch.zeros(0, FEATURE_DIM)
+
+    def view(part: Sequence[Image.Image], crop: float) -> torch.Tensor:
+        return backbone_features(photo_batch(part, size, crop), network=network, runtime=runtime)
+
+    if runtime == "torch":
+        views = [view(images, crop) for crop in crops]
+    else:
+        parts = [images[start : start + CHUNK] for start in range(0, len(images), CHUNK)]
+        jobs = [[backbone_workers().submit(view, part, crop) for part in parts] for crop in crops]
+        views = [torch.cat([job.result() for job in row]) for row in jobs]
     return torch.stack(views).mean(0)
 
 
