@@ -15,7 +15,10 @@ page's text):
   - verdict: the check image's upload -> "Looks like <class> (p%)".
 Reported per N: p50 and p95 of each, errors (exceptions on the page, page errors, timeouts)
 and cross-talk (a verdict naming another session's class, or another session's class names
-anywhere on the page). Bounded: every session has a deadline (--timeout), and N <= 50.
+anywhere on the page). A failed session is reported with the step it was at, the end of its
+page's text and the browser's last warnings. cpu_s says who used the cores: the server
+process, and the whole machine (the rest is the N browsers driving it). Bounded: every
+session has a deadline (--timeout), and N <= 50.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import argparse
 import asyncio
 import io
 import json
+import os
 import platform
 import re
 import time
@@ -84,15 +88,24 @@ async def _upload(page, index: int, files: list[tuple[str, bytes]]) -> float:
     return time.perf_counter()
 
 
-async def session(browser, url: str, user: int) -> dict[str, Any]:
-    """One person's teach -> adapt -> classify; their timings, verdict and page text."""
-    todo = plan(user)
+async def session(browser, url: str, user: int, result: dict[str, Any]) -> dict[str, Any]:
+    """One person's teach -> adapt -> classify: their timings, verdict and page text, filled
+    into `result` as they come (what a session cut off by its deadline got to is kept)."""
+    todo = result["plan"]
     context = await browser.new_context(viewport={"width": 1300, "height": 900})
     context.set_default_timeout(300_000)  # a latency is measured, not cut off; --timeout bounds
     page = await context.new_page()
-    errors: list[str] = []
+    errors: list[str] = result["errors"]
     page.on("pageerror", lambda error: errors.append(str(error)))
-    result: dict[str, Any] = {"user": user, "plan": todo, "errors": errors}
+    console: list[str] = []  # the browser's warnings and errors, reported with a failure
+    page.on(
+        "console",
+        lambda message: (
+            console.append(f"{message.type}: {message.text[:200]}")
+            if message.type in ("error", "warning")
+            else None
+        ),
+    )
     step = "open the app"  # named in the error if a wait never ends
     try:
         await page.goto(url, wait_until="networkidle")
@@ -138,9 +151,25 @@ async def session(browser, url: str, user: int) -> dict[str, Any]:
         errors += await page.locator('[data-testid="stException"]').all_inner_texts()
     except Exception as error:  # a timeout or a lost page: counted, reported, not raised
         errors.append(f"{step}: {type(error).__name__}: {str(error).splitlines()[0][:200]}")
+        result["page_at_error"] = await _page_text(page)
+        result["console_at_error"] = console[-5:]
+    except asyncio.CancelledError:  # the session's deadline (--timeout): say where it was
+        result["cut_at"] = step
+        result["page_at_error"] = await _page_text(page)
+        result["console_at_error"] = console[-5:]
+        raise
     finally:
         await context.close()
     return result
+
+
+async def _page_text(page) -> str:
+    """The end of what the page shows (where a session hung), or why it could not be read."""
+    try:
+        text = await page.locator("body").inner_text(timeout=10_000)
+    except Exception as error:
+        return f"(page unreadable: {type(error).__name__})"
+    return " | ".join(line for line in text.splitlines() if line.strip())[-600:]
 
 
 def cross_talk(results: list[dict[str, Any]]) -> list[str]:
@@ -180,10 +209,13 @@ async def run_sessions(url: str, count: int, timeout_s: float) -> list[dict[str,
         try:
 
             async def bounded(user: int) -> dict[str, Any]:
+                result: dict[str, Any] = {"user": user, "plan": plan(user), "errors": []}
                 try:
-                    return await asyncio.wait_for(session(browser, url, user), timeout_s)
+                    return await asyncio.wait_for(session(browser, url, user, result), timeout_s)
                 except TimeoutError:
-                    return {"user": user, "plan": plan(user), "errors": [f"over {timeout_s} s"]}
+                    step = result.get("cut_at", "start the page")
+                    result["errors"].append(f"{step}: over {timeout_s} s, the session's deadline")
+                    return result
 
             return list(await asyncio.gather(*(bounded(user) for user in range(count))))
         finally:
@@ -201,10 +233,41 @@ def summary(count: int, results: list[dict[str, Any]], wall_s: float) -> dict[st
         }
     line["errors"] = sum(len(r["errors"]) for r in results)
     line["error_examples"] = [e for r in results for e in r["errors"]][:3]
+    line["pages_at_error"] = [r["page_at_error"] for r in results if "page_at_error" in r][:3]
+    line["consoles_at_error"] = [r["console_at_error"] for r in results if "page_at_error" in r][:3]
     talk = cross_talk([r for r in results if "text" in r])
     line["cross_talk"] = len(talk)
     line["cross_talk_examples"] = talk[:3]
     return line
+
+
+def _server_pid() -> int | None:
+    """The streamlit server this process started (benchmarks.browser.serve), by /proc."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and b"streamlit" in command:
+            return int(stat.parent.name)
+    return None
+
+
+def _cpu_seconds(pid: int | None) -> tuple[float, float]:
+    """(CPU seconds the process `pid` has used, busy CPU seconds of the whole machine) from
+    /proc; a difference of two readings says who used the cores in between."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    server = 0.0
+    if pid is not None:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            server = (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+        except OSError:
+            pass
+    total = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    busy = sum(total) - total[3] - total[4]  # all but idle and iowait
+    return server, busy / ticks
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -218,9 +281,18 @@ def main(argv: list[str] | None = None) -> int:
     lines = []
     for count in args.sessions:
         with serve() as url:  # a fresh server per N: no warm caches from the previous N
+            pid = _server_pid()
+            server_before, busy_before = _cpu_seconds(pid)
             started = time.perf_counter()
             results = asyncio.run(run_sessions(url, count, args.timeout))
             lines.append(summary(count, results, time.perf_counter() - started))
+            server_after, busy_after = _cpu_seconds(pid)
+        # Who used the cores: the server, and everything else (the N browsers driving it).
+        lines[-1]["cpu_s"] = {
+            "server": round(server_after - server_before, 1),
+            "machine": round(busy_after - busy_before, 1),
+            "server_per_session": round((server_after - server_before) / count, 2),
+        }
         print(json.dumps(lines[-1]), flush=True)
     report = {
         "command": "python -m benchmarks load --sessions " + " ".join(map(str, args.sessions)),

@@ -36,3 +36,20 @@ def test_cross_talk_catches_a_wrong_verdict_and_a_foreign_name():
     assert any("session 2" in found and "expected" in found for found in cross_talk(wrong))
     leaked = [*own[:2], _result(2, f"Looks like {plan(2)['expected']} (90%)", plan(1)["names"][0])]
     assert any(found.startswith("session 2 shows") for found in cross_talk(leaked))
+
+
+def test_cpu_seconds_count_this_process_within_the_machine():
+    import os
+    import time
+
+    from benchmarks.load import _cpu_seconds
+
+    server, machine = _cpu_seconds(os.getpid())
+    started = time.process_time()
+    while time.process_time() - started < 0.3:  # burn 0.3 s of this process's CPU
+        pass
+    server_after, machine_after = _cpu_seconds(os.getpid())
+    assert server_after - server >= 0.25
+    # the machine's busy time includes this process's (clock ticks: 0.01 s each)
+    assert machine_after - machine >= server_after - server - 0.05
+    assert _cpu_seconds(None)[0] == 0.0
