@@ -17,6 +17,10 @@ from typing import TYPE_CHECKING, Any
 # finishes within a second (20 inner steps here: 0.3 s) is drawn once, complete; a longer one
 # (Compare's from-scratch training, a loaded server) grows about once a second.
 MIN_INTERVAL_S = 1.0
+# And no sooner than a quarter of the time the loop has run: a loop slowed down by other
+# users (adapting took a minute at 20 sessions, benchmarks/load.py) redraws about 13 times
+# in 60 s instead of 60 times, and the redraws (browser work as well) do not add to the load.
+SLOWDOWN = 0.25
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -35,6 +39,7 @@ def live_updater(
     key: str = "live",
     every: int = 1,
     min_interval_s: float = MIN_INTERVAL_S,
+    slowdown: float = SLOWDOWN,
     draw_last: bool = True,
 ) -> Callable[[Any], None]:
     """An on_step callback that moves a progress bar and redraws a chart.
@@ -51,18 +56,22 @@ def live_updater(
             ended, or since the loop started (the last step is always drawn): each redraw
             costs a figure on the server and a plotly render in the browser, which took
             longer than the steps themselves.
+        slowdown: and only once `slowdown` times the time since the loop started has passed
+            since the last redraw: a long loop redraws ever less often (13 times in 60 s).
         draw_last: draw the chart at the last step; False when the caller draws the final
             chart into the same slot right after (the bar still moves to the end).
     """
     seen: list[Any] = []
-    last = [time.perf_counter()]  # a loop that ends within the interval draws once, at its end
+    started = time.perf_counter()
+    last = [started]  # a loop that ends within the interval draws once, at its end
 
     def on_step(record: Any) -> None:
         seen.append(record)
         final = record.step == total
         if record.step % every and not final:
             return
-        if not final and time.perf_counter() - last[0] < min_interval_s:
+        now = time.perf_counter()
+        if not final and now - last[0] < max(min_interval_s, slowdown * (now - started)):
             return
         progress.progress(record.step / max(total, 1), text=describe(record))
         if chart is not None and figure is not None and (draw_last or not final):
