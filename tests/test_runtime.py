@@ -103,4 +103,3 @@ def test_photos_split_over_the_workers_give_the_one_call_features(photos):
     assert _relative(split, whole) <= 1e-6
     assert float((split[0] - split[-1]).abs().max()) > 0.01  # rotated photos differ
     assert photo_features([], crops=crops, runtime="onnxruntime").shape == (0, 1280)
-    assert efficientnet.backbone_workers()._max_workers == torch.get_num_threads()
