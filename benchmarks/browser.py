@@ -62,9 +62,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve():
-    """A fresh streamlit server for app.py on a free port; yields its URL."""
+def serve(log: Path | None = None):
+    """A fresh streamlit server for app.py on a free port; yields its URL. The server's
+    output is appended to `log` if given (else dropped)."""
     port = free_port()
+    output = open(log, "ab") if log is not None else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen(
         [
             sys.executable,
@@ -84,8 +86,8 @@ def serve():
             "none",
         ],
         cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 180  # a loaded 2-core machine can take over a minute
@@ -98,6 +100,8 @@ def serve():
             time.sleep(0.5)
     else:
         process.kill()
+        if log is not None:
+            output.close()
         raise RuntimeError("the streamlit server did not start in 180 s")
     try:
         yield url
@@ -107,3 +111,5 @@ def serve():
             process.wait(10)
         except subprocess.TimeoutExpired:
             process.kill()
+        if log is not None:
+            output.close()

@@ -275,12 +275,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", type=int, nargs="+", default=[1, 5, 10, 20])
     parser.add_argument("--timeout", type=float, default=600, help="seconds per session")
     parser.add_argument("--out", default="", help="also write the JSON here")
+    parser.add_argument(
+        "--server-log", default="", help="append the servers' output here (for a failure's cause)"
+    )
     args = parser.parse_args(argv)
     if any(not 1 <= n <= MAX_SESSIONS for n in args.sessions):
         parser.error(f"--sessions must each be between 1 and {MAX_SESSIONS}")
     lines = []
     for count in args.sessions:
-        with serve() as url:  # a fresh server per N: no warm caches from the previous N
+        log = Path(args.server_log) if args.server_log else None
+        with serve(log) as url:  # a fresh server per N: no warm caches from the previous N
             pid = _server_pid()
             server_before, busy_before = _cpu_seconds(pid)
             started = time.perf_counter()
