@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,54 +62,59 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(log: Path | None = None):
-    """A fresh streamlit server for app.py on a free port; yields its URL. The server's
-    output is appended to `log` if given (else dropped)."""
+def serve_process(log: Path | None = None):
+    """A fresh streamlit server for app.py on a free port; yields (its URL, its process).
+    The server's output is appended to `log` if given (else dropped)."""
     port = free_port()
-    output = open(log, "ab") if log is not None else subprocess.DEVNULL  # noqa: SIM115
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",
-        ],
-        cwd=ROOT,
-        stdout=output,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 180  # a loaded 2-core machine can take over a minute
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read().decode().strip() == "ok":
-                    break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        process.kill()
-        if log is not None:
-            output.close()
-        raise RuntimeError("the streamlit server did not start in 180 s")
-    try:
+    with ExitStack() as stack:
+        output = stack.enter_context(open(log, "ab")) if log is not None else subprocess.DEVNULL
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.headless",
+                "true",
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--browser.gatherUsageStats",
+                "false",
+                "--server.fileWatcherType",
+                "none",
+            ],
+            cwd=ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        stack.callback(_stop, process)  # before the log closes: the stack unwinds in reverse
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 180  # a loaded 2-core machine can take over a minute
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.read().decode().strip() == "ok":
+                        break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise RuntimeError("the streamlit server did not start in 180 s")
+        yield url, process
+
+
+@contextmanager
+def serve(log: Path | None = None):
+    """serve_process's server; yields its URL."""
+    with serve_process(log) as (url, _process):
         yield url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        if log is not None:
-            output.close()
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()

@@ -36,7 +36,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
-from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, serve, settle_async
+from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, serve_process, settle_async
 
 SHAPES = ("circle", "cross", "square", "triangle")
 MAX_SESSIONS = 50
@@ -151,16 +151,20 @@ async def session(browser, url: str, user: int, result: dict[str, Any]) -> dict[
         errors += await page.locator('[data-testid="stException"]').all_inner_texts()
     except Exception as error:  # a timeout or a lost page: counted, reported, not raised
         errors.append(f"{step}: {type(error).__name__}: {str(error).splitlines()[0][:200]}")
-        result["page_at_error"] = await _page_text(page)
-        result["console_at_error"] = console[-5:]
+        await _keep_failure(result, page, console)
     except asyncio.CancelledError:  # the session's deadline (--timeout): say where it was
         result["cut_at"] = step
-        result["page_at_error"] = await _page_text(page)
-        result["console_at_error"] = console[-5:]
+        await _keep_failure(result, page, console)
         raise
     finally:
         await context.close()
     return result
+
+
+async def _keep_failure(result: dict[str, Any], page, console: list[str]) -> None:
+    """What a failed session's page showed, and the browser's last warnings."""
+    result["page_at_error"] = await _page_text(page)
+    result["console_at_error"] = console[-5:]
 
 
 async def _page_text(page) -> str:
@@ -241,19 +245,6 @@ def summary(count: int, results: list[dict[str, Any]], wall_s: float) -> dict[st
     return line
 
 
-def _server_pid() -> int | None:
-    """The streamlit server this process started (benchmarks.browser.serve), by /proc."""
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            command = (stat.parent / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if int(fields[1]) == os.getpid() and b"streamlit" in command:
-            return int(stat.parent.name)
-    return None
-
-
 def _cpu_seconds(pid: int | None) -> tuple[float, float]:
     """(CPU seconds the process `pid` has used, busy CPU seconds of the whole machine) from
     /proc; a difference of two readings says who used the cores in between."""
@@ -284,8 +275,11 @@ def main(argv: list[str] | None = None) -> int:
     lines = []
     for count in args.sessions:
         log = Path(args.server_log) if args.server_log else None
-        with serve(log) as url:  # a fresh server per N: no warm caches from the previous N
-            pid = _server_pid()
+        with serve_process(log) as (
+            url,
+            process,
+        ):  # a fresh server per N: no warm caches from the previous N
+            pid = process.pid
             server_before, busy_before = _cpu_seconds(pid)
             started = time.perf_counter()
             results = asyncio.run(run_sessions(url, count, args.timeout))
