@@ -57,9 +57,11 @@ def test_live_camera_classifies_frames_and_adds_one_to_a_class(server_url, camer
     page.goto(server_url, wait_until="networkidle")
     page.get_by_role("button", name="Start with handwriting").click()
     page.get_by_text("Add at least one image to each class").first.wait_for()
+    _settle(page)  # upload once the page is quiet (an upload sent mid-render went astray in CI)
     for shape in range(2):
         _upload(page, shape, [(f"shape{shape}-{k}.png", character_png(shape, k)) for k in range(3)])
         _wait_or_shoot(page.get_by_text(f"class {shape + 1} · 3 image(s)"), page, "debug-live")
+        _settle(page)
 
     page.get_by_text("Live camera", exact=True).click()
     _settle(page)
