@@ -8,7 +8,9 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
+from ui.server_fixes import keep_upload_answers
 
+keep_upload_answers()  # an upload right after a click must not be lost (ui/server_fixes.py)
 st.set_page_config(page_title="Few-Shot Lab", layout="wide")
 
 TEACH = "app_pages/teach.py"

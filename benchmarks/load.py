@@ -106,12 +106,14 @@ async def session(browser, url: str, user: int, result: dict[str, Any]) -> dict[
             else None
         ),
     )
+    note = watch_network(page, result.setdefault("network", []))
     step = "open the app"  # named in the error if a wait never ends
     try:
         await page.goto(url, wait_until="networkidle")
         await page.get_by_role("button", name="Start with handwriting").click()
         await page.get_by_text("Add at least one image to each class").first.wait_for()
         step = "name the classes"
+        note(step)
         names = page.get_by_label("Class name")
         for i, name in enumerate(todo["names"]):
             await names.nth(i).fill(name)
@@ -120,15 +122,18 @@ async def session(browser, url: str, user: int, result: dict[str, Any]) -> dict[
             await _settle(page)
         if todo["algorithm"] == "MAML":
             step = "choose MAML"
+            note(step)
             radios = page.locator('[data-testid="stRadio"] label')
             await radios.filter(has_text=re.compile("^MAML$")).first.click()
             await _settle(page)
         step = "upload the first class"
+        note(step)
         first = [(f"s{user}-a{v}.png", drawing(todo["shapes"][0], v)) for v in range(2)]
         await _upload(page, 0, first)
         await page.get_by_text(f"{todo['names'][0]} · 2 image(s)").wait_for(timeout=300_000)
         await _settle(page)
         step = "upload the second class and wait for the adaptation"
+        note(step)
         second = [(f"s{user}-b{v}.png", drawing(todo["shapes"][1], v)) for v in range(2)]
         sent = await _upload(page, 1, second)
         adapted = (
@@ -140,12 +145,14 @@ async def session(browser, url: str, user: int, result: dict[str, Any]) -> dict[
         result["adapt_s"] = time.perf_counter() - sent
         await _settle(page)
         step = "check an image and wait for the verdict"
+        note(step)
         sent = await _upload(page, 2, [(f"s{user}-check.png", drawing(todo["query"], 4))])
         verdict = page.get_by_text(re.compile(r"Looks like .+ \([<>]?\d+%\)"))
         await verdict.first.wait_for(timeout=300_000)
         result["verdict_s"] = time.perf_counter() - sent
         await _settle(page)
         step = "read the page"
+        note(step)
         result["verdicts"] = await verdict.all_inner_texts()
         result["text"] = await page.locator("body").inner_text()
         errors += await page.locator('[data-testid="stException"]').all_inner_texts()
@@ -159,6 +166,50 @@ async def session(browser, url: str, user: int, result: dict[str, Any]) -> dict[
     finally:
         await context.close()
     return result
+
+
+def watch_network(page, events: list[str]):
+    """Note in `events`, with seconds since now, what a lost upload could be lost in: the
+    websocket's opening and closing, the upload requests and their answers, and any request
+    that failed. Returns the function that notes a line (the steps go in as well)."""
+    start = time.perf_counter()
+
+    def note(text: str) -> None:
+        events.append(f"{time.perf_counter() - start:7.2f} {text}")
+
+    def received(size: int) -> None:  # a run's many messages in one line
+        if events and " received " in events[-1]:
+            count, total = events[-1].split(" received ")[1].split(" messages, ")
+            events[-1] = events[-1].split(" received ")[0] + (
+                f" received {int(count) + 1} messages, {int(total.split()[0]) + size} B"
+            )
+        else:
+            note(f"received 1 messages, {size} B")
+
+    def on_websocket(socket) -> None:
+        note(f"websocket open {socket.url.rsplit('/', 1)[-1]}")
+        socket.on("close", lambda _: note("websocket closed"))
+        socket.on("framesent", lambda data: note(f"sent {len(data)} B"))
+        socket.on("framereceived", lambda data: received(len(data)))
+        socket.on("socketerror", lambda error: note(f"websocket error {error}"))
+
+    def is_upload(request) -> bool:
+        return "upload_file" in request.url
+
+    page.on("websocket", on_websocket)
+    page.on(
+        "request",
+        lambda r: note(f"{r.method} {r.url.split('/_stcore/')[-1][:80]}") if is_upload(r) else None,
+    )
+    page.on(
+        "response",
+        lambda r: note(f"{r.status} {r.request.method} upload") if is_upload(r.request) else None,
+    )
+    page.on(
+        "requestfailed",
+        lambda r: note(f"failed {r.method} {r.url.split('/')[-1][:60]}: {r.failure}"),
+    )
+    return note
 
 
 async def _keep_failure(result: dict[str, Any], page, console: list[str]) -> None:
@@ -239,6 +290,7 @@ def summary(count: int, results: list[dict[str, Any]], wall_s: float) -> dict[st
     line["error_examples"] = [e for r in results for e in r["errors"]][:3]
     line["pages_at_error"] = [r["page_at_error"] for r in results if "page_at_error" in r][:3]
     line["consoles_at_error"] = [r["console_at_error"] for r in results if "page_at_error" in r][:3]
+    line["network_at_error"] = [r["network"] for r in results if "page_at_error" in r][:3]
     talk = cross_talk([r for r in results if "text" in r])
     line["cross_talk"] = len(talk)
     line["cross_talk_examples"] = talk[:3]
