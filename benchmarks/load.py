@@ -30,6 +30,7 @@ import json
 import os
 import platform
 import re
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -345,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         print(json.dumps(lines[-1]), flush=True)
     report = {
-        "command": "python -m benchmarks load --sessions " + " ".join(map(str, args.sessions)),
+        "command": "python -m benchmarks " + " ".join(sys.argv[1:]),  # as typed (no torch import)
         "machine": f"{platform.machine()}, {platform.python_version()}",
         "results": lines,
     }
