@@ -134,7 +134,11 @@ class AdaptedClassifier:
         keys = list(keys) if keys is not None else [None] * len(images)
         if len(keys) != len(images):
             raise ValueError(f"got {len(images)} images but {len(keys)} keys")
-        new = [i for i, key in enumerate(keys) if key is None or key not in self._answered]
+        new, named = [], set()  # the images to compute: a key given twice is computed once
+        for i, key in enumerate(keys):
+            if key is None or (key not in self._answered and key not in named):
+                new.append(i)
+                named.add(key)
         if new:
             with torch.no_grad():
                 embedded = self._embed(self.model.encode([images[i] for i in new]))

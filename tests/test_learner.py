@@ -160,6 +160,10 @@ def test_answers_equal_the_separate_calls_and_compute_each_keyed_image_once(mode
     np.testing.assert_allclose(again.probabilities[2], expected, atol=1e-6)
     classifier.answers(checks)  # without keys nothing is reused
     assert encoded[-1] == 3
+    twice = classifier.answers([checks[0], checks[0], checks[1]], keys=[7, 7, 8])
+    assert encoded[-1] == 2  # key 7 computed once
+    np.testing.assert_array_equal(twice.probabilities[0], twice.probabilities[1])
+    np.testing.assert_allclose(twice.probabilities[::2], first.probabilities, atol=1e-6)
     assert classifier.answers([], keys=[]).probabilities.shape == (0, 3)
     with pytest.raises(ValueError, match="keys"):
         classifier.answers(checks, keys=[1])
