@@ -105,7 +105,7 @@ def frames_per_second(name: str, runs: int, frames: int, seed: int) -> dict[str,
         "support": f"{WAYS} classes x {SHOTS} frames",
         "fps": round(statistics.median(per_run), 1),
         "fps_runs": [round(f, 1) for f in per_run],
-        "ms_per_frame": round(1000 / statistics.median(per_run), 1),
+        "ms_per_frame": round(1000 / statistics.median(per_run), 2),
     }
 
 
