@@ -189,12 +189,18 @@ def test_zero_head_step_is_the_first_gradient_step_and_leaves_the_backbone():
         torch.testing.assert_close(head[name], -rates[name] * grads[name])
 
 
+@pytest.mark.parametrize("group", [8, 2], ids=["one-group", "groups-of-2"])
 @pytest.mark.parametrize("first_order", [False, True], ids=["second", "first"])
-def test_conv4_meta_gradient_is_the_same_grouped_vectorized_and_task_by_task(first_order):
-    """The CPU path (closed-form first step for all tasks, the remaining steps of all tasks
-    as grouped convolutions), the vmap path and task_loss one task at a time agree in float64,
-    with the shipped kind of inner loop: per-tensor rates, per-class head steps, 3 steps."""
+def test_conv4_meta_gradient_is_the_same_grouped_vectorized_and_task_by_task(
+    first_order, group, monkeypatch
+):
+    """The CPU path (closed-form first step for all tasks, the remaining steps as grouped
+    convolutions over TASKS_PER_GROUP tasks: here all 3, or 2 then 1), the vmap path and
+    task_loss one task at a time agree in float64, with the shipped kind of inner loop:
+    per-tensor rates, per-class head steps, 3 steps."""
     from core.networks import Conv4
+
+    monkeypatch.setattr(maml, "TASKS_PER_GROUP", group)
 
     torch.manual_seed(0)
     net = Conv4(hidden=8).double().eval()
