@@ -368,9 +368,9 @@ def meta_loss(
 # of the benchmark's meta-batch at once made a first-layer activation of 5 x 2048 x 28 x 28
 # (32 MB), above glibc's largest mmap threshold: every such buffer was mapped afresh and
 # page-faulted on first touch (zero-filling max-pool's gradients was 9% of the step). Groups
-# of 8 tasks keep it at 8 MB, reused from the heap: the 5-step meta-step took 1.24 s instead
-# of 1.36 s (16 and 32 tasks: 1.37 / 1.40 s; 4: 1.28 s; 2: 1.44 s; median of 6 each,
-# 2-core Zen 5, 2026-12-01).
+# of 8 tasks keep it at 8 MB, reused from the heap: the 5-step meta-step took 1.21 s instead
+# of 1.44 s (16 tasks: 1.38 s; 4: 1.23 s; 2: 1.31 s; python -m scripts.time_task_groups,
+# docs/results/maml-task-groups-2026-12-01.txt, 2-core Zen 5).
 TASKS_PER_GROUP = 8
 
 
