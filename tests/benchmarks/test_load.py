@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.load import cross_talk, percentile, plan
+from benchmarks.load import cross_talk, percentile, plan, run_seconds
 
 
 def test_percentile_interpolates_between_ranks():
@@ -53,3 +53,11 @@ def test_cpu_seconds_count_this_process_within_the_machine():
     # the machine's busy time includes this process's (clock ticks: 0.01 s each)
     assert machine_after - machine >= server_after - server - 0.05
     assert _cpu_seconds(None)[0] == 0.0
+
+
+def test_run_seconds_is_the_first_run_requested_after_the_moment_until_it_ended():
+    runs = [[1.0, 1.5], [2.0, None], [3.0, 3.25]]
+    assert run_seconds(runs, 0.5) == 0.5
+    assert run_seconds(runs, 1.5) is None  # requested, not yet ended
+    assert run_seconds(runs, 2.5) == 0.25
+    assert run_seconds(runs, 4.0) is None  # none requested since
