@@ -69,3 +69,18 @@ def test_the_app_applies_the_mend():
         assert getattr(ForwardMsgQueue.clear, "keeps_upload_answers", False)
     finally:
         keep_upload_answers()
+
+
+def test_the_server_runs_no_full_garbage_collection_after_each_page_run():
+    """Streamlit's default gc.collect(2) after every run holds the GIL for ~0.23 s in this
+    app's process (every visitor's messages wait behind it); the app's config turns it off,
+    and the runner reads it so."""
+    import tomllib
+    from pathlib import Path
+
+    from streamlit import config
+
+    settings = tomllib.loads((Path(__file__).parents[2] / ".streamlit/config.toml").read_text())
+    assert settings["runner"]["postScriptGC"] is False
+    new_app()  # AppTest reads the project's config like `streamlit run`
+    assert config.get_option("runner.postScriptGC") is False
