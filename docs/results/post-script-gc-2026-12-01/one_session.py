@@ -1,6 +1,6 @@
 """One load-benchmark session, N times against one fresh server (see README.md here).
 
-    PYTHONPATH=. python docs/results/post-script-gc-2026-12-01/one_session.py 3
+PYTHONPATH=. python docs/results/post-script-gc-2026-12-01/one_session.py 3
 """
 
 import asyncio
