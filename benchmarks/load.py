@@ -114,8 +114,7 @@ async def session(browser, url: str, user: int, result: dict[str, Any]) -> dict[
         await page.goto(url, wait_until="networkidle")
         await page.get_by_role("button", name="Start with handwriting").click()
         await page.get_by_text("Add at least one image to each class").first.wait_for()
-        step = "name the classes"
-        note(step)
+        step = note("name the classes")
         names = page.get_by_label("Class name")
         for i, name in enumerate(todo["names"]):
             await names.nth(i).fill(name)
@@ -123,19 +122,16 @@ async def session(browser, url: str, user: int, result: dict[str, Any]) -> dict[
             await page.get_by_text(f"{name} · 0 image(s)").wait_for(timeout=300_000)
             await _settle(page)
         if todo["algorithm"] == "MAML":
-            step = "choose MAML"
-            note(step)
+            step = note("choose MAML")
             radios = page.locator('[data-testid="stRadio"] label')
             await radios.filter(has_text=re.compile("^MAML$")).first.click()
             await _settle(page)
-        step = "upload the first class"
-        note(step)
+        step = note("upload the first class")
         first = [(f"s{user}-a{v}.png", drawing(todo["shapes"][0], v)) for v in range(2)]
         await _upload(page, 0, first)
         await page.get_by_text(f"{todo['names'][0]} · 2 image(s)").wait_for(timeout=300_000)
         await _settle(page)
-        step = "upload the second class and wait for the adaptation"
-        note(step)
+        step = note("upload the second class and wait for the adaptation")
         second = [(f"s{user}-b{v}.png", drawing(todo["shapes"][1], v)) for v in range(2)]
         sent = await _upload(page, 1, second)
         adapted = (
@@ -146,16 +142,14 @@ async def session(browser, url: str, user: int, result: dict[str, Any]) -> dict[
         await adapted.first.wait_for(timeout=300_000)
         result["adapt_s"] = time.perf_counter() - sent
         await _settle(page)
-        step = "check an image and wait for the verdict"
-        note(step)
+        step = note("check an image and wait for the verdict")
         sent = await _upload(page, 2, [(f"s{user}-check.png", drawing(todo["query"], 4))])
         verdict = page.get_by_text(re.compile(r"Looks like .+ \([<>]?\d+%\)"))
         await verdict.first.wait_for(timeout=300_000)
         result["verdict_s"] = time.perf_counter() - sent
         result["verdict_server_s"] = run_seconds(runs, sent)
         await _settle(page)
-        step = "read the page"
-        note(step)
+        step = note("read the page")
         result["verdicts"] = await verdict.all_inner_texts()
         result["text"] = await page.locator("body").inner_text()
         errors += await page.locator('[data-testid="stException"]').all_inner_texts()
@@ -204,17 +198,20 @@ def watch_network(page, events: list[str], runs: list[list[float | None]] | None
                 for run in runs:
                     run[1] = now if run[1] is None else run[1]
 
-    def note(text: str) -> None:
+    def note(text: str) -> str:
         events.append(f"{time.perf_counter() - start:7.2f} {text}")
+        return text
+
+    burst = {"line": -1, "count": 0, "bytes": 0}  # the messages received since the last note
 
     def received(size: int) -> None:  # a run's many messages in one line
-        if events and " received " in events[-1]:
-            count, total = events[-1].split(" received ")[1].split(" messages, ")
-            events[-1] = events[-1].split(" received ")[0] + (
-                f" received {int(count) + 1} messages, {int(total.split()[0]) + size} B"
-            )
-        else:
-            note(f"received 1 messages, {size} B")
+        if burst["line"] != len(events) - 1:
+            note("received")
+            burst.update(line=len(events) - 1, count=0, bytes=0)
+        burst["count"] += 1
+        burst["bytes"] += size
+        head = events[-1].split(" received")[0]
+        events[-1] = f"{head} received {burst['count']} messages, {burst['bytes']} B"
 
     def on_websocket(socket) -> None:
         note(f"websocket open {socket.url.rsplit('/', 1)[-1]}")

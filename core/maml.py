@@ -400,7 +400,7 @@ def _zero_head_meta_loss(
         results = []
         for start in range(0, tasks, TASKS_PER_GROUP):
             group = slice(start, start + TASKS_PER_GROUP)
-            size = len(range(tasks)[group])
+            size = support_x[group].shape[0]
             fast = {
                 **{k: v.expand(size, *v.shape) for k, v in params.items()},
                 **{k: v[group] for k, v in heads.items()},

@@ -5,7 +5,8 @@
 Times the benchmark's meta-step (benchmarks.maml.ours_maml_step: 32 tasks, 5-way 1-shot,
 15 queries, 5 inner steps, second order, zero head) with each group size, the sizes taking
 turns in every run, on torch's 2 threads; prints every time and the median of all runs but
-the first (a warm-up), and each size's largest gradient difference to the first size's. Output
+the first (a warm-up), and each size's largest relative gradient difference to the first size's
+(benchmarks.common.relative_errors, the benchmark's own measure). Output
 of 2026-12-01: docs/results/maml-task-groups-2026-12-01.txt.
 """
 
@@ -17,7 +18,7 @@ import time
 
 import torch
 
-from benchmarks.common import BenchConfig, seeded_conv4
+from benchmarks.common import BenchConfig, relative_errors, seeded_conv4
 from benchmarks.maml import ours_maml_step
 from benchmarks.tasks import maml_batch
 from core import maml
@@ -48,11 +49,8 @@ def main(argv: list[str] | None = None) -> int:
                 grads.setdefault(size, grad)
     finally:
         maml.TASKS_PER_GROUP = kept
-    first = grads[args.sizes[0]]
     for size, runs in times.items():
-        difference = max(
-            float((first[k] - grads[size][k]).abs().max() / first[k].abs().max()) for k in first
-        )
+        difference = relative_errors(grads[size], grads[args.sizes[0]])
         print(
             f"{size:3d} tasks a group: median {statistics.median(runs[1:]):.3f} s "
             f"(runs {', '.join(f'{t:.3f}' for t in runs)}); "
