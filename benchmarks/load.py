@@ -160,6 +160,7 @@ async def session(
         await adapted.first.wait_for(timeout=300_000)
         result["adapt_s"] = time.perf_counter() - sent
         result["adapt_at"] = sent
+        result["adapt_server_s"] = run_seconds(runs, sent)
         await _settle(page)
         step = note("check an image and wait for the verdict")
         sent = await _upload(page, 2, uploads[2])
@@ -506,7 +507,7 @@ def summary(
     """One line per N: percentiles of each wait over all its sessions (of every round),
     errors, and `talk` (the cross-talk found, round by round)."""
     line: dict[str, Any] = {"sessions": count, "wall_s": round(wall_s, 1)}
-    keys = ["adapt_s", "verdict_s", "verdict_server_s"]
+    keys = ["adapt_s", "adapt_server_s", "verdict_s", "verdict_server_s"]
     if any(r.get("driver") == "protocol" for r in results):
         keys += ["protocol_adapt_s", "protocol_verdict_s"]
     for key in keys:
@@ -607,7 +608,8 @@ def main(argv: list[str] | None = None) -> int:
         lines[-1]["cpu_s"] = {
             "server": round(server, 1),
             "machine": round(busy, 1),
-            "server_per_session": round(server / count / args.rounds, 2),
+            "journeys": len(pooled),  # sessions, and each protocol visitor after the first
+            "server_per_journey": round(server / len(pooled), 2),
         }
         print(json.dumps(lines[-1]), flush=True)
     report = {
