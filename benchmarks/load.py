@@ -357,6 +357,7 @@ async def protocol_visitors(
             await replay(url, template, names, swaps, result)
         except Exception as error:  # a lost connection: counted, and the slot goes on
             result["errors"].append(f"{type(error).__name__}: {str(error)[:200]}")
+            await asyncio.sleep(1.0)  # not a tight loop against a server that is down
             continue
         uploads = result["uploads"]
         if len(uploads) == 3:
@@ -464,11 +465,9 @@ def record_templates(timeout_s: float, log: Path | None = None) -> dict[str, tup
 
 
 async def _one_visitor(url: str, user: int, templates: dict[str, tuple[int, Template]]) -> None:
-    done = asyncio.Event()
-    visitors = protocol_visitors(url, user, templates, done, once=True)
-    results = await visitors
-    if results[0]["errors"] or not results[0].get("verdicts"):
-        raise RuntimeError(f"protocol session {user} failed: {results[0]['errors']}")
+    (result,) = await protocol_visitors(url, user, templates, asyncio.Event(), once=True)
+    if result["errors"] or not result.get("verdicts"):
+        raise RuntimeError(f"protocol session {user} failed: {result['errors']}")
 
 
 def _quiet(pid: int, still_s: float = 0.05, limit_s: float = 120.0) -> None:

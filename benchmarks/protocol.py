@@ -201,8 +201,8 @@ async def replay(
     name -> this session's name and bytes). Fills `result` as it goes (a session cut off by
     its deadline keeps what it got to): "uploads", one {"files", "seconds"} per upload (the
     file-URL request -> the end of the run with the files); "runs", [requested, ended]
-    (perf_counter) per run request; "verdicts", the "Looks like"
-    lines of the last run; "text", that run's text; "errors", exceptions the page showed."""
+    (perf_counter) per run request; "verdicts", the "Looks like" lines of the last run;
+    "text", that run's text; "errors", exceptions the page showed."""
     from streamlit.proto.BackMsg_pb2 import BackMsg
     from websockets.asyncio.client import connect
 
@@ -219,7 +219,7 @@ async def replay(
         additional_headers={"Cookie": f"{XSRF_COOKIE}={xsrf}"},
         origin=url,  # type: ignore[arg-type]
         proxy=None,
-        max_size=None,  # compression: permessage-deflate, as browsers ask for it
+        max_size=None,  # offers permessage-deflate as browsers do; this server accepts none
     ) as socket:
 
         async def listen() -> None:
