@@ -20,6 +20,10 @@ python=${PYTHON:-.venv/bin/python}
 [ -x "$python" ] || { echo "$python not found: run 'bash scripts/setup.sh' first" >&2; exit 2; }
 case $replicas in '' | *[!0-9]* | 0) echo "REPLICAS must be >= 1, got '$replicas'" >&2; exit 2 ;; esac
 mkdir -p "$run"
+# nginx's workers (user nobody when started as root) keep request bodies over 16 KB, such as a
+# photo being uploaded, and the page-file cache in folders nginx makes in here: they must be
+# able to pass through it (mktemp makes it owner-only).
+chmod 711 "$run"
 
 # Every replica signs XSRF cookies with the same secret, so a token minted by one is valid at
 # another (a browser is sticky, but a restarted replica set must not log everyone out).

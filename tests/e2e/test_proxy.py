@@ -10,6 +10,7 @@ with that reason, except under CI=true, where it fails.
 
 from __future__ import annotations
 
+import gzip
 import os
 import re
 import shutil
@@ -18,6 +19,7 @@ import socket
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
@@ -50,8 +52,9 @@ def _free_ports(count: int) -> int:
     raise RuntimeError("no run of free ports")
 
 
-def _get(url: str, cookie: str | None = None, data: bytes | None = None):
-    request = urllib.request.Request(url, data=data, headers={"Cookie": cookie} if cookie else {})
+def _get(url: str, cookie: str | None = None, data: bytes | None = None, headers=None, method=None):
+    headers = (headers or {}) | ({"Cookie": cookie} if cookie else {})
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, response.headers, response.read()
@@ -113,15 +116,21 @@ def _settle(page) -> None:
 
 
 def _teach_and_classify(browser, url: str, route: str, user: str) -> tuple[dict, str]:
-    """One person's journey through the proxy; returns the replicas that answered each
-    request (URL -> replica) and the page's text."""
+    """One person's journey through the proxy; returns who answered each request (URL ->
+    the replica, or for Streamlit's page files under /static/ the proxy's cache status) and
+    the page's text."""
     context = browser.new_context(viewport={"width": 1300, "height": 900})
     context.add_cookies([{"name": "fsl_route", "value": route, "url": url}])
     page = context.new_page()
     answered: dict[str, str] = {}
     page.on(
         "response",
-        lambda r: answered.setdefault(r.url, r.headers.get("x-fewshot-replica", "?")),
+        lambda r: answered.setdefault(
+            r.url,
+            r.headers.get("x-cache-status", "?")
+            if r.url.startswith(f"{url}/static/")
+            else r.headers.get("x-fewshot-replica", "?"),
+        ),
     )
     sockets: list[str] = []
     page.on("websocket", lambda ws: sockets.append(ws.url))
@@ -167,6 +176,13 @@ def test_two_replicas_behind_nginx_keep_each_browser_on_its_own_replica():
         # The limit: a file over client_max_body_size (12 MB) is refused by the proxy itself.
         status, _, _ = _get(f"{url}/_stcore/upload_file/s/f", data=b"\0" * (13 * 1024 * 1024))
         assert status == 413
+        # Under it, a body of any size reaches a replica, also one over nginx's 16 KB memory
+        # buffer, which it keeps on disk (a 500 from the proxy when its workers could not
+        # write there): the replica answers, here refusing the upload for its missing token.
+        for size in (4_000, 200_000):
+            upload = f"{url}/_stcore/upload_file/s/f"
+            status, headers, _ = _get(upload, data=b"\0" * size, method="PUT")
+            assert (status, headers["X-Fewshot-Replica"] in replicas) == (403, True), size
         routes = [_route_to(url, replica) for replica in replicas]
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -176,9 +192,24 @@ def test_two_replicas_behind_nginx_keep_each_browser_on_its_own_replica():
                 assert re.search(rf"Looks like {user} cross \(\d+%\)", text), text[-600:]
                 other = "bob" if user == "ann" else "ann"
                 assert f"{other} circle" not in text and f"{other} cross" not in text
+                static = {u: r for u, r in answered.items() if u.startswith(f"{url}/static/")}
                 proxied = {u: r for u, r in answered.items() if u.startswith(url)}
+                proxied = {u: r for u, r in proxied.items() if u not in static}
                 assert proxied and set(proxied.values()) == {replica}, proxied
+                # The page files pass the proxy's cache: the second browser gets them all
+                # from it, without asking its replica.
+                assert static and set(static.values()) <= {"MISS", "HIT"}, static
+                if user == "bob":
+                    assert set(static.values()) == {"HIT"}, static
                 seen[user] = replica
+            # From the cache, gzipped, the same bytes as the replica's own (uncompressed).
+            path = urllib.parse.urlparse(next(iter(static))).path
+            status, headers, body = _get(f"{url}{path}", headers={"Accept-Encoding": "gzip"})
+            assert (status, headers["X-Cache-Status"]) == (200, "HIT")
+            assert headers["Content-Encoding"] == "gzip"
+            _, direct_headers, direct = _get(f"http://{replicas[0]}{path}")
+            assert gzip.decompress(body) == direct and "Content-Encoding" not in direct_headers
+            assert len(body) < len(direct)
         finally:
             browser.close()
     assert seen["ann"] != seen["bob"]
