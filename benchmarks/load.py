@@ -20,6 +20,8 @@ Who drives the sessions:
     of their page runs overlapped the person's waits is reported (others_running).
     --server-work R first checks, R times on fresh servers, the server's CPU seconds for one
     journey from Chromium and from a protocol session.
+  - --url drives a server already running instead, such as the nginx recipe's proxy in front
+    of its replicas (protocol visitors keep the cookies it sets, as browsers do).
 
 Measured per Chromium session, from the action to the answer on screen (Playwright waits on
 the page's text):
@@ -41,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import io
 import json
 import os
@@ -470,6 +473,14 @@ async def _one_visitor(url: str, user: int, templates: dict[str, tuple[int, Temp
         raise RuntimeError(f"protocol session {user} failed: {result['errors']}")
 
 
+async def warm(url: str, templates: dict[str, tuple[int, Template]], visitors: int = 8) -> None:
+    """Protocol visitors at once on a server already running, before it is measured: each
+    replica behind a proxy gets its first page views (which load the models) from one of
+    them, unless the proxy's random routes miss it (with 2 replicas and 8 visitors, 1 in
+    128)."""
+    await asyncio.gather(*(_one_visitor(url, user, templates) for user in range(visitors)))
+
+
 def _quiet(pid: int, still_s: float = 0.05, limit_s: float = 120.0) -> None:
     """Wait until the server process used under `still_s` CPU seconds in one second (its
     start-up preload done)."""
@@ -588,6 +599,12 @@ def main(argv: list[str] | None = None) -> int:
         help="with --others protocol, first measure the server's CPU for one journey driven "
         "by Chromium and by a protocol session, ROUNDS times each",
     )
+    parser.add_argument(
+        "--url",
+        default="",
+        help="drive the server already running at this URL (such as the nginx recipe's "
+        "proxy, bash deploy/serve.sh) instead of a fresh one per round; its CPU is not counted",
+    )
     parser.add_argument("--out", default="", help="also write the JSON here")
     parser.add_argument(
         "--server-log", default="", help="append the servers' output here (for a failure's cause)"
@@ -599,6 +616,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--rounds must be between 1 and 20")
     log = Path(args.server_log) if args.server_log else None
     templates = record_templates(args.timeout, log) if args.others == "protocol" else None
+    if args.url and templates:  # its first page views load the models: not measured
+        asyncio.run(warm(args.url, templates))
     work = server_work(args.server_work, args.timeout, templates) if templates else {}
     if work:
         print(json.dumps({"server_cpu_s_per_journey": work}), flush=True)
@@ -608,13 +627,16 @@ def main(argv: list[str] | None = None) -> int:
         talk: list[str] = []
         wall = server = busy = 0.0
         for _ in range(args.rounds):
-            # A fresh server each time: no warm caches from the previous N or round.
-            with serve_process(log) as (url, process):
-                server_before, busy_before = _cpu_seconds(process.pid)
+            # A fresh server each time: no warm caches from the previous N or round (unless
+            # --url names one already running).
+            given = contextlib.nullcontext((args.url, None)) if args.url else None
+            with given or serve_process(log) as (url, process):
+                pid = process.pid if process else None
+                server_before, busy_before = _cpu_seconds(pid)
                 started = time.perf_counter()
                 results = asyncio.run(run_sessions(url, count, args.timeout, templates))
                 wall += time.perf_counter() - started
-                server_after, busy_after = _cpu_seconds(process.pid)
+                server_after, busy_after = _cpu_seconds(pid)
             server += server_after - server_before
             busy += busy_after - busy_before
             pooled += results
@@ -622,10 +644,10 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(summary(count, pooled, wall, talk))
         # Who used the cores: the server, and everything else (the browsers driving it).
         lines[-1]["cpu_s"] = {
-            "server": round(server, 1),
+            "server": None if args.url else round(server, 1),  # its process is not ours
             "machine": round(busy, 1),
             "journeys": len(pooled),  # sessions, and each protocol visitor after the first
-            "server_per_journey": round(server / len(pooled), 2),
+            "server_per_journey": None if args.url else round(server / len(pooled), 2),
         }
         print(json.dumps(lines[-1]), flush=True)
     report = {

@@ -103,20 +103,25 @@ class Recorder:
         (messages[-1].gets if messages else self._template.gets).append(path)
 
 
-def _xsrf_cookie(url: str) -> str:
-    """The XSRF cookie the server sets on its health page (what a browser gets on its first
-    request), needed for uploads."""
+def _cookies(url: str) -> tuple[str, str]:
+    """The cookies the server sets on a first request (its health page), as a Cookie header
+    a browser would send back from then on, and the XSRF token among them (needed for
+    uploads). Behind the nginx recipe this includes its route cookie, which keeps every
+    request of the visitor on one replica, as a browser's."""
+    jar = {}
     with urllib.request.urlopen(f"{url}/_stcore/health", timeout=30) as response:
         for header in response.headers.get_all("Set-Cookie") or []:
             name, _, rest = header.partition("=")
-            if name.strip() == XSRF_COOKIE:
-                return rest.split(";", 1)[0]
-    raise RuntimeError("the server set no XSRF cookie on /_stcore/health")
+            jar[name.strip()] = rest.split(";", 1)[0]
+    if XSRF_COOKIE not in jar:
+        raise RuntimeError("the server set no XSRF cookie on /_stcore/health")
+    return "; ".join(f"{name}={value}" for name, value in jar.items()), jar[XSRF_COOKIE]
 
 
-def _fetch(url: str, path: str) -> int:
+def _fetch(url: str, path: str, cookie: str) -> int:
     """GET a page file as the browser did; returns the bytes read (compressed, as sent)."""
-    request = urllib.request.Request(f"{url}/{path}", headers={"Accept-Encoding": ACCEPT_ENCODING})
+    headers = {"Accept-Encoding": ACCEPT_ENCODING, "Cookie": cookie}
+    request = urllib.request.Request(f"{url}/{path}", headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=120) as response:
             return len(response.read())
@@ -124,7 +129,7 @@ def _fetch(url: str, path: str) -> int:
         return 0
 
 
-def _put(url: str, path: str, xsrf: str, name: str, data: bytes) -> int:
+def _put(url: str, path: str, cookie: str, xsrf: str, name: str, data: bytes) -> int:
     """Upload one file as the browser's uploader does: a multipart PUT with the XSRF token."""
     boundary = "----fewshotlab-load"
     body = (
@@ -142,7 +147,7 @@ def _put(url: str, path: str, xsrf: str, name: str, data: bytes) -> int:
         headers={
             "Content-Type": f"multipart/form-data; boundary={boundary}",
             "X-Xsrftoken": xsrf,
-            "Cookie": f"{XSRF_COOKIE}={xsrf}",
+            "Cookie": cookie,
         },
     )
     with urllib.request.urlopen(request, timeout=120) as response:
@@ -207,8 +212,8 @@ async def replay(
     from websockets.asyncio.client import connect
 
     start = time.perf_counter()
-    xsrf = await asyncio.to_thread(_xsrf_cookie, url)
-    fetches = [asyncio.create_task(_fetch_all(url, template.gets))]  # the page opening
+    cookie, xsrf = await asyncio.to_thread(_cookies, url)
+    fetches = [asyncio.create_task(_fetch_all(url, template.gets, cookie))]  # the page opening
     answers = _Answers()
     uploads: list[dict[str, Any]] = result.setdefault("uploads", [])
     runs: list[list[float]] = result.setdefault("runs", [])  # [requested, ended] per run
@@ -216,7 +221,7 @@ async def replay(
     async with connect(
         socket_url,
         subprotocols=["streamlit", xsrf],  # type: ignore[list-item]
-        additional_headers={"Cookie": f"{XSRF_COOKIE}={xsrf}"},
+        additional_headers={"Cookie": cookie},
         origin=url,  # type: ignore[arg-type]
         proxy=None,
         max_size=None,  # offers permessage-deflate as browsers do; this server accepts none
@@ -241,7 +246,7 @@ async def replay(
                 if not pending:  # the run request after an upload goes at once, as a browser's
                     await asyncio.sleep(max(0.0, mark + recorded.gap_s - time.perf_counter()))
                 if message.WhichOneof("type") == "file_urls_request":
-                    pending = await _upload(url, socket, answers, message, files, xsrf)
+                    pending = await _upload(url, socket, answers, message, files, (cookie, xsrf))
                     infos.update(pending["infos"])
                     mark = time.perf_counter()
                     continue
@@ -258,7 +263,7 @@ async def replay(
                         {"files": pending["names"], "seconds": mark - pending["requested"]}
                     )
                     pending = {}
-                fetches.append(asyncio.create_task(_fetch_all(url, recorded.gets)))
+                fetches.append(asyncio.create_task(_fetch_all(url, recorded.gets, cookie)))
         finally:
             listener.cancel()
             await asyncio.gather(*fetches, return_exceptions=True)
@@ -276,12 +281,12 @@ def _plain(name: str) -> str:
     return re.sub(r"\\(.)", r"\1", name).strip("\u2068\u2069")
 
 
-async def _fetch_all(url: str, paths: list[str]) -> None:
+async def _fetch_all(url: str, paths: list[str], cookie: str) -> None:
     for path in paths:  # one after another, off the event loop
-        await asyncio.to_thread(_fetch, url, path)
+        await asyncio.to_thread(_fetch, url, path, cookie)
 
 
-async def _upload(url, socket, answers, message, files, xsrf) -> dict[str, Any]:
+async def _upload(url, socket, answers, message, files, tokens) -> dict[str, Any]:
     """Ask for upload URLs as the browser did, for this session's files, and PUT them;
     returns the uploaded files' infos by recorded name, for the run request that follows."""
     from streamlit.proto.Common_pb2 import UploadedFileInfo
@@ -299,7 +304,7 @@ async def _upload(url, socket, answers, message, files, xsrf) -> dict[str, Any]:
     response = answers.file_urls.pop(request.request_id)
     infos = {}
     for old, (name, data), urls in zip(recorded, ours, response.file_urls, strict=True):
-        await asyncio.to_thread(_put, url, urls.upload_url, xsrf, name, data)
+        await asyncio.to_thread(_put, url, urls.upload_url, *tokens, name, data)
         info = UploadedFileInfo(name=name, size=len(data), file_id=urls.file_id)
         info.file_urls.CopyFrom(urls)
         infos[old] = info
