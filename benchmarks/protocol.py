@@ -24,6 +24,7 @@ the file-URL request -> the end of the run it starts (the server's part of the w
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
 import urllib.request
@@ -118,18 +119,15 @@ def _cookies(url: str) -> tuple[str, str]:
     return "; ".join(f"{name}={value}" for name, value in jar.items()), jar[XSRF_COOKIE]
 
 
-def _fetch(url: str, path: str, cookie: str) -> int:
+def fetch(url: str, path: str, cookie: str = "") -> int:
     """GET a page file as the browser did; returns the bytes read (compressed, as sent)."""
     headers = {"Accept-Encoding": ACCEPT_ENCODING, "Cookie": cookie}
     request = urllib.request.Request(f"{url}/{path}", headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return len(response.read())
-    except OSError:
-        return 0
+    with urllib.request.urlopen(request, timeout=120) as response:
+        return len(response.read())
 
 
-def _put(url: str, path: str, cookie: str, xsrf: str, name: str, data: bytes) -> int:
+def _put(url: str, path: str, cookie: str, xsrf: str, name: str, data: bytes) -> None:
     """Upload one file as the browser's uploader does: a multipart PUT with the XSRF token."""
     boundary = "----fewshotlab-load"
     body = (
@@ -150,8 +148,8 @@ def _put(url: str, path: str, cookie: str, xsrf: str, name: str, data: bytes) ->
             "Cookie": cookie,
         },
     )
-    with urllib.request.urlopen(request, timeout=120) as response:
-        return response.status
+    with urllib.request.urlopen(request, timeout=120):  # an error status raises
+        pass
 
 
 class _Answers:
@@ -283,7 +281,8 @@ def _plain(name: str) -> str:
 
 async def _fetch_all(url: str, paths: list[str], cookie: str) -> None:
     for path in paths:  # one after another, off the event loop
-        await asyncio.to_thread(_fetch, url, path, cookie)
+        with contextlib.suppress(OSError):  # a page file lost is not the journey lost
+            await asyncio.to_thread(fetch, url, path, cookie)
 
 
 async def _upload(url, socket, answers, message, files, tokens) -> dict[str, Any]:

@@ -23,18 +23,11 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import load  # noqa: E402
 from benchmarks.browser import free_port  # noqa: E402
-from benchmarks.protocol import ACCEPT_ENCODING  # noqa: E402
+from benchmarks.protocol import fetch  # noqa: E402
 
 
 def fetch_all(url: str, paths: list[str]) -> int:
-    sent = 0
-    for path in paths:
-        request = urllib.request.Request(
-            f"{url}/{path}", headers={"Accept-Encoding": ACCEPT_ENCODING}
-        )
-        with urllib.request.urlopen(request, timeout=60) as response:
-            sent += len(response.read())
-    return sent
+    return sum(fetch(url, path) for path in paths)  # as a protocol visitor fetches them
 
 
 def replica_pid(port: int) -> int:
