@@ -235,3 +235,21 @@ def test_conv4_meta_gradient_is_the_same_grouped_vectorized_and_task_by_task(
     assert all(float(v.abs().sum()) > 0 for v in grouped.values())
     torch.testing.assert_close(grouped, vectorized)
     torch.testing.assert_close(grouped, one_by_one)
+
+
+def test_head_rates_of_a_plain_source_are_converted_to_per_class_at_its_training_ways():
+    from core.training.trainer import source_inner_rates
+
+    names = ["a", maml.HEAD_WEIGHT, maml.HEAD_BIAS]
+    card = {
+        "algorithm": "maml",
+        "maml": {"lr": {"a": 0.2, maml.HEAD_WEIGHT: 0.5, maml.HEAD_BIAS: 0.1}},
+        "training": {"config": {"ways": [5]}},
+    }
+    assert source_inner_rates(card, names) == card["maml"]["lr"]
+    # per-class head rates: the source's head rates / its training N, the backbone's as they are
+    assert source_inner_rates(card, names, per_class=True) == pytest.approx(
+        {"a": 0.2, maml.HEAD_WEIGHT: 0.1, maml.HEAD_BIAS: 0.02}
+    )
+    card["maml"]["head_lr_per_class"] = True  # per class already: taken as they are
+    assert source_inner_rates(card, names, per_class=True) == card["maml"]["lr"]

@@ -57,6 +57,9 @@ class RunConfig:
     head_lr_per_class: bool = option(
         False, "MAML: the classifier's step sizes are per class (x the task's N classes)"
     )
+    init_lr_scale: float = option(
+        1.0, "MAML: multiply the --init-from model's inner step sizes by this at the start"
+    )
     learn_inner_lr: bool = option(True, "MAML: meta-learn one inner lr per parameter tensor")
     inner_lr_lr: float = option(0.003, "MAML: Adam step for the log inner learning rates")
     init_from: str = option("", "start from a shipped model (e.g. MAML from ProtoNet)")
@@ -68,6 +71,7 @@ class RunConfig:
     run_dir: str = option("", "default: runs/<name>")
     out_dir: str = option("", "default: assets/models")
     description: str = option("", "the model card's description (default: generated)")
+    save_every_s: float = option(300.0, "also write state.pt this often between validations")
 
     def __post_init__(self) -> None:
         if self.algorithm not in ALGORITHMS:

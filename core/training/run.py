@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import platform
 import sys
@@ -49,7 +50,9 @@ class MetaTrainingRun:
     run and its resumption.
     """
 
-    resume_ignores: tuple[str, ...] = ("episodes", "time_budget_s", "device", "threads")
+    resume_ignores: tuple[str, ...] = (
+        "episodes", "time_budget_s", "device", "threads", "save_every_s"
+    )  # fmt: skip
     rank = 0
     device: torch.device | str = "cpu"
 
@@ -66,6 +69,7 @@ class MetaTrainingRun:
         self.best_state: dict[str, torch.Tensor] = {}
         self.best_rates: dict[str, float] = {}
         self.curve: list[dict[str, Any]] = []
+        self.skipped = 0  # meta-steps skipped for a non-finite meta-gradient
 
     @property
     def state_path(self) -> Path:
@@ -91,6 +95,7 @@ class MetaTrainingRun:
                 "best_step": self.best_step,
                 "best_rates": json.dumps(self.best_rates),
                 "curve": json.dumps(self.curve),
+                "skipped": self.skipped,
             },
             buffer,
         )
@@ -125,6 +130,7 @@ class MetaTrainingRun:
         self.best_state = state["best_state"]
         self.curve = json.loads(state["curve"])
         self.best_rates = json.loads(state["best_rates"])
+        self.skipped = int(state.get("skipped", 0))
         return True
 
     def changed_settings(self, saved: dict[str, Any]) -> list[str]:
@@ -151,12 +157,14 @@ class MetaTrainingRun:
 
     def record_validation(self, scores: dict[str, float], losses: list[float]) -> None:
         """Add a point to the curve; keep the weights and step sizes if the mean is best."""
+        finite = [loss for loss in losses if math.isfinite(loss)] or [math.nan]
         self.curve.append(
             {
                 "step": self.step,
-                "train_loss": sum(losses) / len(losses),
+                "train_loss": sum(finite) / len(finite),
                 "val": scores,
                 "seconds": round(self.elapsed, 1),
+                **({"skipped": self.skipped} if self.skipped else {}),
             }
         )
         score = sum(scores.values()) / len(scores)
@@ -195,6 +203,8 @@ class MetaTrainingRun:
             desc=f"{c.name} ({'resumed' if resumed else 'new'})",
         )
         losses: list[float] = []
+        saved = time.perf_counter()
+        save_every = getattr(c, "save_every_s", 0.0)
         while self.step < c.episodes:
             losses.append(step_fn())
             self.scheduler.step()
@@ -211,8 +221,14 @@ class MetaTrainingRun:
                     losses = []
                     bar.set_postfix({k: f"{v:.2f}" for k, v in scores.items()})
                 self.save_state()
+                saved = time.perf_counter()
                 if out_of_time:
                     break
+            elif save_every and time.perf_counter() - saved > save_every:
+                # Between validations too, so a killed session loses minutes, not an hour.
+                self.elapsed = time.perf_counter() - start
+                self.save_state()
+                saved = time.perf_counter()
         bar.close()
         self.elapsed = time.perf_counter() - start
 

@@ -112,8 +112,14 @@ def validate(
     return scores
 
 
-def source_inner_rates(card: dict[str, Any], names: list[str]) -> dict[str, float] | None:
+def source_inner_rates(
+    card: dict[str, Any], names: list[str], per_class: bool = False
+) -> dict[str, float] | None:
     """A MAML model's per-tensor inner step sizes (card "maml.lr"), or None for ProtoNet.
+
+    per_class: this run's classifier step sizes are per class (head_lr_per_class). A source
+    whose are not is converted so that it takes the same steps at the number of classes it
+    was meta-trained on (the first of its --ways): its head rates divided by that N.
 
     Raises:
         ValueError: the card's step sizes name other tensors than this run's network.
@@ -128,7 +134,13 @@ def source_inner_rates(card: dict[str, Any], names: list[str]) -> dict[str, floa
             f"--init-from {card.get('name')}: its inner step sizes are for {sorted(rates)}, "
             f"this run's network has {sorted(names)}"
         )
-    return {k: float(rates[k]) for k in names}
+    rates = {k: float(rates[k]) for k in names}
+    settings = card["maml"]
+    if per_class and not settings.get("head_lr_per_class", False):
+        ways = int(card["training"]["config"]["ways"][0])
+        head = (maml.HEAD_WEIGHT, maml.HEAD_BIAS)
+        rates = {k: v / ways if k in head else v for k, v in rates.items()}
+    return rates
 
 
 class Trainer(MetaTrainingRun):
@@ -197,7 +209,10 @@ class Trainer(MetaTrainingRun):
             )
         self.net.load_state_dict(source.state_dict())
         self.started_from = lineage(card)
-        return source_inner_rates(card, names)
+        rates = source_inner_rates(card, names, self.config.head_lr_per_class)
+        if rates is None:
+            return None
+        return {k: v * self.config.init_lr_scale for k, v in rates.items()}
 
     def inputs_key(self) -> str:
         return self.inputs.key()
@@ -257,11 +272,19 @@ class Trainer(MetaTrainingRun):
     def _optimise(self, loss: torch.Tensor) -> None:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        parameters = list(self.net.parameters()) + list(self.log_inner_lr.values())
         if self.distributed:
-            for parameter in list(self.net.parameters()) + list(self.log_inner_lr.values()):
+            for parameter in parameters:
                 if parameter.grad is not None:
                     dist.all_reduce(parameter.grad)
                     parameter.grad /= self.world
+        # A meta-batch whose inner loop diverged gives a non-finite meta-gradient: one Adam
+        # step with it would turn every weight and step size into NaN. Skip it and count it
+        # (the curve's "skipped"), the same decision on every rank (the gradients are summed).
+        grads = [p.grad for p in parameters if p.grad is not None]
+        if not all(bool(torch.isfinite(g).all()) for g in grads):
+            self.skipped += 1
+            return
         self.optimizer.step()
 
     def agree(self, stop: bool) -> bool:
