@@ -181,8 +181,14 @@ if classifier is not None and open_set.threshold_for(classifier) is not None:
         value=ws.open_set,
         key="teach_open_set",
         help="An image farther from every class than the model's threshold (chosen on "
-        "validation data, in its model card) is not forced into one of your classes.",
+        "validation data for each number of classes, in its model card) is not forced into "
+        "one of your classes.",
     )
+    if ws.open_set:
+        st.caption(
+            f"The threshold for {len(classifier.classes)} classes was chosen on validation "
+            f"tasks of {open_set.chosen_setting(classifier)}."
+        )
 if st.toggle(
     "Live camera",
     key="teach_live",

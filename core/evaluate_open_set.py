@@ -6,9 +6,12 @@
 Episodes: N-way K-shot with Q queries per class, plus Q queries from each of U further
 classes that have no support images (the unknown). On val the threshold is the one that
 maximises Youden's J (the share of known queries kept minus the share of unknown kept);
---record writes it into the model card. Both splits report the AUROC of known against
-unknown and, at the card's threshold, the accuracy on known queries (a known query answered
-"none of these" counts as wrong) and the share of unknown queries answered "none of these".
+--record writes it into the model card, for the --ways it was chosen at (card
+"open_set.by_ways"): run it once per number of classes (2, 5, 10, 20), since the scores
+move with N; the app applies the threshold of the nearest N chosen.
+Both splits report the AUROC of known against unknown and, at the card's threshold, the
+accuracy on known queries (a known query answered "none of these" counts as wrong) and the
+share of unknown queries answered "none of these".
 """
 
 from __future__ import annotations
@@ -91,7 +94,7 @@ def measure(config: OpenSetConfig, model: FewShotModel | None = None, data=None)
         "closed_set_accuracy": round(100 * float(right.mean()), 2),
         "wall_time_s": round(time.perf_counter() - started, 1),
     }
-    threshold = threshold_of(model)
+    threshold = threshold_of(model, ways)
     if threshold is not None:
         result["threshold"] = threshold
         result["known_accuracy_at_threshold"] = round(
@@ -143,14 +146,23 @@ def _record(config: OpenSetConfig, result: dict) -> None:
 
     path = models_dir() / f"{config.model}.json"
     card = read_card(path)
-    card["open_set"] = {
-        "score": result["score"],
+    chosen = {
         "threshold": result["youden_threshold"],
         "chosen_on": {
             k: result[k]
             for k in ("dataset", "split", "ways", "shots", "queries", "unknown_ways")
             + ("episodes", "seed", "first", "auroc", "command")
         },
+    }
+    entry = card.get("open_set") or {}
+    by_ways = dict(entry.get("by_ways", {}))
+    if not by_ways and "threshold" in entry:  # an older card: its one threshold, kept by N
+        old = {"threshold": entry["threshold"], "chosen_on": entry["chosen_on"]}
+        by_ways[str(entry["chosen_on"].get("ways", 5))] = old
+    by_ways[str(config.ways)] = chosen
+    card["open_set"] = {
+        "score": result["score"],
+        "by_ways": dict(sorted(by_ways.items(), key=lambda item: int(item[0]))),
     }
     atomic_write_bytes(path, json.dumps(card, indent=2).encode())
 

@@ -36,18 +36,57 @@ def scores_from(
     return 1.0 - probabilities.max(1)
 
 
-def threshold_of(model: FewShotModel) -> float | None:
-    """The card's "none of these" threshold, or None when the model has none."""
+def thresholds_of(model: FewShotModel) -> dict[int, float]:
+    """The card's "none of these" thresholds by number of classes ({} when it has none).
+
+    A score moves with N (MAML's 1 - max probability starts at 1 - 1/N; the nearest of more
+    class centres is nearer), so a threshold is chosen on val for each N in "by_ways"; cards
+    written before that have one "threshold", chosen at "chosen_on"'s ways.
+    """
     entry = model.card.get("open_set")
-    return float(entry["threshold"]) if entry else None
+    if not entry:
+        return {}
+    by_ways = entry.get("by_ways")
+    if by_ways:
+        return {int(n): float(e["threshold"]) for n, e in by_ways.items()}
+    return {int(entry.get("chosen_on", {}).get("ways", 5)): float(entry["threshold"])}
+
+
+def chosen_ways(model: FewShotModel, n_classes: int) -> int | None:
+    """The number of classes whose threshold serves a task of n_classes: the nearest one
+    chosen (on a log scale, ties to the larger), or None when the card has none."""
+    chosen = thresholds_of(model)
+    if not chosen:
+        return None
+    return min(chosen, key=lambda n: (abs(np.log(n / n_classes)), -n))
+
+
+def threshold_of(model: FewShotModel, n_classes: int = 5) -> float | None:
+    """The card's threshold for a task of n_classes (chosen_ways), or None when it has none."""
+    ways = chosen_ways(model, n_classes)
+    return None if ways is None else thresholds_of(model)[ways]
+
+
+def chosen_setting(classifier: AdaptedClassifier) -> str | None:
+    """In words, the val setting the threshold applied to this classifier was chosen at
+    ("20-way 5-shot"), or None when none applies."""
+    if threshold_for(classifier) is None:
+        return None
+    model = classifier.model
+    ways = chosen_ways(model, len(classifier.classes))
+    entry = model.card["open_set"]
+    by_ways = entry.get("by_ways", {})
+    chosen_on = by_ways.get(str(ways), {}).get("chosen_on", entry.get("chosen_on", {}))
+    return f"{ways}-way {chosen_on.get('shots', 5)}-shot"
 
 
 def threshold_for(classifier: AdaptedClassifier) -> float | None:
-    """The threshold that applies to this classifier: the card's, when it was adapted with
-    the model's own settings (the threshold was chosen with them: another distance or other
-    inner steps give other scores); otherwise None."""
+    """The threshold that applies to this classifier: the card's for its number of classes
+    (threshold_of), when it was adapted with the model's own settings (the thresholds were
+    chosen with them: another distance or other inner steps give other scores); otherwise
+    None."""
     model = classifier.model
-    threshold = threshold_of(model)
+    threshold = threshold_of(model, len(classifier.classes))
     if threshold is None:
         return None
     if model.algorithm == "protonet":
