@@ -36,6 +36,13 @@ def omniglot_test(omniglot_root):
 
 
 @pytest.fixture(scope="session")
+def omniglot_val(omniglot_root):
+    from core.data import omniglot
+
+    return omniglot("val", omniglot_root)
+
+
+@pytest.fixture(scope="session")
 def miniimagenet_root() -> Path:
     from core.data import data_root
 
