@@ -9,6 +9,7 @@ import ui
 from core import viz
 from core.embedding import steps_in_2d
 from core.labels import markdown_text
+from core.maml import divergence
 from core.workspace import MAX_INNER_STEPS
 
 LR_SCALES = [0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0]
@@ -128,15 +129,23 @@ else:
     classifier = ui.adapted(ws, model_name, with_queries=True, experiment=True)
 progress.empty()
 trace = classifier.trace
+diverged = divergence(trace)
+if diverged is not None:  # show the steps that are numbers, and say where they stopped
+    st.error(diverged.sentence())
+    trace = trace[: diverged.step]
 names = ws.names(classifier.classes)
 
-step = st.slider(
-    "Inner step",
-    0,
-    len(trace) - 1,
-    len(trace) - 1,
-    key="maml_step",
-    help="Moves the dotted line in the chart, the numbers below and the embedding picture.",
+step = (
+    st.slider(
+        "Inner step",
+        0,
+        len(trace) - 1,
+        len(trace) - 1,
+        key="maml_step",
+        help="Moves the dotted line in the chart, the numbers below and the embedding picture.",
+    )
+    if len(trace) > 1
+    else 0
 )
 chart.plotly_chart(
     viz.trace_figure(

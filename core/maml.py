@@ -17,6 +17,7 @@ Batch norm runs in eval mode on stored statistics, so nothing depends on the bat
 
 from __future__ import annotations
 
+import math
 import threading
 import weakref
 from collections.abc import Callable
@@ -76,6 +77,54 @@ class StepRecord:
 class Adapted:
     params: Params  # backbone and head after the inner loop
     trace: list[StepRecord] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """Where an inner loop stopped giving numbers: at `step` its loss, probabilities or
+    features were no longer finite. `lowest` is the smallest loss before it (at
+    `lowest_step`) and `last` the loss of the step before it."""
+
+    step: int
+    lowest_step: int
+    lowest: float
+    last: float
+
+    def sentence(self) -> str:
+        """One sentence for a person: where it diverged and what to try."""
+        grew = (
+            f"the loss grew from {self.lowest:.3g} (step {self.lowest_step}) to "
+            f"{self.last:.3g} (step {self.step - 1}), then was no longer a number"
+            if self.step - 1 > self.lowest_step
+            else f"after a loss of {self.last:.3g} at step {self.step - 1} it was not a number"
+        )
+        return (
+            f"The inner steps diverged at step {self.step}: {grew}. The charts stop at step "
+            f"{self.step - 1}; try a smaller learning rate or fewer steps."
+        )
+
+
+def _finite(record: StepRecord) -> bool:
+    tensors = [record.query_probabilities, record.support_features, record.query_features]
+    return math.isfinite(record.support_loss) and all(
+        t is None or bool(torch.isfinite(t).all()) for t in tensors
+    )
+
+
+def divergence(trace: list[StepRecord]) -> Divergence | None:
+    """The first step of a trace that is not finite, or None when every step is.
+
+    Step 0 is always finite (nothing has moved yet), so a trace cut at the divergence
+    (trace[: d.step]) always keeps at least one step.
+    """
+    for index, record in enumerate(trace):
+        if not _finite(record):
+            if index == 0:
+                raise ValueError("the starting point is not finite: the model's weights are")
+            losses = [r.support_loss for r in trace[:index]]
+            lowest = min(range(index), key=losses.__getitem__)
+            return Divergence(record.step, trace[lowest].step, losses[lowest], losses[-1])
+    return None
 
 
 def split_state(net: nn.Module) -> tuple[Params, Params]:
@@ -444,7 +493,8 @@ def _record(
     """The StepRecord of `fast`, from its support logits and features (S, N), (S, D)."""
     record = StepRecord(
         step=step,
-        support_loss=float(soft_cross_entropy(logits, support_one_hot)),
+        # + 0.0: a loss that rounds to zero is 0, not -0 (a cross-entropy is never negative)
+        support_loss=float(soft_cross_entropy(logits, support_one_hot)) + 0.0,
         support_accuracy=float((logits.argmax(-1) == support_one_hot.argmax(-1)).float().mean()),
     )
     if query_x is not None and query_x.shape[0] > 0:

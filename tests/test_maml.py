@@ -253,3 +253,21 @@ def test_head_rates_of_a_plain_source_are_converted_to_per_class_at_its_training
     )
     card["maml"]["head_lr_per_class"] = True  # per class already: taken as they are
     assert source_inner_rates(card, names, per_class=True) == card["maml"]["lr"]
+
+
+def test_divergence_names_the_first_step_that_is_not_a_number():
+    def record(step, loss, probability=0.5):
+        return maml.StepRecord(step, loss, 1.0, torch.tensor([[probability, 1 - probability]]))
+
+    steady = [record(0, 0.69), record(1, 0.2), record(2, 0.1)]
+    assert maml.divergence(steady) is None
+    blown = [record(0, 0.69), record(1, 0.3), record(2, 5e6), record(3, float("nan"))]
+    found = maml.divergence(blown)
+    assert found == maml.Divergence(step=3, lowest_step=1, lowest=0.3, last=5e6)
+    assert found.sentence().startswith("The inner steps diverged at step 3: the loss grew from")
+    assert "0.3 (step 1) to 5e+06 (step 2)" in found.sentence()
+    # A finite loss with probabilities that are not numbers diverged too.
+    nan_probability = [record(0, 0.69), record(1, 0.4, float("nan"))]
+    assert maml.divergence(nan_probability).step == 1
+    with pytest.raises(ValueError, match="starting point"):
+        maml.divergence([record(0, float("inf"))])
