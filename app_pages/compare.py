@@ -285,7 +285,7 @@ splits_key = (
     tuple(zip(ids, labels, strict=True)),
     split_settings,
     config,
-    tuple(sorted(ws.adapt_settings("maml").items())),
+    tuple(sorted(ws.shipped_settings("maml").items())),
     ws.distance,
 )
 if (
@@ -301,7 +301,7 @@ if (
             (
                 SHORT[a],
                 lambda a=a: model_learner(
-                    SHORT[a], ui.get_model(models[a]), images, ws.adapt_settings(a)
+                    SHORT[a], ui.get_model(models[a]), images, ws.shipped_settings(a)
                 ),
             )
             for a in ("protonet", "maml")

@@ -38,3 +38,48 @@ def test_inside_maml_stops_its_charts_where_the_steps_diverge_and_says_so(app, s
     assert len(loss) == step and all(math.isfinite(v) for v in loss)
     table = next(f for f in app.dataframe if "loss" in f.value.columns).value
     assert len(table) == step and table["loss"].map(math.isfinite).all()
+
+
+EXPERIMENT = {"inner_lr_scale", "head_init", "inner_steps", "inner_lr"}
+
+
+def test_inside_maml_settings_stay_on_inside_maml_on_every_page_that_adapts(app, monkeypatch):
+    """Proto-MAML set on Inside MAML made Compare's random splits score MAML at 28% ('MAML
+    is clearly worse here'): compare.py adapted with the page-only settings. Every MAML
+    adaptation outside Inside MAML must use the model's own settings."""
+    from core.learner import FewShotModel
+
+    calls: list[tuple[str, dict]] = []
+    original = FewShotModel.adapt_tensors
+
+    def recording(self, *args, **kwargs):
+        if self.algorithm == "maml":
+            used = {k: v for k, v in kwargs.items() if k in EXPERIMENT and v is not None}
+            calls.append((page, used))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(FewShotModel, "adapt_tensors", recording)
+    page = "teach"
+    fill_support(app, classes=2, shots=2)
+    add_queries(app, shapes=(0, 1))
+    for query, card in zip(workspace(app).queries, workspace(app).classes, strict=True):
+        query.label = card.id  # labelled: Compare can score them and run splits
+    page = "inside_maml"
+    app.switch_page("app_pages/inside_maml.py").run()
+    app.radio(key="maml_head_init").set_value("proto").run()
+    app.select_slider(key="maml_lr_scale").set_value(3.0).run()
+    app.slider(key="maml_inner_steps").set_value(2).run()
+    assert any(used for name, used in calls if name == "inside_maml")
+    del calls[:]  # before: the server's warm-up (one tiny adaptation of its own) and Teach
+    for page in ("teach", "classify_many", "compare", "embedding"):
+        app.switch_page(f"app_pages/{page}.py").run()
+        assert not app.exception, page
+        if page == "teach":
+            app.radio(key="teach_algorithm").set_value("maml").run()
+        if page == "compare":
+            app.number_input(key="compare_splits").set_value(2).run()
+            app.button(key="compare_run_splits").click().run()
+            assert not app.exception
+    outside = [(name, used) for name, used in calls if name != "inside_maml"]
+    assert {name for name, _ in outside} >= {"teach", "compare"}
+    assert [c for c in outside if c[1]] == [], outside
