@@ -173,20 +173,31 @@ def answers(
 
 def to_csv(rows: Sequence[dict[str, str | float | bool]]) -> str:
     """The rows as CSV text with a header line (columns in the rows' order). Text cells and
-    headers that a spreadsheet would run as a formula (starting with =, +, - or @) get a
-    leading "'"; numbers are written as numbers."""
+    headers that a spreadsheet would run as a formula (csv_cell) get a leading "'"; numbers
+    are written as numbers."""
     if not rows:
         return ""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    # Lines end in CRLF (RFC 4180): the writer then quotes a cell holding a carriage
+    # return, which with "\n" endings it left bare (a spreadsheet would split the row there).
+    writer = csv.writer(buffer, lineterminator="\r\n")
     columns = list(rows[0])
-    writer.writerow([_cell(column) for column in columns])
+    writer.writerow([csv_cell(column) for column in columns])
     for row in rows:
-        writer.writerow([_cell(row[column]) for column in columns])
+        writer.writerow([csv_cell(row[column]) for column in columns])
     return buffer.getvalue()
 
 
-def _cell(value: str | float | bool) -> str | float | bool:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+# What a spreadsheet reads as the start of a formula: =, +, - and @, and a leading tab or
+# carriage return, after which some spreadsheets still read the next character as one
+# (OWASP, "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: str | float | bool) -> str | float | bool:
+    """A cell as every CSV of the app and the CLIs writes it: text that a spreadsheet
+    would run as a formula gets a leading "'"; numbers and other text as they are."""
+    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
         return "'" + value
     return value
+

@@ -148,3 +148,18 @@ def test_answers_read_the_rows_back_as_numbers():
     assert probabilities.tolist() == [[0.7, 0.3], [0.4, 0.6]] and predicted == [0, 1]
     with pytest.raises(ValueError, match="do not fit the classes"):
         batch.answers(rows, ["cat", "bird"])
+
+
+def test_csv_escapes_every_formula_start_a_spreadsheet_reads():
+    """A file named '\\t=1+1.png' was written unescaped (issue 31): a leading tab or carriage
+    return, as well as =, +, - and @, gets a leading "'" in headers and cells alike."""
+    import csv
+    import io
+
+    names = ["\t=1+1.png", "\r=2.png", "=3.png", "+4.png", "-5.png", "@6.png", "plain.png"]
+    rows = [{"image": name, "\t=class": name, "p": -0.5} for name in names]
+    parsed = list(csv.reader(io.StringIO(batch.to_csv(rows))))
+    assert parsed[0] == ["image", "'\t=class", "p"]
+    for name, row in zip(names, parsed[1:], strict=True):
+        expected = name if name == "plain.png" else "'" + name
+        assert row == [expected, expected, "-0.5"]  # numbers stay numbers

@@ -363,11 +363,14 @@ def region(data: ExplorerData, indices: list[int]) -> None:
     from core.explorer import region_rows
     from core.viz.images import thumbnail_uri
 
-    rows = pd.DataFrame(region_rows(data, indices))
+    from core.batch import to_csv
+
+    found = region_rows(data, indices)
+    rows = pd.DataFrame(found)
     st.markdown(f"**{len(indices)} images in the selected region**")
     st.download_button(
         f"Download these {len(indices)} as CSV",
-        rows.to_csv(index=False).encode("utf-8"),
+        to_csv(found).encode("utf-8"),
         file_name="embedding-region.csv",
         mime="text/csv",
         key="emb_region_csv",
