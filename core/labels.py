@@ -18,9 +18,12 @@ MAX_LABEL_CHARS = 40
 # display as different text (as in "Trojan Source", CVE-2021-42574). Right-to-left letters
 # need none of them.
 _DIRECTION_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-# Characters that Markdown (and Streamlit's $math$) would read as formatting anywhere in a
-# line. Escaping them with a backslash shows them as typed.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#|~$])")
+# Every ASCII punctuation character: CommonMark lets each be escaped with a backslash, and an
+# escaped one is shown as typed. Escaping only the formatting characters (* _ [ ] ...) was not
+# enough: GitHub-style autolinks (www.x, http://x, a@b.c) and Streamlit's directives
+# (:red[...]) are found in the source text, and a backslash before ":", "." or "/" is what
+# breaks them there.
+_MARKDOWN_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
 _FIRST_STRONG_ISOLATE, _POP_DIRECTIONAL_ISOLATE = "\u2068", "\u2069"
 
 

@@ -360,10 +360,9 @@ def _class_of(data: ExplorerData, i: int) -> str:
 
 def region(data: ExplorerData, indices: list[int]) -> None:
     """The images of a selected region, with their distances, downloadable as CSV."""
+    from core.batch import to_csv
     from core.explorer import region_rows
     from core.viz.images import thumbnail_uri
-
-    from core.batch import to_csv
 
     found = region_rows(data, indices)
     rows = pd.DataFrame(found)

@@ -19,10 +19,12 @@ def chip(index: int, name: str, detail: str = "") -> str:
     """HTML for st.markdown(unsafe_allow_html=True): a dot in the class's colour, then its
     name in bold, then `detail` (the name carries meaning, the colour only repeats it).
 
-    The name (user text) is shown as typed: escaped for HTML and then for Markdown
-    (st.markdown still reads Markdown and $math$ between HTML tags); `detail` is the app's
-    own text and is escaped for HTML only. The name sits in <bdi>, so a right-to-left name is
-    shown in its own direction without reordering the detail after it.
+    The name (user text) is shown as typed: escaped for Markdown (st.markdown still reads
+    Markdown and $math$ between HTML tags), which escapes every ASCII punctuation character,
+    so its <, > and & are literal text too (an HTML escape first would show "&amp;");
+    `detail` is the app's own text and is escaped for HTML only. The name sits in <bdi>, so
+    a right-to-left name is shown in its own direction without reordering the detail after
+    it.
     """
     from core.labels import markdown_text
     from core.style import class_colour
@@ -30,7 +32,7 @@ def chip(index: int, name: str, detail: str = "") -> str:
     return (
         f'<span style="display:inline-block;width:0.85em;height:0.85em;border-radius:50%;'
         f'background:{class_colour(index)};margin-right:0.35em;vertical-align:-0.05em"></span>'
-        f"<b><bdi>{markdown_text(escape(name))}</bdi>{escape(detail)}</b>"
+        f"<b><bdi>{markdown_text(name)}</bdi>{escape(detail)}</b>"
     )
 
 

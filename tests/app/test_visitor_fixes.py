@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 
+from core.labels import markdown_text
 from tests.app.conftest import add_queries, chart_specs, fill_support, workspace
 
 
@@ -83,3 +85,43 @@ def test_inside_maml_settings_stay_on_inside_maml_on_every_page_that_adapts(app,
     outside = [(name, used) for name, used in calls if name != "inside_maml"]
     assert {name for name, _ in outside} >= {"teach", "compare"}
     assert [c for c in outside if c[1]] == [], outside
+
+
+HOSTILE_NAMES = [
+    "[login](https://evil.example)",
+    "www.evil.example",
+    '=HYPERLINK("http://x","y")',
+    ":red[red]",
+]
+# What Markdown (with GitHub's autolinks) or Streamlit's directives would read as a link or
+# a colour, unescaped: a backslash before the ":", "." or "[" breaks each.
+LIVE = re.compile(r"(?<!\\)(https?(?<!\\):|www(?<!\\)\.|(?<!\\):red(?<!\\)\[|\]\()")
+
+
+def _markdown_texts(app) -> list[str]:
+    kinds = ("markdown", "caption", "error", "warning", "info", "success", "toast")
+    return [element.value for kind in kinds for element in app.get(kind)]
+
+
+def test_link_and_directive_class_names_are_never_read_as_markup_on_any_page(app):
+    """[login](https://evil.example) and www.evil.example rendered as links, =HYPERLINK(...)
+    as a live link, :red[red] lost its :red. On every page that shows class names, each
+    Markdown text holding one holds it escaped (the browser test looks at the result)."""
+    fill_support(app, classes=4, shots=2)
+    for card, name in zip(workspace(app).classes, HOSTILE_NAMES, strict=True):
+        app.text_input(key=f"class_name_{card.id}").set_value(name).run()
+    assert [card.name for card in workspace(app).classes] == HOSTILE_NAMES
+    add_queries(app, shapes=(0, 1, 2, 3))
+    seen = 0
+    for page in ("teach", "classify_many", "inside_maml", "embedding", "compare", "save_load"):
+        app.switch_page(f"app_pages/{page}.py").run()
+        assert not app.exception, page
+        for text in _markdown_texts(app):
+            if text.startswith('<div data-testid="fsl-') and "\n" not in text:
+                # One raw HTML block (the bars, the thumbnails): Markdown never reads it,
+                # its names are escaped for HTML, and it holds no link of its own.
+                assert "<a" not in text, (page, text)
+                continue
+            assert not LIVE.search(text), (page, text)
+            seen += any(markdown_text(name) in text for name in HOSTILE_NAMES)
+    assert seen >= 8, seen  # chips, verdicts, captions: the names were on the pages
