@@ -15,11 +15,12 @@ def _spec(figure) -> dict:
     return json.loads(figure.to_json())
 
 
-def test_class_colours_are_okabe_ito_and_repeat_after_eight():
+def test_class_colours_start_with_okabe_ito_and_repeat_only_after_twenty():
     assert viz.class_colour(0) == "#0072B2"
     assert viz.class_colour(1) == "#E69F00"
-    assert len(set(viz.PALETTE)) == 8
-    assert viz.class_colour(8) == viz.class_colour(0)
+    assert len(set(viz.PALETTE)) == 20  # the app's most classes; eight repeated (issue 31)
+    assert viz.class_colour(8) != viz.class_colour(0)
+    assert viz.class_colour(20) == viz.class_colour(0)
 
 
 @pytest.mark.parametrize(
@@ -245,3 +246,71 @@ def test_step_axes_label_every_step_only_while_the_labels_fit():
         figure = viz.inner_loop_figure(x, [1.0] * len(x), [0.5] * len(x), ["a", "b"])
         ticks.append({figure.layout[axis].dtick for axis in ("xaxis", "xaxis2")})
     assert ticks == [{1}, {5}, {None}]
+
+
+def _lab(colour: str):
+    import numpy as np
+
+    rgb = np.array([int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)])
+    return _lab_of_linear(np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4))
+
+
+def _lab_of_linear(linear):
+    import numpy as np
+
+    to_xyz = np.array(
+        [[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]
+    )
+    xyz = to_xyz @ np.clip(linear, 0, 1) / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def test_twenty_classes_get_twenty_colours_and_a_shape_per_block_of_eight():
+    """Classes 1, 9 and 17 shared a blue (issue 31): twenty colours, every pair at least 14
+    apart in CIELAB; each block of eight classes has its own marker shape, and within a
+    block every pair stays at least 13 apart under simulated deuteranopia (Machado 2009)."""
+    import itertools
+
+    import numpy as np
+
+    from core.style import class_colour, class_symbol
+
+    colours = [class_colour(k) for k in range(20)]
+    assert len(set(colours)) == 20
+    lab = [_lab(c) for c in colours]
+    assert min(np.linalg.norm(a - b) for a, b in itertools.combinations(lab, 2)) > 14
+    deuteranopia = np.array(
+        [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413], [-0.01182, 0.04294, 1.0]]
+    )
+
+    def seen(colour):
+        rgb = np.array([int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)])
+        linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+        return _lab_of_linear(deuteranopia @ linear)
+
+    for block in (range(0, 8), range(8, 16), range(16, 20)):
+        assert len({class_symbol(k) for k in block}) == 1
+        shades = [seen(colours[k]) for k in block]
+        assert min(np.linalg.norm(a - b) for a, b in itertools.combinations(shades, 2)) > 13
+    assert len({(class_colour(k), class_symbol(k)) for k in range(20)}) == 20
+    assert [class_symbol(k) for k in (0, 8, 16)] == ["circle", "square", "diamond"]
+
+
+def test_legends_of_twenty_classes_sit_below_the_plot_and_the_chart_grows():
+    """At 20 classes the legend covered the title and half the plot (issue 31)."""
+    import numpy as np
+
+    from core.viz import embedding_steps_figure
+
+    names = [f"class {k}" for k in range(20)]
+    xy = np.random.default_rng(0).normal(size=(3, 20, 2))
+    small = embedding_steps_figure(names[:3], xy[:, :3], list(range(3)), controls=False)
+    large = embedding_steps_figure(names, xy, list(range(20)), controls=False)
+    for figure in (small, large):
+        assert figure.layout.legend.y < 0 and figure.layout.legend.yanchor == "top"
+    assert large.layout.height > small.layout.height + 100
+    symbols = {t.name: t.marker.symbol for t in large.data if t.name and "examples" in t.name}
+    assert symbols["class 0 (examples)"] == "circle"
+    assert symbols["class 9 (examples)"] == "square"
+    assert symbols["class 17 (examples)"] == "diamond"

@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from core.labels import plot_text
-from core.style import PLOT_LAYOUT, class_colour
+from core.style import PLOT_LAYOUT, class_colour, class_symbol, legend_height
 
 
 def _add_points(
@@ -120,7 +120,7 @@ def embedding_figure(
             name=f"{name} (examples)",
             legendgroup=str(k),
             marker={
-                "symbol": "circle",
+                "symbol": class_symbol(k),
                 "size": 9,
                 "color": class_colour(k),
                 "line": {"color": "white", "width": 1},
@@ -160,7 +160,7 @@ def embedding_figure(
     figure.update_layout(
         **PLOT_LAYOUT,
         title=title or None,
-        height=430,
+        height=430 + legend_height(2 * len(class_names) + 1),
         xaxis={"showticklabels": False, "zeroline": False, "title": None},
         yaxis={"showticklabels": False, "zeroline": False, "title": None, "scaleanchor": "x"},
         legend={"orientation": "h", "y": -0.05},
@@ -228,15 +228,17 @@ def embedding_steps_figure(
     for trace in frame_traces(step):
         figure.add_trace(trace)
     figure.update_layout(
-        **{**PLOT_LAYOUT, "margin": {"l": 10, "r": 10, "t": 110, "b": 10}},
-        height=500,
+        **{**PLOT_LAYOUT, "margin": {"l": 10, "r": 10, "t": 60, "b": 10}},
+        # The legend goes below the plot and the chart grows with it: above, 20 classes'
+        # entries covered the title and half the plot (issue 31).
+        height=500 + legend_height(2 * len(class_names) + 1),
         title={
             "text": f"Embeddings at inner step {step} (grey lines: the path from step 0)",
             "y": 0.97,
         },
         xaxis={"showticklabels": False, "zeroline": False},
         yaxis={"showticklabels": False, "zeroline": False, "scaleanchor": "x"},
-        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
+        legend={"orientation": "h", "y": -0.02, "yanchor": "top", "x": 0},
     )
     if not controls:
         return figure

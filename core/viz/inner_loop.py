@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.labels import plot_text
-from core.style import NEUTRAL, PALETTE, PLOT_LAYOUT, class_colour
+from core.style import NEUTRAL, PALETTE, PLOT_LAYOUT, class_colour, legend_height
 from core.viz.bars import percent
 
 LOSS_FLOOR = 1e-8  # a loss of exactly 0 is drawn here: a log axis has no 0
@@ -119,8 +119,8 @@ def inner_loop_figure(
         figure.add_vline(x=current_step, line={"color": "#777777", "dash": "dot"})
     figure.update_layout(
         **PLOT_LAYOUT,
-        height=330,
-        legend={"orientation": "h", "y": -0.25, "traceorder": "normal"},
+        height=330 + legend_height(len(class_names) if has_query else 0),
+        legend={"orientation": "h", "y": -0.25, "yanchor": "top", "traceorder": "normal"},
         uirevision="inner",
     )
     return figure
