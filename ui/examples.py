@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from ui.state import replace_workspace, workspace
+from ui.state import existing_workspace, replace_workspace, workspace
 
 if TYPE_CHECKING:
     from core.examples import ExampleLesson
@@ -33,9 +33,12 @@ def example_missing(kind: str) -> str | None:
 def example_button(kind: str, key: str) -> None:
     """The button that loads the example for "character" or "photo" images; disabled, with
     the reason under it, when the example's images are not on this machine."""
-    ws = workspace()
+    # A session without a workspace has no work to replace, and making one here would wait
+    # for the warm-up's import of torch: on a server's first visit Home showed one card with
+    # a blank button for about 10 s (issue 31).
+    ws = existing_workspace()
     missing = example_missing(kind)
-    has_work = any(card.items for card in ws.classes) or bool(ws.queries)
+    has_work = ws is not None and (any(card.items for card in ws.classes) or bool(ws.queries))
     help_text = missing or (
         "Replaces the classes and images you have now." if has_work else "A ready lesson."
     )

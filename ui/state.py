@@ -33,6 +33,12 @@ def workspace() -> Workspace:
     return st.session_state[STATE_KEY]
 
 
+def existing_workspace() -> Workspace | None:
+    """This session's workspace if it has one, else None: for what a page can draw without
+    one (Home's buttons), since making one waits for the warm-up's import of torch."""
+    return st.session_state.get(STATE_KEY)
+
+
 def replace_workspace(new: Workspace) -> None:
     """Make `new` this session's workspace (a loaded session file)."""
     st.session_state[STATE_KEY] = new

@@ -125,3 +125,25 @@ def test_link_and_directive_class_names_are_never_read_as_markup_on_any_page(app
             assert not LIVE.search(text), (page, text)
             seen += any(markdown_text(name) in text for name in HOSTILE_NAMES)
     assert seen >= 8, seen  # chips, verdicts, captions: the names were on the pages
+
+
+def test_home_draws_every_card_without_waiting_for_the_warm_up(monkeypatch):
+    """On a server's first visit Home showed one card with a blank button for about 10 s:
+    the example button made the session's workspace, which waits for the warm-up's import
+    of torch. Home must draw all of itself without waiting."""
+    from streamlit.testing.v1 import AppTest
+
+    import ui.models
+    from tests.app.conftest import APP
+
+    def refuse(timeout_s: float = 300.0) -> None:
+        raise AssertionError("Home waited for the warm-up's imports")
+
+    monkeypatch.setattr(ui.models, "wait_for_imports", refuse)
+    home = AppTest.from_file(APP, default_timeout=60)
+    home.run()
+    assert not home.exception, home.exception
+    keys = {button.key for button in home.button}
+    assert {"home_handwriting", "home_example_handwriting", "home_photos"} <= keys
+    assert {"home_example_photos", "home_how"} <= keys
+    assert len(home.subheader) == 3
