@@ -50,7 +50,7 @@ truth_choice = st.selectbox(
     format_func=lambda c: {
         FROM_NAMES: "from their folders or file names, where they match a class",
         UNKNOWN: "not known",
-    }.get(c, f"all of them are {ws.names((c,))[0]}"),
+    }.get(c, f"all of them are {markdown_text(ws.names((c,))[0])}"),  # options read Markdown
     key="batch_truth",
     help="A zip with a folder per class (the folder named as the class: cat/1.jpg) or files "
     "named after their class (cat_3.jpg) give each image its true class. Then the results "

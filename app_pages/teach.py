@@ -75,7 +75,7 @@ with left:
                     ws,
                     f"class_{card.id}",
                     draw=ws.input_kind == "character",
-                    label=f"Add images to {card.name}",
+                    label=f"Add images to {markdown_text(card.name)}",  # labels read Markdown
                 )
                 if files:
                     ui.add_images(ws, files, card.items, MAX_IMAGES_PER_CLASS)

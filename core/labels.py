@@ -101,10 +101,20 @@ def bidi_isolate(text: str) -> str:
     return f"{_FIRST_STRONG_ISOLATE}{text}{_POP_DIRECTIONAL_ISOLATE}"
 
 
+# GitHub-style autolinks are also found after parsing, in the text itself (remark-gfm's
+# autolink-literal transform: www., http://, https://, mailto:, xmpp:, a@b.c), where escapes
+# are gone. An invisible WORD JOINER (U+2060) inside each such start breaks the match and
+# changes nothing on screen.
+WORD_JOINER = "\u2060"
+_AUTOLINK_STARTS = re.compile(r"(?i)(www(?=\\\.)|(?:https?|ftp|mailto|xmpp)(?=\\:)|(?=\\@))")
+
+
 def markdown_text(name: str) -> str:
     """A name to put inside Markdown (st.markdown, st.write): its characters shown as typed,
-    never read as formatting, links or HTML."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", name)
+    never read as formatting, links or HTML. Every ASCII punctuation character is escaped,
+    and a WORD JOINER breaks what GitHub-style Markdown would make a link (www., http:, @)."""
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", name)
+    return _AUTOLINK_STARTS.sub(lambda m: m.group(0) + WORD_JOINER, escaped)
 
 
 def plot_text(name: str) -> str:

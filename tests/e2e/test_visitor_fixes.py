@@ -1,0 +1,119 @@
+"""What a visitor met (issue 31), re-tried in Chromium: a first visit to a fresh server, and a
+shared session file with link-like class names, 20 classes and a step size that diverges.
+Screenshots go to test-artifacts/ (visitor-*.png); look at them."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+
+import pytest
+
+from benchmarks.browser import serve, settle
+from tests.e2e.test_journey import _shot, browser, playwright  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.e2e
+HOSTILE = [
+    "[login](https://evil.example)",
+    "www.evil.example",
+    '=HYPERLINK("http://x","y")',
+    ":red[red]",
+]
+LINKS_TO_USER_TEXT = "a[href*='evil.example'], a[href^='http://x'], a[href*='HYPERLINK']"
+
+
+def _png(array) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(255 - array).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _session(omniglot_test) -> bytes:
+    """20 classes of Omniglot test characters (2 drawings each), the first four named like
+    links, a check image, and the settings a shared file may carry: inner_lr_scale 100."""
+    from core.session import SessionData, StoredImage, export_session
+
+    data = omniglot_test.data.numpy()
+    names = HOSTILE + [f"character {k}" for k in range(5, 21)]
+    support = [
+        [StoredImage(f"c{c}_{d}.png", _png(data[4 * c, d])) for d in range(2)] for c in range(20)
+    ]
+    session = SessionData(
+        class_names=names,
+        support=support,
+        queries=[StoredImage("check.png", _png(data[4, 5]))],
+        settings={"input_kind": "character", "algorithm": "maml", "inner_lr_scale": 100.0},
+    )
+    return export_session(session)
+
+
+def test_first_visit_draws_the_whole_home_page_at_once(browser):  # noqa: F811
+    """Right after a server starts, Home showed one card with a blank button for ~10 s."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    with serve() as url:
+        started = time.perf_counter()
+        page.goto(url, wait_until="domcontentloaded")
+        for label in (
+            "Start with handwriting",
+            "Try an example: handwriting",
+            "Start with photos",
+            "Try an example: photos",
+            "Read how it works",
+        ):
+            page.get_by_role("button", name=label).wait_for(timeout=10_000)
+        waited = time.perf_counter() - started
+        _shot(page, "visitor-home-first-visit")
+        print(f"every Home button drawn {waited:.2f} s after the first request")
+    context.close()
+
+
+def test_a_shared_session_with_link_names_and_a_diverging_step_size(
+    server_url,
+    browser,  # noqa: F811
+    omniglot_test,
+):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{server_url}/save_load", wait_until="networkidle")
+    page.get_by_text("Loading replaces your current classes").wait_for()
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').last.set_input_files(
+        [{"name": "shared.zip", "mimeType": "application/zip", "buffer": _session(omniglot_test)}]
+    )
+    page.get_by_text(re.compile(r"Loaded shared\.zip: 20 classes, 40 examples")).wait_for(
+        timeout=60_000
+    )
+
+    page.get_by_role("link", name="Teach & classify").click()
+    page.get_by_text("Looks like").first.wait_for(timeout=120_000)
+    settle(page, 800, timeout_ms=120_000)
+    _shot(page, "visitor-teach-link-names")
+    for name in HOSTILE:  # each name shown as typed, in its class header at least
+        assert page.get_by_text(name, exact=False).count() >= 1, name
+    found = page.evaluate(
+        f"() => [...document.querySelectorAll({LINKS_TO_USER_TEXT!r})]"
+        ".map(a => a.closest('[data-testid]').getAttribute('data-testid') + ': ' + "
+        "a.parentElement.outerHTML.slice(0, 300))"
+    )
+    assert not found, found
+
+    page.get_by_role("link", name="Inside MAML").click()
+    page.get_by_text(re.compile("The inner steps diverged at step \\d+")).wait_for(timeout=120_000)
+    settle(page, 800, timeout_ms=120_000)
+    _shot(page, "visitor-inside-maml-diverged")
+    body = page.locator('[data-testid="stMain"]').inner_text()
+    assert "nan" not in body.lower() and "Traceback" not in body and "LinAlgError" not in body
+    assert page.locator(LINKS_TO_USER_TEXT).count() == 0
+
+    page.get_by_role("link", name="Embedding space").click()
+    page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot').first.wait_for(timeout=120_000)
+    settle(page, 800, timeout_ms=120_000)
+    _shot(page, "visitor-embedding-20-classes")
+    assert page.locator(LINKS_TO_USER_TEXT).count() == 0
+    assert not errors, errors
+    context.close()
