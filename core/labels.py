@@ -31,9 +31,17 @@ class LabelRejected(ValueError):
     """A class name that cannot be used; the message says why and what would be accepted."""
 
 
+# Invisible format characters that scripts need: ZERO WIDTH NON-JOINER (Persian, Indic) and
+# ZERO WIDTH JOINER (emoji sequences such as 👩‍🔬). Every other one (a zero-width space, a
+# word joiner, a soft hyphen, a byte-order mark) would make two names that look the same.
+_NEEDED_FORMAT_CHARACTERS = frozenset("\u200c\u200d")
+
+
 def label_key(name: str) -> str:
-    """The form two names are compared in: NFKC, case-folded, inner spaces collapsed."""
-    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+    """The form two names are compared in: NFKC, case-folded, inner spaces collapsed, and
+    without invisible format characters (so "ab" and "a<ZWJ>b" are the same name)."""
+    visible = "".join(c for c in name if unicodedata.category(c) != "Cf")
+    return " ".join(unicodedata.normalize("NFKC", visible).casefold().split())
 
 
 def clean_label(text: str, other_labels: Iterable[str] = ()) -> str:
@@ -60,15 +68,23 @@ def clean_label(text: str, other_labels: Iterable[str] = ()) -> str:
             f"“{name[:20]}…” is {len(name)} characters long; at most {MAX_LABEL_CHARS} fit"
         )
     for character in name:
-        if character in _DIRECTION_CONTROLS or unicodedata.category(character) in ("Cc", "Cs"):
+        category = unicodedata.category(character)
+        if character in _DIRECTION_CONTROLS or category in ("Cc", "Cs"):
             raise LabelRejected(
                 f"the name holds an invisible control character (U+{ord(character):04X}); "
                 "type plain text (right-to-left letters are fine)"
             )
+        if category == "Cf" and character not in _NEEDED_FORMAT_CHARACTERS:
+            raise LabelRejected(
+                f"the name holds an invisible character (U+{ord(character):04X}), which would "
+                "make it look like another name; type it without"
+            )
     key = label_key(name)
     for other in other_labels:
         if label_key(other) == key:
-            raise LabelRejected(f"another class is already named “{other}”; use a different name")
+            raise LabelRejected(
+                f"another class is already named “{bidi_isolate(other)}”; use a different name"
+            )
     return name
 
 

@@ -27,6 +27,7 @@ from typing import Any
 from core.archives import MAX_RATIO, read_member
 from core.constants import IMAGE_SUFFIXES, MAX_CLASSES
 from core.images import MAX_FILE_BYTES, ImageRejected, decode_image
+from core.labels import MAX_LABEL_CHARS
 
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
@@ -132,11 +133,9 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) ->
     return read_member(archive, info, limit, rejected=SessionRejected)
 
 
-def _text(value: Any, what: str) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > MAX_NAME_CHARS:
-        raise SessionRejected(
-            f"{what} must be a non-empty text of at most {MAX_NAME_CHARS} characters"
-        )
+def _text(value: Any, what: str, limit: int = MAX_NAME_CHARS) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        raise SessionRejected(f"{what} must be a non-empty text of at most {limit} characters")
     return value
 
 
@@ -191,9 +190,15 @@ def read_session(data: bytes) -> SessionData:
         version = manifest.get("schema_version")
         if version is None:
             raise SessionRejected(f"{MANIFEST} has no schema_version; is this a session file?")
-        if version != SCHEMA_VERSION:
+        if version != SCHEMA_VERSION or isinstance(version, bool):
+            # A version written as text ("1") is named as text, not as the number it shows.
+            shown = (
+                f"{json.dumps(version)} (text, not a number)"
+                if isinstance(version, str)
+                else version
+            )
             raise SessionRejected(
-                f"the session file has schema version {version!r}; this app reads version "
+                f"the session file has schema version {shown}; this app reads version "
                 f"{SCHEMA_VERSION}"
             )
         classes = manifest.get("classes")
@@ -236,7 +241,7 @@ def read_session(data: bytes) -> SessionData:
         for c, entry in enumerate(classes):
             if not isinstance(entry, dict) or not isinstance(entry.get("images"), list):
                 raise SessionRejected(f"{MANIFEST}: class {c + 1} must have a list of images")
-            name = _text(entry.get("name"), f"class {c + 1}'s name")
+            name = _text(entry.get("name"), f"class {c + 1}'s name", MAX_LABEL_CHARS)
             if name in class_names:
                 raise SessionRejected(f"{MANIFEST}: two classes are named {name!r}")
             class_names.append(name)

@@ -298,3 +298,18 @@ def test_user_files_are_never_unpickled():
     ]
     assert not offenders, offenders
     assert os.path.exists(ROOT / "core" / "session.py")
+
+
+def test_invisible_characters_cannot_make_two_names_look_the_same():
+    """'ab' and 'a<ZWSP>b' were two classes that looked identical (issue 31)."""
+    for invisible in ("\u200b", "\u2060", "\u00ad", "\ufeff"):
+        with pytest.raises(LabelRejected, match="invisible character"):
+            clean_label(f"a{invisible}b")
+    assert clean_label("👩\u200d🔬") == "👩\u200d🔬"  # emoji sequences need the joiner
+    assert clean_label("می\u200cخواهم") == "می\u200cخواهم"  # Persian needs the non-joiner
+    with pytest.raises(LabelRejected, match="already named"):
+        clean_label("a\u200cb", ["ab"])
+    # The duplicate message keeps a right-to-left name in its own direction.
+    with pytest.raises(LabelRejected) as rejected:
+        clean_label("חתול", ["חתול"])
+    assert "“\u2068חתול\u2069”" in str(rejected.value)

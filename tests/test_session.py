@@ -146,3 +146,14 @@ def test_too_many_classes_and_duplicate_names_are_rejected():
 def test_session_data_checks_its_shape():
     with pytest.raises(ValueError, match="2 class names but 1"):
         SessionData(["a", "b"], [[]])
+
+
+def test_messages_name_the_app_limit_and_a_version_written_as_text():
+    """Issue 31: class names were said to allow 100 characters (the app's limit is 40), and
+    a version written as "1" read "schema version '1'; this app reads version 1"."""
+    text_version = _zip({"manifest.json": _manifest(schema_version="1")})
+    with pytest.raises(SessionRejected, match=r'schema version "1" \(text, not a number\)'):
+        read_session(text_version)
+    long_name = {"name": "x" * 41, "images": []}
+    with pytest.raises(SessionRejected, match="at most 40 characters"):
+        read_session(_zip({"manifest.json": _manifest(classes=[long_name])}))
