@@ -106,7 +106,11 @@ if len(vectors) == 3:
         centres = np.stack([vectors["p1"], vectors["p2"]])
         rows = []
         for distance, label in DISTANCE_FORMULAS.items():
-            d, p, nearest = softmax_over_distances(vectors["x"], centres, distance)
+            try:
+                d, p, nearest = softmax_over_distances(vectors["x"], centres, distance)
+            except ValueError as error:  # values it cannot compute: said, never shown blank
+                st.error(f"{label}: {error}.")
+                continue
             rows.append(
                 {
                     "distance": label,
@@ -120,7 +124,9 @@ if len(vectors) == 3:
         number = st.column_config.NumberColumn(format="%.4f")
         percent = st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0)
         st.dataframe(
-            pd.DataFrame(rows),
+            pd.DataFrame(
+                rows, columns=["distance", "to p1", "to p2", "P(class 1)", "P(class 2)", "nearest"]
+            ),
             hide_index=True,
             key="calc_table",
             column_config={

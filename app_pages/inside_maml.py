@@ -187,7 +187,7 @@ with st.expander("Every step in numbers"):
         pd.DataFrame(
             {
                 "step": [r.step for r in trace],
-                "loss": [r.support_loss for r in trace],
+                "loss": [float(f"{r.support_loss:.4g}") for r in trace],  # not 2.995732069015503
                 "accuracy": [viz.percent(r.support_accuracy) for r in trace],
             }
         ),

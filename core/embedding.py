@@ -288,10 +288,25 @@ def softmax_over_distances(
         (N,) distances, (N,) probabilities exp(-d_k) / sum_k' exp(-d_k') (the logits of
         core.protonet.logits with scale 1), and the index of the nearest centre.
     """
-    x_t = torch.as_tensor(np.asarray(x, dtype=np.float64))[None]  # (1, D)
-    logits = protonet.logits(x_t, torch.as_tensor(np.asarray(centres, dtype=np.float64)), distance)
+    x, centres = np.asarray(x, dtype=np.float64), np.asarray(centres, dtype=np.float64)
+    if distance == "cosine":  # scale-free: each vector by its largest value first, so that
+        # 1e308 (whose squared norm overflows) gives the cosine of the numbers typed
+        x = _unit_scale(x[None])[0]
+        centres = _unit_scale(centres)
+    logits = protonet.logits(torch.as_tensor(x)[None], torch.as_tensor(centres), distance)
     probabilities = torch.softmax(logits, dim=-1)[0]
+    if not (torch.isfinite(logits).all() and torch.isfinite(probabilities).all()):
+        raise ValueError(
+            f"the {distance.replace('_', ' ')} distance of these values is beyond what a "
+            "64-bit number holds (about 1.8e308); use smaller numbers"
+        )
     return (-logits[0]).numpy(), probabilities.numpy(), int(logits[0].argmax())
+
+
+def _unit_scale(rows: np.ndarray) -> np.ndarray:
+    """Each row divided by its largest absolute value (a zero row stays zero)."""
+    largest = np.abs(rows).max(axis=1, keepdims=True)
+    return rows / np.where(largest > 0, largest, 1.0)
 
 
 def positive_multiple(a: np.ndarray, b: np.ndarray, rtol: float = 1e-9) -> float | None:

@@ -91,3 +91,21 @@ def test_class_space_uses_prototypes_or_class_means(algorithm):
         np.testing.assert_allclose(space.distances, [[1.0, 18.0]])
     empty = class_space(classifier, ["a", "b", "c"], [7, 7, 9], [])
     assert empty.queries.shape == (0, 2) and empty.distances.shape == (0, 2)
+
+
+def test_the_distance_calculator_computes_cosine_stably_and_refuses_overflow():
+    """At 1e308 the cosine was wrong and the probabilities blank (issue 31)."""
+    import math
+
+    from core.embedding import softmax_over_distances
+
+    x, centres = np.array([1e308, 2.0, 3.0]), np.array([[1e308, 2.0, 2.0], [4.0, 4.0, 4.0]])
+    d, p, nearest = softmax_over_distances(x, centres, "cosine")
+    assert d == pytest.approx([0.0, 1 - 1 / math.sqrt(3)], abs=1e-12) and nearest == 0
+    assert np.isfinite(p).all() and p.sum() == pytest.approx(1.0)
+    # the same direction at any scale: the textbook example's 0.0742 for both centres
+    tiny = np.array([1e-300, 2e-300, 3e-300])
+    d_small, _, _ = softmax_over_distances(tiny, np.array([[2.0, 2, 2], [4.0, 4, 4]]), "cosine")
+    assert d_small == pytest.approx([0.0742, 0.0742], abs=1e-4)
+    with pytest.raises(ValueError, match="beyond what a 64-bit number holds"):
+        softmax_over_distances(x, np.array([[2.0, 2.0, 2.0], [4.0, 4.0, 4.0]]), "sq_euclidean")
