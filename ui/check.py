@@ -130,8 +130,10 @@ def check_view(
         if not points:
             return
         cell = (round(points[0]["y"]), round(points[0]["x"]))
-        if cell in choices:  # an empty cell has no images to show
+        if cell in choices:
             st.session_state[cell_key] = cell
+        else:  # an empty cell has no images to show: say so instead of doing nothing
+            st.session_state[f"{key}_empty_cell"] = cell
 
     matrix.plotly_chart(
         confusion_figure(class_names, result.confusion, selected=st.session_state[cell_key]),
@@ -140,6 +142,14 @@ def check_view(
         selection_mode="points",
         width="stretch",
     )
+    empty = st.session_state.pop(f"{key}_empty_cell", None)
+    if empty is not None:
+        t, p = empty
+        matrix.markdown(
+            f"No images here: no image of {chip(t, class_names[t])} was answered "
+            f"{chip(p, class_names[p])}.",
+            unsafe_allow_html=True,
+        )
     cell = matrix.selectbox(
         "Show the images of",
         choices,
