@@ -328,6 +328,9 @@ def main() -> None:
         run.request_stop()
         run.wait(STOP_WAIT_SECONDS)  # within one outer step; the panel then shows it stopped
         running = run.status == "running"
+    if not running and state.settle(family):
+        st.info("Stopped: the lesson trained before it is back, ready to play.")
+        run = state.runs.get(family)
     if not state.busy():  # measuring now would slow a running training down
         st.caption(_estimate_caption(config))
     st.fragment(run_every=POLL_SECONDS if running else None)(_training_panel)(family)

@@ -204,3 +204,23 @@ def test_player_figures_draw_one_panel_per_start_and_a_timeline(family, panels):
     assert all(len(trace.y) == 3 for trace in charts.timeline.data)  # steps 0..2
     with pytest.raises(ValueError, match=r"step 3 outside \[0, 2\]"):
         player_figures(play, 3)
+
+
+def test_stopping_a_new_run_puts_the_lesson_trained_before_it_back():
+    """Stop used to throw away the previous finished lesson too (issue 31)."""
+    state = toy.PlaygroundState()
+    first = state.start_run(_config())
+    first.train()
+    state.plays["sine"] = "the task being played"  # what the page keeps for the lesson
+    second = state.start_run(_config())
+    assert state.runs["sine"] is second and "sine" not in state.plays
+    assert not state.settle("sine")  # still running: nothing changes
+    second.request_stop()
+    second.train()
+    assert state.settle("sine")
+    assert state.runs["sine"] is first and state.plays["sine"] == "the task being played"
+    assert tuple(state.runs["sine"].starts()) == toy.STARTS
+    # A new run that finishes replaces the kept lesson for good.
+    third = state.start_run(_config())
+    third.train()
+    assert not state.settle("sine") and state.runs["sine"] is third and not state.previous

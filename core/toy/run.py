@@ -216,6 +216,9 @@ class PlaygroundState:
 
     runs: dict[str, TrainingRun] = field(default_factory=dict)
     plays: dict[str, TaskPlay] = field(default_factory=dict)
+    # family -> the finished run (and its played task) that a newer run replaced: kept until
+    # that newer run finishes, and back in place if it is stopped or fails.
+    previous: dict[str, tuple[TrainingRun, TaskPlay | None]] = field(default_factory=dict)
 
     def busy(self) -> bool:
         """True while any family trains: one training at a time per user."""
@@ -226,10 +229,29 @@ class PlaygroundState:
 
         The caller trains it (``run.train()`` or ``run.start_thread()``).
         """
+        family = config.family
+        old = self.runs.get(family)
+        if old is not None and old.status == "done":
+            self.previous[family] = (old, self.plays.get(family))
         run = TrainingRun(config)
-        self.runs[config.family] = run
-        self.plays.pop(config.family, None)
+        self.runs[family] = run
+        self.plays.pop(family, None)
         return run
+
+    def settle(self, family: str) -> bool:
+        """After the latest run of `family` ended: drop the kept lesson if it finished, or
+        put the kept lesson back if it was stopped or failed (a Stop must not throw away
+        the lesson trained before it). True when the kept lesson was put back."""
+        run = self.runs.get(family)
+        if run is None or run.status == "running" or family not in self.previous:
+            return False
+        kept_run, kept_play = self.previous.pop(family)
+        if run.status == "done":
+            return False
+        self.runs[family] = kept_run
+        if kept_play is not None:
+            self.plays[family] = kept_play
+        return True
 
     def new_task(self, family: str) -> TaskPlay:
         """The next new task of ``family``, adapted from every start of its finished run."""
