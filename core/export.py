@@ -336,6 +336,13 @@ def readme_text(info: dict[str, Any]) -> str:
     lines.append("")
     for name, text in entries.items():
         lines += textwrap.wrap(text, 88, initial_indent=f"{name:<14}", subsequent_indent=" " * 14)
+    lines.append("")
+    lines += textwrap.wrap(
+        'Not included: the app\'s "none of these" answer. The graph always picks one of the '
+        "classes above, however unlike all of them an image is, so an image the app would "
+        "refuse gets a class here too.",
+        88,
+    )
     lines += ["", "Preparing an image:"]
     for step in info["preprocessing"]["steps"]:
         lines += textwrap.wrap(step, 88, initial_indent="  - ", subsequent_indent="    ")

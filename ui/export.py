@@ -66,16 +66,19 @@ def onnx_download(ws: Workspace, classifier: AdaptedClassifier) -> None:
             "A zip with model.onnx, one graph from an image to the probability of each class "
             f"with {inside} inside, classes.json (your class names and how an image is "
             "prepared) and example.py, a short program that runs it with onnxruntime "
-            "anywhere, without this app."
+            'anywhere, without this app. Not included: "none of these": the exported '
+            "classifier always answers one of your classes."
         )
         slot = prepared_export(ws, classifier)
         if slot is None:
-            if not st.button(
+            prepare = st.empty()  # emptied once prepared: Prepare and Download never show together
+            if not prepare.button(
                 "Prepare the ONNX download",
                 key="onnx_prepare",
                 help="Takes a second for handwriting, a few seconds for photos.",
             ):
                 return
+            prepare.empty()
             try:
                 with st.spinner("Exporting the classifier to ONNX..."):
                     slot = prepare_export(ws, classifier)

@@ -147,3 +147,24 @@ def test_home_draws_every_card_without_waiting_for_the_warm_up(monkeypatch):
     assert {"home_handwriting", "home_example_handwriting", "home_photos"} <= keys
     assert {"home_example_photos", "home_how"} <= keys
     assert len(home.subheader) == 3
+
+
+def test_right_after_prepare_only_the_download_shows_and_the_export_says_what_it_lacks(app):
+    """Both buttons showed after Prepare; the export did not say it has no "none of these"."""
+    fill_support(app, classes=2)
+    app.button(key="onnx_prepare").click().run()
+    assert not app.exception
+    assert app.get("download_button")
+    assert not [b for b in app.button if b.key == "onnx_prepare"]
+    assert any('Not included: "none of these"' in m.value for m in app.markdown)
+
+
+def test_the_exported_readme_says_none_of_these_is_not_included(protonet_model):
+    from core.export import export_classifier
+    from core.images import decode_image
+    from tests.app.conftest import character_png
+
+    images = [decode_image(character_png(s, v), "a.png") for s in (0, 1) for v in range(2)]
+    classifier = protonet_model.adapt(images, ["circle", "circle", "cross", "cross"])
+    readme = export_classifier(classifier, ("circle", "cross")).readme
+    assert 'Not included: the app\'s "none of these" answer.' in readme
