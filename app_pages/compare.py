@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from core import viz
+from core import open_set, viz
 from core.baseline import BaselineConfig, fit_baseline_on_labels
 from core.compare import (
     SplitSettings,
@@ -144,11 +144,15 @@ def show_answers(title: str, answer) -> None:
     except Exception as error:  # one learner failing must never remove the other columns
         st.error(f"{title} could not answer: {markdown_text(str(error))}")
         return
+    far = None  # a meta-trained model with "none of these" on (as on Teach) gives which
+    if isinstance(probabilities, tuple):
+        probabilities, far = probabilities
     truth = [q.label for q in ws.queries]
     known = [i for i, label in enumerate(truth) if label is not None]
     predicted = probabilities.argmax(1)
-    if known:
-        correct = sum(int(class_ids[predicted[i]] == truth[i]) for i in known)
+    refused = [far is not None and bool(far[i]) for i in range(len(predicted))]
+    if known:  # an image answered "none of these" counts as wrong, as on Teach's check
+        correct = sum(int(class_ids[predicted[i]] == truth[i] and not refused[i]) for i in known)
         st.metric("Accuracy", viz.percent(correct / len(known)), help=f"{correct} of {len(known)}")
     else:
         st.caption("Set the true classes above to see the accuracy.")
@@ -156,11 +160,14 @@ def show_answers(title: str, answer) -> None:
         pd.DataFrame(
             {
                 "image": [viz.thumbnail_uri(q.image) for q in ws.queries],
-                "looks like": [names[k] for k in predicted],
+                "looks like": [
+                    f"none of these (nearest: {names[k]})" if no else names[k]
+                    for k, no in zip(predicted, refused, strict=True)
+                ],
                 "sure": [viz.percent(float(p)) for p in probabilities.max(1)],
                 "right?": [
-                    "" if t is None else ("yes" if class_ids[k] == t else "no")
-                    for k, t in zip(predicted, truth, strict=True)
+                    "" if t is None else ("yes" if class_ids[k] == t and not no else "no")
+                    for k, t, no in zip(predicted, truth, refused, strict=True)
                 ],
             }
         ),
@@ -172,9 +179,13 @@ def show_answers(title: str, answer) -> None:
 
 
 def meta_answers(name: str):
+    """(Q, N) probabilities in class order and, with "none of these" on (as on Teach), which
+    images the model's threshold refuses."""
     classifier = ui.adapted(ws, name)
-    probabilities = classifier.predict_proba([q.image for q in ws.queries])
-    return probabilities[:, [classifier.classes.index(i) for i in class_ids]]
+    inputs = classifier.model.encode([q.image for q in ws.queries])
+    probabilities = classifier.predict_proba_tensors(inputs)
+    far = open_set.none_of_these(classifier, inputs) if ws.open_set else None
+    return probabilities[:, [classifier.classes.index(i) for i in class_ids]], far
 
 
 steps_col, lr_col = st.columns(2)

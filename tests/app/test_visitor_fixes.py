@@ -168,3 +168,19 @@ def test_the_exported_readme_says_none_of_these_is_not_included(protonet_model):
     classifier = protonet_model.adapt(images, ["circle", "circle", "cross", "cross"])
     readme = export_classifier(classifier, ("circle", "cross")).readme
     assert 'Not included: the app\'s "none of these" answer.' in readme
+
+
+def test_compare_gives_the_none_of_these_answers_that_teach_gives(app):
+    """Compare forced every image into a class while Teach answered "none of these"."""
+    fill_support(app, classes=2)  # circle and cross
+    add_queries(app, shapes=(0, 2, 3))  # a circle, then a square and a triangle
+    app.toggle(key="teach_open_set").set_value(True).run()
+    verdicts = [m.value for m in app.markdown if m.value.startswith(("Looks like", "**None"))]
+    refused_on_teach = [v.startswith("**None") for v in reversed(verdicts)]  # upload order
+    assert refused_on_teach == [False, True, True]
+    app.switch_page("app_pages/compare.py").run()
+    assert not app.exception
+    tables = [f.value for f in app.dataframe if "looks like" in f.value.columns]
+    protonet = tables[0]  # the first column: ProtoNet, as Teach adapted it
+    refused = [answer.startswith("none of these") for answer in protonet["looks like"]]
+    assert refused == refused_on_teach
