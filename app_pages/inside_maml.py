@@ -9,7 +9,7 @@ import ui
 from core import viz
 from core.embedding import steps_in_2d
 from core.labels import markdown_text
-from core.maml import divergence
+from core.maml import divergence, first_step_report
 from core.workspace import MAX_INNER_STEPS
 
 LR_SCALES = [0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0]
@@ -167,8 +167,20 @@ if record.query_probabilities is not None:
     row = record.query_probabilities[query_index].numpy()
     cols[2].markdown(ui.looks_like(names[int(row.argmax())], float(row.max())))
 
-st.subheader("How the embeddings move")
 support_labels = [classifier.classes.index(label) for label in ws.support()[1]]
+report = (
+    first_step_report(trace, support_labels) if classifier.settings["head_init"] == "zero" else None
+)
+if report is not None:
+    st.info(
+        "**One step from zero is a class-mean classifier.** The first step gives each class "
+        "a weight row pointing from the average of all examples to its own average, and "
+        "leaves the network as it is. On your images to check, MAML's answers after step 1 "
+        f"are the same as a class-mean classifier's for **{report.same} of {report.total}**; "
+        f"the later steps changed **{report.changed_later} of {report.total}** of them."
+    )
+
+st.subheader("How the embeddings move")
 support_xy, query_xy, query_predictions = steps_in_2d(trace)
 st.plotly_chart(
     viz.embedding_steps_figure(

@@ -249,6 +249,46 @@ def _summed_support_loss(features_fn, params, buffers, x, one_hot):
     return _head_loss(features_fn(params, buffers, x), one_hot, params)[0].sum()
 
 
+def class_mean_verdicts(
+    support_features: torch.Tensor, support_labels: torch.Tensor, query_features: torch.Tensor
+) -> torch.Tensor:
+    """(Q,) answers of the class-mean classifier: class k scores f . (c_k - c), with c_k the
+    mean support feature of class k and c the mean of the class means.
+
+    From the zero head, MAML's first step sets row k to a multiple of (c_k - mean feature)
+    (zero_head_step) and leaves the backbone where it is, so with as many examples in every
+    class its first-step answers are exactly these; with uneven shots its bias favours the
+    larger classes a little. Inside MAML counts how often they agree on a person's images.
+    """
+    n = int(support_labels.max()) + 1
+    one_hot = F.one_hot(support_labels, n).to(support_features.dtype)
+    means = (one_hot.T @ support_features) / one_hot.sum(0)[:, None]  # (N, D)
+    return (query_features @ (means - means.mean(0)).T).argmax(-1)
+
+
+@dataclass(frozen=True)
+class FirstStep:
+    """How one inner loop's first step from zero compares with the class-mean classifier,
+    over its queries: `same` of `total` answers agree after step 1, and the later steps
+    change `changed_later` of the step-1 answers."""
+
+    same: int
+    total: int
+    changed_later: int
+
+
+def first_step_report(trace: list[StepRecord], support_labels) -> FirstStep | None:
+    """FirstStep of a trace kept with its features and queries (adapt_with_trace with
+    keep_features and query_x), or None when it has no step 1 or no queries."""
+    if len(trace) < 2 or trace[0].query_features is None or trace[1].query_probabilities is None:
+        return None
+    labels = torch.as_tensor(list(support_labels))
+    means = class_mean_verdicts(trace[0].support_features, labels, trace[0].query_features)
+    first = trace[1].query_probabilities.argmax(-1)
+    last = trace[-1].query_probabilities.argmax(-1)
+    return FirstStep(int((first == means).sum()), len(first), int((last != first).sum()))
+
+
 def _unbind_tasks(params: Params) -> list[Params]:
     """{name: (T, ...)} -> T dicts {name: (...)}."""
     names = list(params)

@@ -271,3 +271,27 @@ def test_divergence_names_the_first_step_that_is_not_a_number():
     assert maml.divergence(nan_probability).step == 1
     with pytest.raises(ValueError, match="starting point"):
         maml.divergence([record(0, float("inf"))])
+
+
+def test_one_step_from_zero_is_the_class_mean_classifier_with_even_shots():
+    """With as many examples per class, the first step's answers from the zero head equal
+    the class-mean classifier's on every query (issue 28: what one step from zero is)."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(6, 5), nn.Tanh()).eval()
+    features = maml.make_features_fn(net)
+    params, buffers = maml.split_state(net)
+    names = [*params, maml.HEAD_WEIGHT, maml.HEAD_BIAS]
+    for ways in (2, 5, 20):
+        x = torch.randn(ways * 3, 6, generator=torch.Generator().manual_seed(ways))
+        labels = torch.arange(ways * 3) % ways
+        queries = torch.randn(40, 6, generator=torch.Generator().manual_seed(100 + ways))
+        loop = maml.InnerLoop(1, dict.fromkeys(names, 0.7), head_init="zero")
+        adapted = maml.adapt_with_trace(
+            features, params, buffers, x, F.one_hot(labels, ways).float(), loop, query_x=queries
+        )
+        first_step = adapted.trace[1].query_probabilities.argmax(-1)
+        expected = maml.class_mean_verdicts(
+            features(params, buffers, x), labels, features(params, buffers, queries)
+        )
+        assert torch.equal(first_step, expected)
+        assert len(set(expected.tolist())) > 1  # the queries are not all one class

@@ -215,3 +215,38 @@ def test_benchmark_runs_episodes_on_a_folder(app, tmp_path, monkeypatch):
     assert result["episodes"] == 3 and 0 <= result["accuracy"] <= 100
     assert "3-way 1-shot" in app.metric[0].label
     assert chart_specs(app)[0]["data"][0]["y"] == [result["accuracy"]]
+
+
+def test_inside_maml_counts_how_often_step_one_is_the_class_mean_classifier(app):
+    """Issues 28 and 30: after one step from zero MAML is a class-mean classifier; the page
+    counts, on the person's images, how often its step-1 answers are the class-mean
+    classifier's (all of them with even shots) and how many the later steps changed."""
+    import torch
+
+    from core.maml import class_mean_verdicts
+
+    fill_support(app, classes=3, shots=2)
+    add_queries(app, shapes=(0, 1, 2, 3))
+    app.switch_page("app_pages/inside_maml.py").run()
+    assert not app.exception
+    (sentence,) = [i.value for i in app.info if "class-mean classifier" in i.value]
+    classifier = ui_adapted(app)
+    trace = classifier.trace
+    labels = [classifier.classes.index(label) for label in workspace(app).support()[1]]
+    means = class_mean_verdicts(
+        trace[0].support_features, torch.tensor(labels), trace[0].query_features
+    )
+    first = trace[1].query_probabilities.argmax(-1)
+    assert torch.equal(first, means)  # even shots: the same answers exactly
+    changed = int((trace[-1].query_probabilities.argmax(-1) != first).sum())
+    assert "are the same as a class-mean classifier's for **4 of 4**" in sentence
+    assert f"the later steps changed **{changed} of 4** of them" in sentence
+
+
+def ui_adapted(app):
+    """The classifier Inside MAML drew (the workspace keeps it in its cache)."""
+    from core.learner import AdaptedClassifier
+
+    found = [v for v in workspace(app).cache.values() if isinstance(v, AdaptedClassifier)]
+    maml_ones = [c for c in found if c.model.algorithm == "maml" and isinstance(c.trace, list)]
+    return next(c for c in maml_ones if c.trace[0].query_features is not None)
