@@ -167,8 +167,9 @@ def log_entry(result: dict, why: str) -> dict:
     """One line of docs/results/test_log.jsonl (format: docs/results/test_log.md) for a
     test-split `result` of main(): when, at which commit, which weights (sha256 of the
     model's .safetensors), the settings with the full command, and why the test split was
-    read. `shipped` (and `shipped_now`): the weights are the committed file in the
-    repository's assets/models, unmodified; None where git cannot tell."""
+    read. `shipped`: the weights are the committed file in the repository's assets/models,
+    unmodified; None where git cannot tell. Whether they are shipped today is computed when
+    the log is read (read_test_log), not stamped here."""
     weights = models_dir() / f"{result['model']}.safetensors"
     shipped = False
     if weights.resolve().is_relative_to(ROOT / "assets" / "models"):
@@ -182,18 +183,65 @@ def log_entry(result: dict, why: str) -> dict:
     if result.get("first"):
         settings["first"] = result["first"]
     settings |= {"device": result["device"], "command": result["command"]}
+    card = models_dir() / f"{result['model']}.json"
     return {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "commit": _git("rev-parse", "--short", "HEAD"),
         "model": result["model"],
         "weights_sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
+        # The card holds MAML's inner loop: the same weights with another loop are another
+        # model (omniglot-maml v2 kept v1's weights).
+        "model_sha256": model_digest(json.loads(card.read_text())) if card.exists() else None,
         "settings": settings,
         "result": {"mean": result["accuracy"], "ci95": result["ci95"]},
         "shipped": shipped,
-        "shipped_now": shipped,
         "why": why,
         "source": "python -m core.evaluate --log-test",
     }
+
+
+def model_digest(card: dict) -> str:
+    """sha256 of what, beside the weights, decides a model's answers: its network, encoder
+    and algorithm settings (MAML's inner loop, ProtoNet's distance), not its metrics or
+    history."""
+    maml_settings = {k: v for k, v in card.get("maml", {}).items() if k != "test_loop_chosen_on"}
+    parts = {k: card.get(k) for k in ("network", "encoder", "protonet")} | {"maml": maml_settings}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def read_test_log(path: Path = TEST_LOG) -> list[dict]:
+    """The test log's lines, each with `shipped_now` computed when read: the line's weights
+    are today's assets/models file and its model settings (model_digest) today's card's.
+    A line written before model_sha256 was recorded is compared through the card at its
+    commit (git); None where that cannot be told. Never stamped when written: a stamp goes
+    stale when a model changes."""
+    today: dict[str, tuple[str | None, str | None]] = {}
+    lines = []
+    for text in Path(path).read_text().splitlines():
+        if not text.strip():
+            continue
+        line = json.loads(text)
+        name = line.get("model")
+        if name not in today:
+            weights = ROOT / "assets" / "models" / f"{name}.safetensors"
+            card = ROOT / "assets" / "models" / f"{name}.json"
+            today[name] = (
+                hashlib.sha256(weights.read_bytes()).hexdigest() if weights.exists() else None,
+                model_digest(json.loads(card.read_text())) if card.exists() else None,
+            )
+        weights_now, settings_now = today[name]
+        settings = line.get("model_sha256")
+        if settings is None and line.get("commit"):
+            then = _git("show", f"{line['commit']}:assets/models/{name}.json")
+            settings = model_digest(json.loads(then)) if then else None
+        if line.get("weights_sha256") is None or weights_now is None:
+            line["shipped_now"] = False
+        elif settings is None:
+            line["shipped_now"] = None
+        else:
+            line["shipped_now"] = line["weights_sha256"] == weights_now and settings == settings_now
+        lines.append(line)
+    return lines
 
 
 def append_test_log(path: Path, line: dict) -> None:

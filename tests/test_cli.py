@@ -169,3 +169,26 @@ def test_evaluate_refuses_log_test_off_the_test_split(tmp_path):
     )
     assert result.returncode == 2 and "--log-test" in result.stderr and "val" in result.stderr
     assert not log.exists()
+
+
+def test_shipped_now_is_computed_when_the_log_is_read(tmp_path):
+    """Issue 29: the stamped shipped_now was wrong on 18 lines after models changed. It is
+    computed on read: today's weights and today's model settings (MAML's inner loop too:
+    omniglot-maml v2 kept v1's weights, so the weights alone cannot tell them apart)."""
+    import hashlib
+
+    from core.evaluate import ROOT, model_digest, read_test_log
+
+    models = ROOT / "assets" / "models"
+    weights = hashlib.sha256((models / "omniglot-maml.safetensors").read_bytes()).hexdigest()
+    card = json.loads((models / "omniglot-maml.json").read_text())
+    v1 = dict(card, maml=card["previous"]["maml"])  # the same weights, v1's inner loop
+    lines = [
+        {"model": "omniglot-maml", "weights_sha256": weights, "model_sha256": model_digest(card)},
+        {"model": "omniglot-maml", "weights_sha256": weights, "model_sha256": model_digest(v1)},
+        {"model": "omniglot-maml", "weights_sha256": "0" * 64, "model_sha256": model_digest(card)},
+        {"model": "omniglot-maml", "weights_sha256": weights, "shipped_now": True},  # no record
+    ]
+    log = tmp_path / "test_log.jsonl"
+    log.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert [line["shipped_now"] for line in read_test_log(log)] == [True, False, False, None]
