@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up (first time only) and run every check: ruff lint + format, then the whole pytest
 # suite (unit, AppTest pages, real-data evaluation, float64 equality with the peer libraries,
-# Playwright + Chromium journeys).
+# Playwright + Chromium journeys), and prints the 25 slowest tests. While working:
+#   bash test.sh -m "not slow"   (the fast tier: unit tests, under 2 minutes)
 set -euo pipefail
 cd "$(dirname "$0")"
 bash scripts/setup.sh dev
@@ -12,4 +13,4 @@ if ! .venv/bin/python -c "import learn2learn, easyfsl" 2>/dev/null; then
 fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-.venv/bin/python -m pytest -q --timeout 900 "$@"
+.venv/bin/python -m pytest -q --timeout 900 --durations=25 "$@"

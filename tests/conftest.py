@@ -61,3 +61,31 @@ def maml_model():
     from core import load_model
 
     return load_model("omniglot-maml")
+
+
+# --- test tiers ---------------------------------------------------------------------------
+# `pytest -m "not slow"` is the tier to run while working; `bash test.sh` runs everything.
+DATA_FIXTURES = {"omniglot_root", "omniglot_test", "omniglot_val", "miniimagenet_root"}
+SLOW_FOLDERS = {"e2e": "e2e", "app": "app", "benchmarks": "multiprocess"}
+# Unit modules whose tests take seconds each (test.sh prints the 25 slowest with --durations).
+SLOW_MODULES = {"test_distributed.py", "test_cli.py", "test_train.py", "test_photo.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark each test with its tier: e2e (Chromium), app (AppTest pages), data (reads
+    ../shared/data), multiprocess (servers, torchrun, peers); all of them, and the slow unit
+    modules, are also `slow`."""
+    for item in items:
+        parts = Path(str(item.fspath)).parts
+        folder = parts[-2] if len(parts) >= 2 else ""
+        tiers = set()
+        if folder in SLOW_FOLDERS:
+            tiers.add(SLOW_FOLDERS[folder])
+        if DATA_FIXTURES & set(getattr(item, "fixturenames", ())):
+            tiers.add("data")
+        if parts[-1] in SLOW_MODULES:
+            tiers.add(
+                "multiprocess" if parts[-1] in {"test_distributed.py", "test_cli.py"} else "slow"
+            )
+        for tier in tiers | ({"slow"} if tiers else set()):
+            item.add_marker(getattr(pytest.mark, tier))
