@@ -19,6 +19,7 @@ def _support(
     return inputs, labels
 
 
+@pytest.mark.slow  # trains the baseline: about 15 s
 def test_it_learns_the_support_set_and_keeps_the_global_rng():
     inputs, labels = _support()
     state = torch.random.get_rng_state()

@@ -142,6 +142,7 @@ def test_from_classifier_unknown_query_classes(protonet_model):
 # --- projections ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # UMAP compiles with numba on first use: about a minute
 @pytest.mark.parametrize("method", ["pca", "tsne", "umap"])
 def test_projections_in_3d(method):
     points = np.random.default_rng(0).normal(size=(30, 8))

@@ -156,6 +156,7 @@ def run_session(session: int, everyone_ready: threading.Barrier) -> dict:
     }
 
 
+@pytest.mark.slow  # twenty sessions at once: about 30 s
 def test_twenty_sessions_adapting_at_once_each_get_their_own_answer(one_runtime_for_all):
     warm = AppTest.from_file(APP, default_timeout=300)
     warm.run()  # loads nothing heavy; the models are loaded below, once, as the server would
