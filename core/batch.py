@@ -200,4 +200,3 @@ def csv_cell(value: str | float | bool) -> str | float | bool:
     if isinstance(value, str) and value[:1] in FORMULA_STARTS:
         return "'" + value
     return value
-
