@@ -18,12 +18,10 @@ MAX_LABEL_CHARS = 40
 # display as different text (as in "Trojan Source", CVE-2021-42574). Right-to-left letters
 # need none of them.
 _DIRECTION_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-# Every ASCII punctuation character: CommonMark lets each be escaped with a backslash, and an
-# escaped one is shown as typed. Escaping only the formatting characters (* _ [ ] ...) was not
-# enough: GitHub-style autolinks (www.x, http://x, a@b.c) and Streamlit's directives
-# (:red[...]) are found in the source text, and a backslash before ":", "." or "/" is what
-# breaks them there.
-_MARKDOWN_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
+# Characters that Markdown, Streamlit's $math$ and its directives (:red[...], :material/x:)
+# would read as formatting anywhere in a line, and "&" (an entity such as &lt; would show as
+# "<"). Escaping them with a backslash shows them as typed.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#|~$:!&])")
 _FIRST_STRONG_ISOLATE, _POP_DIRECTIONAL_ISOLATE = "\u2068", "\u2069"
 
 
@@ -122,13 +120,13 @@ def bidi_isolate(text: str) -> str:
 # are gone. An invisible WORD JOINER (U+2060) inside each such start breaks the match and
 # changes nothing on screen.
 WORD_JOINER = "\u2060"
-_AUTOLINK_STARTS = re.compile(r"(?i)(www(?=\\\.)|(?:https?|ftp|mailto|xmpp)(?=\\:)|(?=\\@))")
+_AUTOLINK_STARTS = re.compile(r"(?i)(www(?=\.)|(?:https?|ftp|mailto|xmpp)(?=\\:)|(?=@))")
 
 
 def markdown_text(name: str) -> str:
     """A name to put inside Markdown (st.markdown, st.write): its characters shown as typed,
-    never read as formatting, links or HTML. Every ASCII punctuation character is escaped,
-    and a WORD JOINER breaks what GitHub-style Markdown would make a link (www., http:, @)."""
+    never read as formatting, links or HTML: the formatting characters are escaped, and a
+    WORD JOINER breaks what GitHub-style Markdown would make a link (www., http:, @)."""
     escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", name)
     return _AUTOLINK_STARTS.sub(lambda m: m.group(0) + WORD_JOINER, escaped)
 

@@ -255,12 +255,13 @@ def test_a_list_of_names_is_checked_in_order():
 def test_names_are_shown_as_typed_in_markdown_and_keep_their_direction():
     joiner = "\u2060"  # an invisible WORD JOINER breaks what GFM would autolink after parsing
     assert markdown_text("[click](http://x) *b* $x$ <i>") == (
-        r"\[click\]\(http" + joiner + r"\:\/\/x\) \*b\* \$x\$ \<i\>"
+        r"\[click\]\(http" + joiner + r"\://x\) \*b\* \$x\$ \<i\>"
     )
-    # Autolinks and Streamlit's directives (issue 31): ":", "." and "@" are escaped too, and
-    # letters, digits and spaces are left alone.
-    assert markdown_text("www.evil.example") == "www" + joiner + r"\.evil\.example"
-    assert markdown_text(":red[red] a@b.c") == r"\:red\[red\] a" + joiner + r"\@b\.c"
+    # Autolinks and Streamlit's directives (issue 31): ":" is escaped too, a word joiner goes
+    # after "www" and "http" and before "@"; letters, digits, dots and spaces are left alone.
+    assert markdown_text("www.evil.example") == "www" + joiner + ".evil.example"
+    assert markdown_text(":red[red] a@b.c") == r"\:red\[red\] a" + joiner + "@b.c"
+    assert markdown_text("notes.txt") == "notes.txt"
     assert markdown_text("Cat 2 éà 猫") == "Cat 2 éà 猫"
     assert markdown_text("class 2") == "class 2"
     assert bidi_isolate("cat") == "cat"

@@ -117,3 +117,90 @@ def test_a_shared_session_with_link_names_and_a_diverging_step_size(
     assert page.locator(LINKS_TO_USER_TEXT).count() == 0
     assert not errors, errors
     context.close()
+
+
+def test_a_formula_file_name_is_escaped_in_the_downloaded_csv(server_url, browser):  # noqa: F811
+    """Bug 4 in Chromium: a file named '\\t=1+1.png' reached Classify many's CSV as typed."""
+    import csv
+    from pathlib import Path
+
+    from tests.app.conftest import character_png
+    from tests.e2e.test_classify_many import teach_circle_and_cross
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    teach_circle_and_cross(page, server_url)
+    page.get_by_role("link", name="Classify many").click()
+    page.get_by_text("Images or zips to classify").first.wait_for()
+    names = ["\t=1+1.png", "=2+2.png", "plain.png"]
+    files = [
+        {"name": name, "mimeType": "image/png", "buffer": character_png(k % 2, 4)}
+        for k, name in enumerate(names)
+    ]
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(files)
+    page.get_by_role("button", name="Classify").wait_for(timeout=60_000)
+    settle(page, 800, timeout_ms=60_000)
+    page.get_by_role("button", name="Classify").click()
+    page.get_by_text("3 image(s) classified.").wait_for(timeout=60_000)
+    settle(page, 800, timeout_ms=60_000)
+    _shot(page, "visitor-classify-many-formula-names")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the table (CSV)").click()
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text("utf-8"))))
+    # The browser may trim the tab from a file name; whatever name arrived, a cell that
+    # starts like a formula is escaped and no cell starts with one.
+    files_written = [row["file"] for row in rows]
+    assert len(files_written) == 3 and "plain.png" in files_written
+    for cell in (value for row in rows for value in row.values()):
+        assert cell[:1] not in ("=", "+", "@", "\t", "\r"), cell
+    assert any(cell.startswith("'") and "=2+2" in cell for cell in files_written)
+    page.close()
+
+
+def test_inside_maml_settings_do_not_change_compares_random_splits(server_url, browser):  # noqa: F811
+    """Bug 2 in Chromium: Proto-MAML set on Inside MAML changed Compare's splits (MAML 28%)."""
+    from core.session import SessionData, StoredImage, export_session
+    from tests.app.conftest import character_png
+
+    support = [
+        [StoredImage(f"s{c}_{k}.png", character_png(c, k)) for k in range(3)] for c in (0, 1)
+    ]
+    queries = [StoredImage(f"q{c}.png", character_png(c, 4)) for c in (0, 1)]
+    session = SessionData(
+        ["circle", "cross"],
+        support,
+        queries,
+        ["circle", "cross"],
+        {"input_kind": "character", "algorithm": "maml"},
+    )
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{server_url}/save_load", wait_until="networkidle")
+    page.get_by_text("Loading replaces your current classes").wait_for()
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').last.set_input_files(
+        [{"name": "two.zip", "mimeType": "application/zip", "buffer": export_session(session)}]
+    )
+    page.get_by_text(re.compile(r"Loaded two\.zip")).wait_for(timeout=60_000)
+    page.get_by_role("link", name="Compare").click()
+    run = page.get_by_role("button", name=re.compile(r"Run \d+ random splits"))
+    run.wait_for(timeout=60_000)
+    settle(page, 800, timeout_ms=60_000)
+    run.click()
+    verdict = page.get_by_text(re.compile("MAML minus from scratch"))
+    verdict.wait_for(timeout=240_000)
+    settle(page, 800, timeout_ms=120_000)
+    before = page.locator('[data-testid="stMain"]').inner_text()
+    page.get_by_role("link", name="Inside MAML").click()
+    page.get_by_text("How the embeddings move").wait_for(timeout=120_000)
+    page.locator('[data-testid="stRadio"] label').filter(has_text="the class centres").click()
+    page.get_by_text(re.compile("Not the model's own settings")).wait_for(timeout=60_000)
+    settle(page, 800, timeout_ms=60_000)
+    page.get_by_role("link", name="Compare").click()
+    page.get_by_text(re.compile("MAML minus from scratch")).wait_for(timeout=120_000)
+    settle(page, 800, timeout_ms=60_000)
+    _shot(page, "visitor-compare-after-inside-maml")
+    after = page.locator('[data-testid="stMain"]').inner_text()
+    # The splits are not rerun (their key holds the model's own settings) and read the same.
+    assert run.count() == 0
+    summary = [line for line in before.splitlines() if "minus from scratch" in line]
+    again = [line for line in after.splitlines() if "minus from scratch" in line]
+    assert summary and summary == again
+    page.close()

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# omniglot-maml's val accuracy by test-time inner steps, at the four settings (issue 28: does
+# accuracy fall between step 1 and the card's count?). 50 episodes each, seed 0.
+# Output: docs/results/maml-v2/steps-val.jsonl
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=docs/results/maml-v2/steps-val.jsonl
+for setting in "5 1" "5 5" "20 1" "20 5"; do
+  set -- $setting
+  for steps in 1 3 5 10; do
+    .venv/bin/python -m core.evaluate --model omniglot-maml --dataset omniglot --split val \
+      --ways "$1" --shots "$2" --queries 15 --episodes 50 --seed 0 --inner-steps "$steps" \
+      --json >> "$out"
+  done
+done
