@@ -241,7 +241,14 @@ def read_session(data: bytes) -> SessionData:
         for c, entry in enumerate(classes):
             if not isinstance(entry, dict) or not isinstance(entry.get("images"), list):
                 raise SessionRejected(f"{MANIFEST}: class {c + 1} must have a list of images")
-            name = _text(entry.get("name"), f"class {c + 1}'s name", MAX_LABEL_CHARS)
+            name = entry.get("name")
+            if isinstance(name, str) and len(name.strip()) > MAX_LABEL_CHARS:
+                # The app's limit (core.labels), in its words, not the manifest's bound.
+                raise SessionRejected(
+                    f"class {c + 1}: “{name.strip()[:20]}…” is {len(name.strip())} characters "
+                    f"long; at most {MAX_LABEL_CHARS} fit"
+                )
+            name = _text(name, f"class {c + 1}'s name")
             if name in class_names:
                 raise SessionRejected(f"{MANIFEST}: two classes are named {name!r}")
             class_names.append(name)

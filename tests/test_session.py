@@ -155,5 +155,5 @@ def test_messages_name_the_app_limit_and_a_version_written_as_text():
     with pytest.raises(SessionRejected, match=r'schema version "1" \(text, not a number\)'):
         read_session(text_version)
     long_name = {"name": "x" * 41, "images": []}
-    with pytest.raises(SessionRejected, match="at most 40 characters"):
+    with pytest.raises(SessionRejected, match="41 characters long; at most 40 fit"):
         read_session(_zip({"manifest.json": _manifest(classes=[long_name])}))

@@ -37,7 +37,7 @@ def _session(omniglot_test) -> bytes:
     from core.session import SessionData, StoredImage, export_session
 
     data = omniglot_test.data.numpy()
-    names = HOSTILE + [f"character {k}" for k in range(5, 21)]
+    names = HOSTILE + ["<b>bold</b> & co"] + [f"character {k}" for k in range(6, 21)]
     support = [
         [StoredImage(f"c{c}_{d}.png", _png(data[4 * c, d])) for d in range(2)] for c in range(20)
     ]
@@ -93,7 +93,7 @@ def test_a_shared_session_with_link_names_and_a_diverging_step_size(
     page.get_by_text("Looks like").first.wait_for(timeout=120_000)
     settle(page, 800, timeout_ms=120_000)
     _shot(page, "visitor-teach-link-names")
-    for name in HOSTILE:  # each name shown as typed, in its class header at least
+    for name in [*HOSTILE, "<b>bold</b> & co"]:  # each shown as typed, in its header at least
         assert page.get_by_text(name, exact=False).count() >= 1, name
     found = page.evaluate(
         f"() => [...document.querySelectorAll({LINKS_TO_USER_TEXT!r})]"
