@@ -204,7 +204,8 @@ def model_digest(card: dict) -> str:
     """sha256 of what, beside the weights, decides a model's answers: its network, encoder
     and algorithm settings (MAML's inner loop, ProtoNet's distance), not its metrics or
     history."""
-    maml_settings = {k: v for k, v in card.get("maml", {}).items() if k != "test_loop_chosen_on"}
+    notes = ("test_loop_chosen_on", "what_the_steps_do")  # words about the loop, not the loop
+    maml_settings = {k: v for k, v in card.get("maml", {}).items() if k not in notes}
     parts = {k: card.get(k) for k in ("network", "encoder", "protonet")} | {"maml": maml_settings}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
@@ -216,6 +217,7 @@ def read_test_log(path: Path = TEST_LOG) -> list[dict]:
     commit (git); None where that cannot be told. Never stamped when written: a stamp goes
     stale when a model changes."""
     today: dict[str, tuple[str | None, str | None]] = {}
+    then: dict[tuple[str, str], str | None] = {}  # (commit, model) -> its settings digest
     lines = []
     for text in Path(path).read_text().splitlines():
         if not text.strip():
@@ -232,8 +234,11 @@ def read_test_log(path: Path = TEST_LOG) -> list[dict]:
         weights_now, settings_now = today[name]
         settings = line.get("model_sha256")
         if settings is None and line.get("commit"):
-            then = _git("show", f"{line['commit']}:assets/models/{name}.json")
-            settings = model_digest(json.loads(then)) if then else None
+            key = (line["commit"], name)
+            if key not in then:  # one git call per commit and model, not per line
+                card = _git("show", f"{line['commit']}:assets/models/{name}.json")
+                then[key] = model_digest(json.loads(card)) if card else None
+            settings = then[key]
         if line.get("weights_sha256") is None or weights_now is None:
             line["shipped_now"] = False
         elif settings is None:

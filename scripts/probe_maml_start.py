@@ -24,9 +24,10 @@ from core.episodes import episode_batch
 from core.learner import load_model
 
 
-def accuracy(model, val, config, ways, shots, episodes, seed):
+def measure(model, val, config, ways, shots, episodes, seed):
+    """(accuracy %, each episode's support loss by step) over seeded val episodes."""
     generator = torch.Generator().manual_seed(seed)
-    right = []
+    right, losses = [], []
     for _ in range(episodes):
         sx, sy, qx, qy = episode_batch(val, ways, shots, 15, generator, "cpu")
         one_hot = F.one_hot(sy, ways).float()
@@ -35,7 +36,8 @@ def accuracy(model, val, config, ways, shots, episodes, seed):
         )
         logits = maml.predict_logits(model._features, adapted.params, model._buffers, qx)
         right.append(float((logits.argmax(-1) == qy).float().mean()))
-    return round(100 * sum(right) / len(right), 2)
+        losses.append([round(r.support_loss, 3) for r in adapted.trace])
+    return 100 * sum(right) / len(right), losses
 
 
 model = load_model("omniglot-maml")
@@ -47,26 +49,16 @@ if "--grid" in sys.argv:
         scaled = {k: (v / 5 * hd if k in head else v * bb) for k, v in rates.items()}
         config = maml.InnerLoop(5, scaled, head_init="zero", head_lr_per_class=True)
         settings = [(5, 1), (5, 5), (20, 1), (20, 5)]
-        out = [accuracy(model, val, config, w, s, 20, 11) for w, s in settings]
+        out = [round(measure(model, val, config, w, s, 20, 11)[0], 2) for w, s in settings]
         print(f"bb{bb} hd{hd}", out, round(sum(out) / 4, 2), flush=True)
     raise SystemExit(0)
 for scale in (0.35, 0.5, 0.7):
     scaled = {k: (v / 5 if k in head else v) * scale for k, v in rates.items()}
     config = maml.InnerLoop(5, scaled, head_init="zero", head_lr_per_class=True)
     for ways, shots in [(5, 1), (5, 5), (20, 1), (20, 5)]:
-        generator = torch.Generator().manual_seed(7)
-        accuracies, losses = [], []
-        for _ in range(10):
-            sx, sy, qx, qy = episode_batch(val, ways, shots, 15, generator, "cpu")
-            one_hot = F.one_hot(sy, ways).float()
-            adapted = maml.adapt_with_trace(
-                model._features, model._params, model._buffers, sx, one_hot, config
-            )
-            logits = maml.predict_logits(model._features, adapted.params, model._buffers, qx)
-            accuracies.append(float((logits.argmax(-1) == qy).float().mean()))
-            losses.append([round(r.support_loss, 3) for r in adapted.trace])
+        accuracy, losses = measure(model, val, config, ways, shots, 10, 7)
         rose = sum(any(b > a + 1e-6 for a, b in zip(run, run[1:])) for run in losses)
         print(
-            f"x{scale} {ways}w{shots}s acc {100 * sum(accuracies) / len(accuracies):.1f} "
+            f"x{scale} {ways}w{shots}s acc {accuracy:.1f} "
             f"loss ep0 {losses[0]} max-last {max(run[-1] for run in losses):.3f} nonmono {rose}"
         )
