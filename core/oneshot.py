@@ -16,13 +16,13 @@ gives the same trials on every machine.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
 
 from core.data import TensorDataset
+from core.stats import mean_ci95
 
 HUMAN_ACCURACY = 95.5  # Lake et al. 2015, 20-way within-alphabet one-shot (4.5% error)
 
@@ -82,14 +82,13 @@ def score(model, data: TensorDataset, ways: int = 20, count: int = 100, seed: in
         classifier = model.adapt_tensors(support, labels, list(range(ways)))
         predicted = classifier.predict_proba_tensors(query).argmax(1)
         per_trial.append(100.0 * float((torch.as_tensor(predicted) == labels).float().mean()))
-    mean = sum(per_trial) / len(per_trial)
-    spread = math.sqrt(sum((a - mean) ** 2 for a in per_trial) / max(len(per_trial) - 1, 1))
+    mean, ci95 = mean_ci95(per_trial)
     return {
         "model": model.name,
         "ways": ways,
         "trials": count,
         "seed": seed,
         "accuracy": round(mean, 2),
-        "ci95": round(1.96 * spread / math.sqrt(len(per_trial)), 2),
+        "ci95": round(ci95, 2),
         "humans": HUMAN_ACCURACY,
     }
