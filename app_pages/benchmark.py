@@ -7,14 +7,14 @@ import streamlit as st
 import torch
 
 import ui
-from core import viz
 from core.constants import MAX_CLASSES, MIN_CLASSES
 from core.data import DatasetMissing, load_dataset
 from core.episodes import check_episode_shape, sample_episode
 from core.evaluate import EvalConfig, evaluate
-from core.folders import HOW_TO_ENABLE, ROOTS_SECRET, FolderRefused, allowed_roots, resolve_allowed
-from core.labels import markdown_text
 from core.papers import PAPER_ACCURACY, PAPERS_NOTE, imagenet_caveat_applies, paper_accuracy
+from lab import viz
+from lab.folders import HOW_TO_ENABLE, ROOTS_SECRET, FolderRefused, allowed_roots, resolve_allowed
+from lab.labels import markdown_text
 
 DATASETS = {
     "omniglot": "Omniglot (handwritten characters)",
@@ -52,7 +52,7 @@ def dataset(name: str, split: str):
 
 
 def folder_roots():
-    """The server folders visitors may read (core.folders.allowed_roots): the environment
+    """The server folders visitors may read (lab.folders.allowed_roots): the environment
     variable plus the Streamlit secret `folder_roots`; empty, so off, when neither is set."""
     setting = st.secrets.get(ROOTS_SECRET) if st.secrets.load_if_toml_exists() else None
     return allowed_roots(setting)

@@ -1,5 +1,5 @@
 """Classify many: a batch of images (or zips of folders) through the classifier you taught,
-as a table to read and a CSV to download (core.batch). When the images' true classes are
+as a table to read and a CSV to download (lab.batch). When the images' true classes are
 known (folders or file names named after the classes, or one class chosen for all), the
 check view follows: accuracy per class, the confusion matrix, the least sure (ui.check)."""
 
@@ -9,9 +9,10 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from core import batch, check, viz
 from core.images import MAX_FILE_BYTES
-from core.labels import markdown_text
+from core.rows import answers, result_rows, to_csv
+from lab import batch, check, viz
+from lab.labels import markdown_text
 from ui.check import THUMBNAIL_PX
 
 ws = ui.workspace()
@@ -69,7 +70,7 @@ if uploaded and st.button("Classify", key="batch_run", type="primary"):
         chosen = classifier.classes.index(truth_choice) if truth_choice != UNKNOWN else None
         truth = [chosen] * len(images)
     bar = st.progress(0.0, text=f"Classifying {len(images)} image(s)...")
-    rows = batch.result_rows(
+    rows = result_rows(
         classifier,
         class_names,
         file_names,
@@ -133,13 +134,13 @@ st.dataframe(
 )
 st.download_button(
     "Download the table (CSV)",
-    batch.to_csv(rows).encode("utf-8"),
+    to_csv(rows).encode("utf-8"),
     file_name="few-shot-lab-predictions.csv",
     mime="text/csv",
     key="batch_csv",
 )
 if any(known is not None for known in result.get("truth", ())):
-    probabilities, predicted = batch.answers(rows, result["names"])
+    probabilities, predicted = answers(rows, result["names"])
     ui.check_view(
         f"batch_check_{ws.nonce('batch')}",
         result["names"],

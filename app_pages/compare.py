@@ -6,9 +6,10 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from core import open_set, viz
-from core.baseline import BaselineConfig, fit_baseline_on_labels
-from core.compare import (
+from core import open_set
+from lab import viz
+from lab.baseline import BaselineConfig, fit_baseline_on_labels
+from lab.compare import (
     SplitSettings,
     classes_from_file_names,
     model_learner,
@@ -18,7 +19,7 @@ from core.compare import (
     splits_figure,
     too_few_images,
 )
-from core.labels import markdown_text
+from lab.labels import markdown_text
 
 BASELINE = "Fine-tune from scratch (no meta-learning)"
 SHORT = {"protonet": "ProtoNet", "maml": "MAML", "baseline": "From scratch"}

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.embedding import positive_multiple, softmax_over_distances
-from core.workspace import parse_vector
+from lab.embedding import positive_multiple, softmax_over_distances
+from lab.workspace import parse_vector
 
 DISTANCE_FORMULAS = {
     "euclidean": "Euclidean  ||x - p||",

@@ -6,11 +6,11 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from core import viz
-from core.embedding import steps_in_2d
-from core.labels import markdown_text
 from core.maml import divergence, first_step_report
-from core.workspace import MAX_INNER_STEPS
+from lab import viz
+from lab.embedding import steps_in_2d
+from lab.labels import markdown_text
+from lab.workspace import MAX_INNER_STEPS
 
 LR_SCALES = [0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0]
 

@@ -1,6 +1,6 @@
 """Meta-learning playground: watch both loops of MAML on toy tasks, live.
 
-Thin page: widgets, one call into core.toy, figures. Per-user state is one
+Thin page: widgets, one call into lab.toy, figures. Per-user state is one
 ``toy.PlaygroundState`` in st.session_state. Meta-training runs in a background thread that
 writes only into its ``toy.TrainingRun``; a fragment re-reads the run twice a second, so the
 rest of the page stays usable while it trains.
@@ -13,9 +13,9 @@ from dataclasses import asdict
 
 import streamlit as st
 
-from core import toy
-from core.toy.figures import meta_loss_figure
-from core.toy.player_figures import player_figures
+from lab import toy
+from lab.toy.figures import meta_loss_figure
+from lab.toy.player_figures import player_figures
 
 FAMILY_LABELS = {
     "sine": "Sine waves (regression)",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from core.labels import LabelRejected, check_labels, markdown_text
-from core.session import SessionRejected, export_session, read_session
-from core.workspace import from_session, to_session
+from lab.labels import LabelRejected, check_labels, markdown_text
+from lab.session import SessionRejected, export_session, read_session
+from lab.workspace import from_session, to_session
 
 ws = ui.workspace()
 st.title("Save & load")

@@ -6,11 +6,12 @@ import numpy as np
 import streamlit as st
 
 import ui
-from core import open_set, viz
+from core import open_set
 from core.constants import MAX_CLASSES, MIN_CLASSES
-from core.embedding import project_together
-from core.labels import MAX_LABEL_CHARS, markdown_text
-from core.workspace import MAX_IMAGES_PER_CLASS, MAX_QUERIES
+from lab import viz
+from lab.embedding import project_together
+from lab.labels import MAX_LABEL_CHARS, markdown_text
+from lab.workspace import MAX_IMAGES_PER_CLASS, MAX_QUERIES
 from ui.export import onnx_download
 
 ws = ui.workspace()

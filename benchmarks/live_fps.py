@@ -3,8 +3,8 @@
     python -m benchmarks live-fps --out docs/results/live_fps.json
 
 Times the work the app does for each webcam frame it classifies (ui/live_camera.py, in
-its video thread and core.camera's worker thread): a 640 x 480 video frame -> PIL image ->
-core.camera.LiveClassifier.offer -> classify_latest: model.encode -> predict_proba of a
+its video thread and lab.camera's worker thread): a 640 x 480 video frame -> PIL image ->
+lab.camera.LiveClassifier.offer -> classify_latest: model.encode -> predict_proba of a
 classifier adapted to 3 classes x 2 frames, with the throttle off so that every frame is
 classified. Every frame is new (a photo model's feature cache never hits, as
 with a real camera). Median over several runs of many frames each.
@@ -72,8 +72,8 @@ def frames_per_second(name: str, runs: int, frames: int, seed: int) -> dict[str,
     """Frames per second of the live camera's per-frame work with model `name`."""
     import av
 
-    from core.camera import LiveClassifier
     from core.learner import load_model
+    from lab.camera import LiveClassifier
 
     model = load_model(name)
     make = paper_frames if model.input_kind == "character" else photo_frames

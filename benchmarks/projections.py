@@ -3,7 +3,7 @@
     python -m benchmarks projections --out docs/results/projections.json
 
 Points: 20 Gaussian clusters in 64 dimensions (omniglot-protonet's embedding size), 500 for
-PCA and 1,000 for t-SNE and UMAP, projected with core.embedding.project and its default
+PCA and 1,000 for t-SNE and UMAP, projected with lab.embedding.project and its default
 settings. UMAP compiles its numba code in every new process: its first call (and its import)
 are timed apart from the warm calls, which are what a visitor waits for after the first.
 Targets (issue 18): PCA within 0.5 s for 500 points; t-SNE and UMAP within 10 s for 1,000.
@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from core.embedding import project
 from core.training.run import hardware
+from lab.embedding import project
 
 TARGETS_S = {"pca": 0.5, "tsne": 10.0, "umap": 10.0}
 POINTS = {"pca": 500, "tsne": 1000, "umap": 1000}

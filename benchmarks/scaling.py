@@ -23,7 +23,7 @@ from benchmarks.protonet import ours_training_step
 from benchmarks.tasks import maml_batch, proto_episode
 from core import maml
 from core.cli import add_config_arguments, config_from_args, option
-from core.style import OKABE_ITO
+from lab.style import OKABE_ITO
 
 REPO = Path(__file__).resolve().parent.parent
 COLOURS = {"maml": OKABE_ITO["blue"], "protonet": OKABE_ITO["vermillion"]}

@@ -17,12 +17,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from core.batch import result_rows, to_csv
 from core.checkpoints import CheckpointError
 from core.constants import IMAGE_SUFFIXES, MAX_CLASSES, MIN_CLASSES
 from core.files import atomic_write_bytes
 from core.images import ImageRejected, read_image_file
 from core.learner import load_model
+from core.rows import result_rows, to_csv
 
 
 def _read_images(paths: list[Path], root: Path, rejected: list[dict]) -> tuple[list, list[str]]:
@@ -76,7 +76,7 @@ def read_support(support: Path) -> tuple[list, list[str], list[dict]]:
 
 def predict(model_name: str, support: Path, query: Path, progress: bool = False) -> dict:
     """Returns {"classes", "predictions": [{file, predicted, probabilities}], "rejected",
-    "rows"}: rows are core.batch.result_rows, the columns of --csv and of the app's
+    "rows"}: rows are core.rows.result_rows, the columns of --csv and of the app's
     Classify many table.
 
     Raises ValueError with a message for a person when the input cannot be used.

@@ -105,7 +105,7 @@ def plot_step_sizes() -> None:
     import matplotlib.pyplot as plt
 
     from core.learner import load_model
-    from core.viz import tensor_label
+    from lab.viz import tensor_label
 
     for name in list_checkpoints():
         model = load_model(name)

@@ -26,10 +26,10 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from core import toy
 from core.files import atomic_write_bytes
-from core.toy.figures import meta_loss_figure
-from core.toy.learn import estimate_seconds
+from lab import toy
+from lab.toy.figures import meta_loss_figure
+from lab.toy.learn import estimate_seconds
 
 TUNING_SEED = 2024  # the new tasks the page's defaults were chosen on
 FRESH_SEED = 7  # the README's: never looked at while choosing anything

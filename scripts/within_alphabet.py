@@ -1,4 +1,4 @@
-"""Lake et al.'s one-shot task (core.oneshot): 20-way, one drawing per character, every
+"""Lake et al.'s one-shot task (lab.oneshot): 20-way, one drawing per character, every
 character of a trial from one alphabet; both Omniglot models, beside humans' 95.5%.
 
     python -m scripts.within_alphabet --split val --trials 200
@@ -17,9 +17,9 @@ import sys
 import time
 from pathlib import Path
 
-from core import oneshot
 from core.data import omniglot
 from core.learner import load_model
+from lab import oneshot
 
 MODELS = ("omniglot-protonet", "omniglot-maml")
 

@@ -1,11 +1,11 @@
-"""core.baseline: a randomly initialised Conv-4 trained on the support set only."""
+"""lab.baseline: a randomly initialised Conv-4 trained on the support set only."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from core.baseline import BaselineConfig, fit_baseline, fit_baseline_on_labels
+from lab.baseline import BaselineConfig, fit_baseline, fit_baseline_on_labels
 
 
 def _support(

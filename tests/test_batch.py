@@ -1,4 +1,4 @@
-"""core.batch and core.archives: many files in (zips of folders too), one row each out."""
+"""lab.batch and lab.archives: many files in (zips of folders too), one row each out."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import zipfile
 
 import pytest
 
-from core import batch
-from core.archives import ArchiveRejected, zip_files
+from core.rows import answers, result_rows, to_csv
+from lab import batch
+from lab.archives import ArchiveRejected, zip_files
 from tests.app.conftest import character_png
 
 
@@ -86,7 +87,7 @@ def test_rows_and_csv_from_a_real_classifier(protonet_model):
     )
     assert names == ["q0.png", "q1.png"] and [p[0] for p in problems] == ["bad.png"]
     seen = []
-    rows = batch.result_rows(
+    rows = result_rows(
         classifier,
         ["=circle", "cross, 2"],
         names,
@@ -101,7 +102,7 @@ def test_rows_and_csv_from_a_real_classifier(protonet_model):
     distances = classifier.distances(queries)
     assert rows[1]["distance(cross, 2)"] == pytest.approx(float(distances[1, 1]), abs=1e-6)
 
-    text = batch.to_csv(rows)
+    text = to_csv(rows)
     parsed = list(csv.reader(io.StringIO(text)))
     assert parsed[0] == [
         "file",
@@ -114,7 +115,7 @@ def test_rows_and_csv_from_a_real_classifier(protonet_model):
     ]
     assert parsed[1][:2] == ["q0.png", "'=circle"]  # never a spreadsheet formula
     assert float(parsed[2][2]) == rows[1]["probability"]
-    assert batch.to_csv([]) == ""
+    assert to_csv([]) == ""
 
 
 def test_a_true_class_column_follows_file_when_some_classes_are_known(protonet_model):
@@ -125,18 +126,14 @@ def test_a_true_class_column_follows_file_when_some_classes_are_known(protonet_m
     classifier = protonet_model.adapt(images, ["a", "a", "b", "b"])
     queries = [decode_image(character_png(s, 3), "q.png") for s in (0, 1, 1)]
     names = ["circle/q0.png", "q1.png", "circle/q2.png"]
-    rows = batch.result_rows(
-        classifier, ["circle", "cross"], names, queries, true_classes=[0, None, 0]
-    )
+    rows = result_rows(classifier, ["circle", "cross"], names, queries, true_classes=[0, None, 0])
     assert list(rows[0])[:3] == ["file", "true class", "predicted"]
     assert [row["true class"] for row in rows] == ["circle", "", "circle"]
     assert [row["predicted"] for row in rows] == ["circle", "cross", "cross"]
-    unknown = batch.result_rows(
-        classifier, ["circle", "cross"], names, queries, true_classes=[None] * 3
-    )
+    unknown = result_rows(classifier, ["circle", "cross"], names, queries, true_classes=[None] * 3)
     assert "true class" not in unknown[0]
     with pytest.raises(ValueError, match="got 2 true classes for 3 images"):
-        batch.result_rows(classifier, ["circle", "cross"], names, queries, true_classes=[0, 1])
+        result_rows(classifier, ["circle", "cross"], names, queries, true_classes=[0, 1])
 
 
 def test_answers_read_the_rows_back_as_numbers():
@@ -144,10 +141,10 @@ def test_answers_read_the_rows_back_as_numbers():
         {"file": "a", "predicted": "cat", "probability": 0.7, "p(cat)": 0.7, "p(dog)": 0.3},
         {"file": "b", "predicted": "dog", "probability": 0.6, "p(cat)": 0.4, "p(dog)": 0.6},
     ]
-    probabilities, predicted = batch.answers(rows, ["cat", "dog"])
+    probabilities, predicted = answers(rows, ["cat", "dog"])
     assert probabilities.tolist() == [[0.7, 0.3], [0.4, 0.6]] and predicted == [0, 1]
     with pytest.raises(ValueError, match="do not fit the classes"):
-        batch.answers(rows, ["cat", "bird"])
+        answers(rows, ["cat", "bird"])
 
 
 def test_csv_escapes_every_formula_start_a_spreadsheet_reads():
@@ -158,7 +155,7 @@ def test_csv_escapes_every_formula_start_a_spreadsheet_reads():
 
     names = ["\t=1+1.png", "\r=2.png", "=3.png", "+4.png", "-5.png", "@6.png", "plain.png"]
     rows = [{"image": name, "\t=class": name, "p": -0.5} for name in names]
-    parsed = list(csv.reader(io.StringIO(batch.to_csv(rows))))
+    parsed = list(csv.reader(io.StringIO(to_csv(rows))))
     assert parsed[0] == ["image", "'\t=class", "p"]
     for name, row in zip(names, parsed[1:], strict=True):
         expected = name if name == "plain.png" else "'" + name

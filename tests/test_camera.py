@@ -1,4 +1,4 @@
-"""core.camera.LiveClassifier: the live camera's frames, classified by a real adapted
+"""lab.camera.LiveClassifier: the live camera's frames, classified by a real adapted
 classifier; the throttle, the dropping of frames that arrive during a classification, the
 kept frames, and the worker thread. A fake clock makes the timing rules exact; no test
 asserts how fast anything runs."""
@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core import camera
-from core.camera import LiveClassifier, frame_png
 from core.images import decode_image
+from lab import camera
+from lab.camera import LiveClassifier, frame_png
 from tests.app.conftest import character_png
 
 NAMES = ("circle", "cross")

@@ -1,4 +1,4 @@
-"""core.check: per-class accuracy, the confusion matrix and its cells, the least-sure images
+"""lab.check: per-class accuracy, the confusion matrix and its cells, the least-sure images
 (hand-computed values), and true classes from folders and file names."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.check import ClassAccuracy, check, known_classes
+from lab.check import ClassAccuracy, check, known_classes
 
 # Six images of three classes. Answers (argmax) and top probabilities:
 #   0: true 0, answered 0 (0.70)     3: true 1, answered 0 (0.45)

@@ -96,7 +96,7 @@ def test_predict_json_classifies_and_lists_rejects(folders):
 
 
 def test_predict_csv_has_the_classify_many_columns(folders):
-    """--csv - writes core.batch's columns: one row per usable image, the probabilities
+    """--csv - writes lab.batch's columns: one row per usable image, the probabilities
     summing to 1 and agreeing with --json's, and ProtoNet's distance to each class centre."""
     args = ["--model", "omniglot-protonet", "--support", str(folders / "support")]
     args += ["--query", str(folders / "query")]

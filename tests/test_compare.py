@@ -1,4 +1,4 @@
-"""core.compare: learners scored over random splits of the user's labelled images."""
+"""lab.compare: learners scored over random splits of the user's labelled images."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from core.compare import (
+from lab.compare import (
     Learner,
     LearnerScore,
     SplitSettings,
@@ -217,7 +217,7 @@ def test_the_real_models_on_synthetic_characters():
     from PIL import Image
 
     from core import load_model
-    from core.baseline import BaselineConfig
+    from lab.baseline import BaselineConfig
     from tests.app.conftest import character_png
 
     model = load_model("omniglot-protonet")

@@ -1,4 +1,4 @@
-"""core.embedding: projections of several blocks, class means and exact distances."""
+"""lab.embedding: projections of several blocks, class means and exact distances."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from core.embedding import (
+from lab.embedding import (
     centre_distances,
     class_means,
     class_space,
@@ -97,7 +97,7 @@ def test_the_distance_calculator_computes_cosine_stably_and_refuses_overflow():
     """At 1e308 the cosine was wrong and the probabilities blank (issue 31)."""
     import math
 
-    from core.embedding import softmax_over_distances
+    from lab.embedding import softmax_over_distances
 
     x, centres = np.array([1e308, 2.0, 3.0]), np.array([[1e308, 2.0, 2.0], [4.0, 4.0, 4.0]])
     d, p, nearest = softmax_over_distances(x, centres, "cosine")

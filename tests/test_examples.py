@@ -1,4 +1,4 @@
-"""The example lessons of "Try an example" (core.examples): what they hold, where it comes
+"""The example lessons of "Try an example" (lab.examples): what they hold, where it comes
 from, and how well the shipped ProtoNets classify their check images."""
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core import examples
-from core.examples import (
+from core.images import decode_image, omniglot_array
+from lab import examples
+from lab.examples import (
     CHECKS_PER_CLASS,
     HANDWRITING_CHARACTERS,
     SUPPORT_PER_CLASS,
@@ -23,8 +24,7 @@ from core.examples import (
     textures_lesson,
     tile_boxes,
 )
-from core.images import decode_image, omniglot_array
-from core.workspace import from_session, suggest_kind
+from lab.workspace import from_session, suggest_kind
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,8 @@ import torch
 from PIL import Image
 
 from core import protonet
-from core.embedding import MAX_NONLINEAR_POINTS, project
-from core.explorer import (
+from lab.embedding import MAX_NONLINEAR_POINTS, project
+from lab.explorer import (
     centres_growing,
     from_classifier,
     from_slice,
@@ -24,7 +24,7 @@ from core.explorer import (
     region_rows,
     selected_indices,
 )
-from core.viz.explorer import explorer_figure, learning_figure, sprite_uri
+from lab.viz.explorer import explorer_figure, learning_figure, sprite_uri
 from tests.app.conftest import character_png
 
 
@@ -229,7 +229,7 @@ def test_only_classes_keeps_the_first_classes(data):
 
 
 def test_pca_basis_maps_other_points_into_the_same_picture():
-    from core.embedding import pca_apply, pca_basis, project_2d
+    from lab.embedding import pca_apply, pca_basis, project_2d
 
     rng = np.random.default_rng(4)
     last = rng.normal(size=(12, 5))

@@ -1,4 +1,4 @@
-"""core.folders: server folders are off by default and confined to the operator's roots."""
+"""lab.folders: server folders are off by default and confined to the operator's roots."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from core.folders import ROOTS_VARIABLE, FolderRefused, allowed_roots, resolve_allowed
+from lab.folders import ROOTS_VARIABLE, FolderRefused, allowed_roots, resolve_allowed
 
 
 @pytest.fixture

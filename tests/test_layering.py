@@ -1,8 +1,10 @@
 """The layering of docs/architecture.md, checked on the import graph of the source tree.
 
-The library (core/) sits under the app (app.py, app_pages/, ui/) and beside the developer tools
-(benchmarks/, scripts/): it never imports Streamlit, the tools or a command-line module, and
-no project module takes part in an import cycle.
+The few-shot library (core/) sits under the app's Streamlit-free model (lab/), which sits
+under the app (app.py, app_pages/, ui/); the developer tools (benchmarks/, scripts/) sit
+beside. core/ never imports Streamlit, the lab, the app, the tools or a command-line module;
+lab/ never imports Streamlit or the app; pages import only ui/, the lab and core's public
+API; no project module takes part in an import cycle.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("core", "ui", "benchmarks", "scripts", "app_pages")
+PACKAGES = ("core", "lab", "ui", "benchmarks", "scripts", "app_pages")
 
 
 def module_name(path: Path) -> str:
@@ -104,7 +106,7 @@ def test_the_library_never_imports_streamlit(graph):
 def test_the_library_never_imports_the_app_the_tools_or_a_cli(graph):
     files = project_files()
     clis = {name for name, path in files.items() if is_cli(path)}
-    outside = ("ui", "app_pages", "app", "benchmarks", "scripts", "tests")
+    outside = ("lab", "ui", "app_pages", "app", "benchmarks", "scripts", "tests")
     offenders = {}
     for name in library(graph):
         if name in clis:
@@ -116,6 +118,49 @@ def test_the_library_never_imports_the_app_the_tools_or_a_cli(graph):
             offenders[name] = bad
     assert offenders == {}
     assert {"core.train", "core.evaluate", "core.predict"} <= clis
+
+
+def in_package(name: str, package: str) -> bool:
+    return name == package or name.startswith(package + ".")
+
+
+def test_the_graph_sees_the_lab(graph):
+    assert {"lab", "lab.workspace", "lab.viz", "lab.toy", "lab.embedding"} <= set(graph)
+    assert not any(in_package(name, "core.workspace") for name in graph)
+
+
+def test_the_lab_never_imports_streamlit_or_the_app(graph):
+    banned = ("streamlit", "st_canvas", "ui", "app_pages", "app", "benchmarks", "scripts")
+    offenders = {
+        name: sorted(i for i in deps if i.split(".")[0] in banned)
+        for name, deps in graph.items()
+        if in_package(name, "lab")
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_pages_import_only_ui_the_lab_and_the_public_library(graph):
+    files = project_files()
+    clis = {name for name, path in files.items() if is_cli(path)}
+    offenders = {}
+    for name, deps in graph.items():
+        if not (in_package(name, "app_pages") or name == "app"):
+            continue
+        bad = sorted(
+            i
+            for i in deps
+            if i in graph
+            and not any(in_package(i, p) for p in ("ui", "lab", "app_pages"))
+            and not (
+                in_package(i, "core")
+                and i not in clis
+                and not in_package(i, "core.training")
+                and not any(part.startswith("_") for part in i.split("."))
+            )
+        )
+        if bad:
+            offenders[name] = bad
+    assert offenders == {}
 
 
 def test_no_import_cycles(graph):
@@ -159,7 +204,7 @@ def test_loading_models_imports_no_trainer_no_cli_and_no_streamlit():
 # The path from user bytes to a prediction, lowest first: a module may import its own layer
 # and the layers under it, never one above.
 LAYERS = (
-    ("core.constants", "core.files", "core.tensors", "core.images", "core.labels"),
+    ("core.constants", "core.files", "core.tensors", "core.images"),
     ("core.encoders", "core.encoders.views", "core.encoders.efficientnet", "core.encoders.photo"),
     ("core.networks",),
     ("core.protonet", "core.maml"),

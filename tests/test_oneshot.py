@@ -1,9 +1,9 @@
-"""Lake et al.'s within-alphabet one-shot task (core.oneshot) on Omniglot's test alphabets."""
+"""Lake et al.'s within-alphabet one-shot task (lab.oneshot) on Omniglot's test alphabets."""
 
 import pytest
 import torch
 
-from core import oneshot
+from lab import oneshot
 
 
 def test_trials_take_every_character_from_one_alphabet_and_two_drawers(omniglot_test):

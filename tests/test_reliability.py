@@ -1,6 +1,6 @@
 """Issue 6 in core: the whole awkward-file corpus through core.predict and core.evaluate
 --dataset DIR (bad files listed with reasons, valid ones used, nothing raises), class-name
-rules (core.labels), and no unpickling of user files anywhere."""
+rules (lab.labels), and no unpickling of user files anywhere."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from core import evaluate, predict
 from core.data import image_folder
 from core.images import MAX_FILE_BYTES, ImageRejected, read_image_file
-from core.labels import (
+from lab.labels import (
     MAX_LABEL_CHARS,
     LabelRejected,
     bidi_isolate,
@@ -272,22 +272,22 @@ def test_names_are_shown_as_typed_in_markdown_and_keep_their_direction():
 
 
 def test_user_files_are_never_unpickled():
-    """Uploads and session files pass through ui/, app_pages/, core/images.py, core/session.py,
-    core/workspace.py, core/labels.py, core/data.py and core/predict.py: none of them may
+    """Uploads and session files pass through ui/, app_pages/, core/images.py, lab/session.py,
+    lab/workspace.py, lab/labels.py, core/data.py and core/predict.py: none of them may
     unpickle anything."""
     paths = [
         *sorted((ROOT / "ui").glob("*.py")),
         ROOT / "app.py",
         *sorted((ROOT / "app_pages").glob("*.py")),
     ] + [
-        ROOT / "core" / name
+        ROOT / name
         for name in (
-            "images.py",
-            "session.py",
-            "workspace.py",
-            "labels.py",
-            "data.py",
-            "predict.py",
+            "core/images.py",
+            "lab/session.py",
+            "lab/workspace.py",
+            "lab/labels.py",
+            "core/data.py",
+            "core/predict.py",
         )
     ]
     pattern = re.compile(r"\bpickle\b|torch\.load\(|allow_pickle\s*=\s*True|joblib|dill\b")
@@ -298,7 +298,7 @@ def test_user_files_are_never_unpickled():
         if pattern.search(line) and not line.lstrip().startswith("#")
     ]
     assert not offenders, offenders
-    assert os.path.exists(ROOT / "core" / "session.py")
+    assert os.path.exists(ROOT / "lab" / "session.py")
 
 
 def test_invisible_characters_cannot_make_two_names_look_the_same():

@@ -1,4 +1,4 @@
-"""core.session: a saved session loads back exactly; a hostile zip is refused, by name."""
+"""lab.session: a saved session loads back exactly; a hostile zip is refused, by name."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import zipfile
 import pytest
 from PIL import Image
 
-from core import session
-from core.session import SessionData, SessionRejected, StoredImage, export_session, read_session
+from lab import session
+from lab.session import SessionData, SessionRejected, StoredImage, export_session, read_session
 
 
 def _png(colour: int, size: int = 16) -> bytes:

@@ -1,4 +1,4 @@
-"""Tests of core.toy: the toy tasks, the vectorised MAML and, above all, that it learns.
+"""Tests of lab.toy: the toy tasks, the vectorised MAML and, above all, that it learns.
 
 The learning tests train once per module (fixed seed, default settings) and compare the
 post-adaptation query loss of three starting points on 100 new tasks (Finn et al. 2017,
@@ -12,8 +12,8 @@ import math
 import pytest
 import torch
 
-from core import toy
-from core.toy import figures
+from lab import toy
+from lab.toy import figures
 
 EVAL_SEED = 2024  # new tasks, a stream no training run draws from
 

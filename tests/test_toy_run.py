@@ -1,4 +1,4 @@
-"""Tests of the playground's typed state: core.toy.run, core.toy.player, player figures."""
+"""Tests of the playground's typed state: lab.toy.run, lab.toy.player, player figures."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import time
 import pytest
 import torch
 
-from core import toy
-from core.toy.player_figures import player_figures
-from core.toy.run import maml_step_weight
+from lab import toy
+from lab.toy.player_figures import player_figures
+from lab.toy.run import maml_step_weight
 
 
 def _config(family: str = "sine", **overrides) -> toy.ToyConfig:

@@ -1,4 +1,4 @@
-"""core.viz: figures carry the data they are given, in the shared visual language."""
+"""lab.viz: figures carry the data they are given, in the shared visual language."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core import viz
+from lab import viz
 
 
 def _spec(figure) -> dict:
@@ -274,7 +274,7 @@ def test_twenty_classes_get_twenty_colours_and_a_shape_per_block_of_eight():
 
     import numpy as np
 
-    from core.style import class_colour, class_symbol
+    from lab.style import class_colour, class_symbol
 
     colours = [class_colour(k) for k in range(20)]
     assert len(set(colours)) == 20
@@ -301,7 +301,7 @@ def test_legends_of_twenty_classes_sit_below_the_plot_and_the_chart_grows():
     """At 20 classes the legend covered the title and half the plot (issue 31)."""
     import numpy as np
 
-    from core.viz import embedding_steps_figure
+    from lab.viz import embedding_steps_figure
 
     names = [f"class {k}" for k in range(20)]
     xy = np.random.default_rng(0).normal(size=(3, 20, 2))

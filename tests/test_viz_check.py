@@ -1,4 +1,4 @@
-"""core.viz.check: the confusion matrix and accuracy bars carry the numbers and the class
+"""lab.viz.check: the confusion matrix and accuracy bars carry the numbers and the class
 colours they are given."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from core import viz
+from lab import viz
 
 
 def _spec(figure) -> dict:

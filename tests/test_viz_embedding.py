@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from core import viz
-from core.style import class_colour
+from lab import viz
+from lab.style import class_colour
 
 NAMES = ["cat", "dog", "fox", "owl"]
 SUPPORT = np.arange(16, dtype=float).reshape(8, 2)

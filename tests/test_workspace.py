@@ -1,4 +1,4 @@
-"""core.workspace without Streamlit: classes, limits, settings and the session round trip."""
+"""lab.workspace without Streamlit: classes, limits, settings and the session round trip."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 from PIL import Image
 
 from core.constants import MAX_CLASSES
-from core.labels import LabelRejected
-from core.session import SessionData, StoredImage, export_session, read_session
-from core.workspace import (
+from lab.labels import LabelRejected
+from lab.session import SessionData, StoredImage, export_session, read_session
+from lab.workspace import (
     Item,
     Workspace,
     from_session,

@@ -1,12 +1,12 @@
 """Streamlit glue for the app's pages; the computation lives in core.
 
-    state    the Workspace of each browser session (core.workspace) in st.session_state
+    state    the Workspace of each browser session (lab.workspace) in st.session_state
     intake   images in: upload, drawing pad, webcam
     models   the shared, read-only model cache, the model picker and adapted classifiers
     widgets  class chips, verdicts, the "needs a support set first" stop, the ImageNet caveat
-    examples "Try an example": a ready lesson (core.examples) loaded into the workspace
+    examples "Try an example": a ready lesson (lab.examples) loaded into the workspace
     live     progress bars and charts that grow step by step
-    live_camera  the webcam stream classified frame by frame (streamlit-webrtc, core.camera)
+    live_camera  the webcam stream classified frame by frame (streamlit-webrtc, lab.camera)
     check    answers against known true classes: accuracy, confusion matrix, least sure
     explorer the Embedding space page's explorer: chart, selected image, neighbours, regions
 

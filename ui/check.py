@@ -1,4 +1,4 @@
-"""The check view: a classifier's answers against the true classes of images (core.check).
+"""The check view: a classifier's answers against the true classes of images (lab.check).
 
 Accuracy per class, the confusion matrix in the class colours (click a cell, or choose it
 below the matrix, to see its images) and the images the classifier was least sure about.
@@ -15,7 +15,7 @@ import streamlit as st
 if TYPE_CHECKING:
     import numpy as np
 
-    from core.check import CheckResult
+    from lab.check import CheckResult
 
 MAX_CELL_IMAGES = 60  # thumbnails shown for one cell; the rest are counted
 THUMBNAIL_PX = 88
@@ -84,13 +84,13 @@ def check_view(
         true_classes: N class indices, None where the true class is unknown (left out).
         probabilities: (N, C) the classifier's probabilities.
         predicted: N answered class indices (as shown in the results table).
-        thumbnails: N data: URIs (core.viz.thumbnail_uri), None where unknown.
+        thumbnails: N data: URIs (lab.viz.thumbnail_uri), None where unknown.
         note: a sentence to add under the headline (the page's own text, as Markdown).
     """
     import numpy as np
 
-    from core.check import check
-    from core.viz import accuracy_bars, confusion_figure, percent
+    from lab.check import check
+    from lab.viz import accuracy_bars, confusion_figure, percent
     from ui.widgets import chip
 
     known = [i for i, truth in enumerate(true_classes) if truth is not None]

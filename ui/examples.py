@@ -1,4 +1,4 @@
-""" "Try an example": load a ready lesson (core.examples) into this session's workspace and
+""" "Try an example": load a ready lesson (lab.examples) into this session's workspace and
 open Teach & classify, where the adapted classifier and its verdicts show at once."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import streamlit as st
 from ui.state import existing_workspace, replace_workspace, workspace
 
 if TYPE_CHECKING:
-    from core.examples import ExampleLesson
-    from core.workspace import Workspace
+    from lab.examples import ExampleLesson
+    from lab.workspace import Workspace
 
 TEACH = "app_pages/teach.py"
 EXAMPLE_LABELS = {"character": "Try an example: handwriting", "photo": "Try an example: photos"}
@@ -25,7 +25,7 @@ CREDIT = "example_credit"
 
 def example_missing(kind: str) -> str | None:
     """Why the example for `kind` cannot load on this machine, or None (no file is read)."""
-    from core.examples import handwriting_missing
+    from lab.examples import handwriting_missing
 
     return handwriting_missing() if kind == "character" else None
 
@@ -52,8 +52,8 @@ def example_button(kind: str, key: str) -> None:
 
 def load_example(kind: str) -> None:
     """Make the example lesson this session's workspace and open Teach & classify."""
-    from core.examples import ExampleMissing, lesson
-    from core.workspace import from_session
+    from lab.examples import ExampleMissing, lesson
+    from lab.workspace import from_session
 
     ws = workspace()
     try:

@@ -1,7 +1,7 @@
 """The embedding explorer's Streamlit parts: where the images come from, the projection's
 settings, the chart with the selected image beside it, its nearest images, a selected
-region's list (CSV), and learning step by step. The computation is core.explorer's,
-core.embedding's and core.viz.explorer's.
+region's list (CSV), and learning step by step. The computation is lab.explorer's,
+lab.embedding's and lab.viz.explorer's.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import streamlit as st
 from ui.models import ALGORITHM_LABELS, get_model, model_name
 
 if TYPE_CHECKING:
-    from core.embedding import Projection
-    from core.explorer import ExplorerData
-    from core.workspace import Workspace
+    from lab.embedding import Projection
+    from lab.explorer import ExplorerData
+    from lab.workspace import Workspace
 
 SESSION, HANDWRITING, PHOTOS = "session", "handwriting", "photos"
 SOURCES = {
@@ -61,7 +61,7 @@ def source_picker(ws: Workspace) -> tuple[str, str]:
 
 def session_data(ws: Workspace, algorithm: str) -> ExplorerData:
     """This session's support images and queries in the adapted classifier's space."""
-    from core.explorer import from_classifier
+    from lab.explorer import from_classifier
     from ui.models import adapted
 
     name = model_name(ws.input_kind, algorithm)
@@ -85,12 +85,12 @@ def session_data(ws: Workspace, algorithm: str) -> ExplorerData:
 def benchmark_data(source: str, algorithm: str, shots: int, root: str) -> ExplorerData:
     """A benchmark slice in one model's space, computed once per process and shared
     read-only. Without the benchmark's files under `root` (core.paths.data_root(), part of
-    the cache key), the example lesson (core.examples) instead."""
+    the cache key), the example lesson (lab.examples) instead."""
     from pathlib import Path
 
     from core.data import DatasetMissing
-    from core.examples import ExampleMissing
-    from core.explorer import from_slice, omniglot_test_slice, photo_test_slice
+    from lab.examples import ExampleMissing
+    from lab.explorer import from_slice, omniglot_test_slice, photo_test_slice
 
     kind = "character" if source == HANDWRITING else "photo"
     model = get_model(model_name(kind, algorithm))
@@ -123,7 +123,7 @@ def benchmark_data(source: str, algorithm: str, shots: int, root: str) -> Explor
 
 
 def _example_lesson(kind: str) -> Any:
-    from core.examples import ExampleMissing, lesson
+    from lab.examples import ExampleMissing, lesson
 
     try:
         return lesson(kind)
@@ -136,7 +136,7 @@ def _example_lesson(kind: str) -> Any:
 
 def projection_controls() -> tuple[str, int, dict[str, float], bool]:
     """(method, dims, settings, thumbnails) from the widgets, each setting explained."""
-    from core.embedding import PROJECTION_NOTES
+    from lab.embedding import PROJECTION_NOTES
 
     method_col, settings_col, view_col = st.columns([2, 3, 2])
     method = method_col.radio(
@@ -197,9 +197,9 @@ def projection_controls() -> tuple[str, int, dict[str, float], bool]:
 
 @st.cache_resource(show_spinner=False)
 def umap_warmup() -> threading.Thread:
-    """Once per server process: compile UMAP's code in the background (core.embedding.warm_umap),
+    """Once per server process: compile UMAP's code in the background (lab.embedding.warm_umap),
     so the first UMAP picture takes seconds, not the half minute the first compile takes."""
-    from core.embedding import warm_umap
+    from lab.embedding import warm_umap
 
     thread = threading.Thread(target=warm_umap, name="umap-warmup", daemon=True)
     thread.start()
@@ -208,8 +208,8 @@ def umap_warmup() -> threading.Thread:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def projected(points: np.ndarray, method: str, dims: int, settings: tuple) -> Projection:
-    """core.embedding.project, cached by the points' bytes and the settings."""
-    from core.embedding import project
+    """lab.embedding.project, cached by the points' bytes and the settings."""
+    from lab.embedding import project
 
     return project(points, method, dims, **dict(settings))
 
@@ -234,8 +234,8 @@ def project_data(data: ExplorerData, method: str, dims: int, settings: dict) -> 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _sprites(key: str, _data: ExplorerData) -> list[str]:
     """Thumbnails framed in their class's colour, made once per data (key: its model and title)."""
-    from core.style import class_colour
-    from core.viz.explorer import sprite_uri
+    from lab.style import class_colour
+    from lab.viz.explorer import sprite_uri
 
     return [
         sprite_uri(image, class_colour(_data.colour_class(i)))
@@ -246,8 +246,8 @@ def _sprites(key: str, _data: ExplorerData) -> list[str]:
 def explorer(data: ExplorerData, method: str, dims: int, settings: dict, thumbnails: bool) -> None:
     """The chart with the selected image and its neighbours beside it; under it, the list
     of a selected region with its CSV."""
-    from core.explorer import selected_indices
-    from core.viz.explorer import explorer_figure
+    from lab.explorer import selected_indices
+    from lab.viz.explorer import explorer_figure
 
     projection = project_data(data, method, dims, settings)
     n = len(data.images)
@@ -307,9 +307,9 @@ def _image_picker(data: ExplorerData, chosen: list[int]) -> int | None:
 
 def image_details(data: ExplorerData, index: int, k: int = 5) -> None:
     """One image, larger, with its distances to the class centres and its k nearest images."""
-    from core.explorer import QUERY, nearest_images
-    from core.labels import markdown_text
-    from core.viz.images import thumbnail_uri
+    from lab.explorer import QUERY, nearest_images
+    from lab.labels import markdown_text
+    from lab.viz.images import thumbnail_uri
 
     image_col, text_col = st.columns([1, 2])
     image_col.image(data.images[index], width=120)
@@ -360,9 +360,9 @@ def _class_of(data: ExplorerData, i: int) -> str:
 
 def region(data: ExplorerData, indices: list[int]) -> None:
     """The images of a selected region, with their distances, downloadable as CSV."""
-    from core.batch import to_csv
-    from core.explorer import region_rows
-    from core.viz.images import thumbnail_uri
+    from core.rows import to_csv
+    from lab.explorer import region_rows
+    from lab.viz.images import thumbnail_uri
 
     found = region_rows(data, indices)
     rows = pd.DataFrame(found)
@@ -399,10 +399,10 @@ def region(data: ExplorerData, indices: list[int]) -> None:
 def learning(data: ExplorerData, ws: Workspace, algorithm: str, source: str) -> None:
     """ProtoNet: the class centres as the examples arrive one by one. MAML: the embeddings
     and decisions at each inner step. One PCA for every step, so positions compare."""
-    from core.embedding import pca_apply, pca_basis
-    from core.explorer import centres_growing, maml_steps, movement, pairwise_distances
-    from core.labels import markdown_text
-    from core.viz.explorer import learning_figure
+    from lab.embedding import pca_apply, pca_basis
+    from lab.explorer import centres_growing, maml_steps, movement, pairwise_distances
+    from lab.labels import markdown_text
+    from lab.viz.explorer import learning_figure
 
     st.subheader("Watch it learn")
     n, t_centres = len(data.images), None
@@ -501,7 +501,7 @@ def learning(data: ExplorerData, ws: Workspace, algorithm: str, source: str) -> 
 
 def distance_table(data: ExplorerData) -> None:
     """Every image to check with its exact distance to each class centre."""
-    from core.viz.images import thumbnail_uri
+    from lab.viz.images import thumbnail_uri
 
     queries = data.queries
     st.markdown(

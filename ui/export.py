@@ -14,7 +14,7 @@ import streamlit as st
 
 if TYPE_CHECKING:
     from core.learner import AdaptedClassifier
-    from core.workspace import Workspace
+    from lab.workspace import Workspace
 
 EXPORT_SLOT = ("onnx_export",)  # the Workspace.cache key of the prepared zip
 
@@ -54,7 +54,7 @@ def prepare_export(ws: Workspace, classifier: AdaptedClassifier) -> dict[str, An
 def onnx_download(ws: Workspace, classifier: AdaptedClassifier) -> None:
     """An expander with "Prepare" and then "Download as ONNX", the size and what is inside."""
     from core.export import size_text
-    from core.labels import markdown_text
+    from lab.labels import markdown_text
 
     inside = (
         "your class centres (prototypes)"

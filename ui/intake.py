@@ -12,7 +12,7 @@ import streamlit as st
 from PIL import Image
 
 if TYPE_CHECKING:
-    from core.workspace import Item, Workspace
+    from lab.workspace import Item, Workspace
 
 # The image uploaders take files of any name: core.images.decode_image decides from the
 # bytes and names every refused file with the reason. (Streamlit's `type=` filter would
@@ -35,8 +35,8 @@ def decode_files(
         The Items of the files that decoded, in upload order.
     """
     from core.images import ImageRejected, decode_image
-    from core.labels import markdown_text
-    from core.workspace import Item
+    from lab.labels import markdown_text
+    from lab.workspace import Item
 
     items = []
     for name, data in files:
@@ -199,8 +199,8 @@ def limits_text() -> str:
     """The limits the teach page enforces, in one sentence for its caption."""
     from core.constants import MAX_CLASSES, MIN_CLASSES
     from core.images import MAX_FILE_BYTES, MAX_PIXELS
-    from core.labels import MAX_LABEL_CHARS
-    from core.workspace import MAX_IMAGES_PER_CLASS
+    from lab.labels import MAX_LABEL_CHARS
+    from lab.workspace import MAX_IMAGES_PER_CLASS
 
     return (
         f"PNG, JPEG, GIF, BMP, WebP or TIFF; up to {MAX_FILE_BYTES / 1e6:.0f} MB and "

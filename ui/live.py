@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
     from streamlit.delta_generator import DeltaGenerator
 
-    from core.workspace import Workspace
+    from lab.workspace import Workspace
 
 
 def live_updater(
@@ -104,7 +104,7 @@ def inner_loop_updater(
         query_index, query_name: with an index, that query's probabilities are drawn beside.
         draw_last: as live_updater's (False when the page draws the finished chart itself).
     """
-    from core import viz
+    from lab import viz
 
     run = ws.nonce(run_key)
     ws.bump(run_key)

@@ -3,7 +3,7 @@ come, bars that follow, and one-click buttons that add the frame to a class.
 
 streamlit-webrtc carries the stream: the browser sends its camera over WebRTC to this
 server, where aiortc decodes it and calls `on_frame` in a video thread for each frame.
-`on_frame` only hands the frame to the session's core.camera.LiveClassifier (kept in
+`on_frame` only hands the frame to the session's lab.camera.LiveClassifier (kept in
 st.session_state by the script thread; the video thread never touches st.session_state)
 and returns it unchanged, so the video never waits for the model; the LiveClassifier's own
 thread classifies the newest frame. A fragment re-reads it twice a second.
@@ -25,9 +25,9 @@ import streamlit as st
 if TYPE_CHECKING:
     import av
 
-    from core.camera import LiveClassifier
     from core.learner import AdaptedClassifier
-    from core.workspace import Workspace
+    from lab.camera import LiveClassifier
+    from lab.workspace import Workspace
 
 RTC_CONFIGURATION = {"iceServers": []}  # host candidates only: nothing on the internet
 MEDIA_CONSTRAINTS = {"video": {"width": {"ideal": 640}, "height": {"ideal": 480}}, "audio": False}
@@ -63,7 +63,7 @@ def _allow_loopback() -> None:
 
 def live_holder(key: str) -> LiveClassifier:
     """This session's LiveClassifier for the live camera `key`, made on first use."""
-    from core.camera import LiveClassifier
+    from lab.camera import LiveClassifier
 
     state_key = f"{key}_frames"
     if state_key not in st.session_state:
@@ -119,8 +119,8 @@ def live_camera(ws: Workspace, classifier: AdaptedClassifier | None, key: str = 
 
 def _live_panel(ws: Workspace, holder: LiveClassifier, key: str, playing: bool) -> None:
     """The verdict and bars of the newest classified frame, and the "add" buttons."""
-    from core import viz
-    from core.labels import markdown_text
+    from lab import viz
+    from lab.labels import markdown_text
     from ui.widgets import looks_like
 
     reading = holder.reading()
@@ -151,9 +151,9 @@ def _live_panel(ws: Workspace, holder: LiveClassifier, key: str, playing: bool) 
 def _add_buttons(ws: Workspace, holder: LiveClassifier, key: str, playing: bool) -> None:
     """One button per class (and one for the images to check) that adds the newest frame,
     or the frames of the last 2 seconds, as images named "camera frame N.png"."""
-    from core.camera import KEEP_FRAMES
-    from core.labels import markdown_text
-    from core.workspace import MAX_IMAGES_PER_CLASS, MAX_QUERIES
+    from lab.camera import KEEP_FRAMES
+    from lab.labels import markdown_text
+    from lab.workspace import MAX_IMAGES_PER_CLASS, MAX_QUERIES
 
     amount = st.radio(
         "Each click adds",
@@ -188,7 +188,7 @@ def _add_buttons(ws: Workspace, holder: LiveClassifier, key: str, playing: bool)
 def _add_frames(ws: Workspace, frames: list, items: list, limit: int) -> None:
     """Add camera frames to `items` the way uploads are added (ui.add_images, which reruns
     the whole page so the class cards show them)."""
-    from core.camera import frame_png
+    from lab.camera import frame_png
     from ui.intake import add_images, numbered_name
 
     if not frames:

@@ -15,7 +15,7 @@ import streamlit as st
 
 if TYPE_CHECKING:
     from core.learner import AdaptedClassifier, Answers, FewShotModel
-    from core.workspace import Workspace
+    from lab.workspace import Workspace
 
 KIND_LABELS = {"character": "Handwriting (one character per image)", "photo": "Photos"}
 ALGORITHM_LABELS = {"protonet": "Prototypical Networks (ProtoNet)", "maml": "MAML"}
@@ -95,7 +95,7 @@ def import_heavy() -> None:
 
         import core  # noqa: F401
         import core.encoders.photo  # noqa: F401
-        import core.viz  # noqa: F401
+        import lab.viz  # noqa: F401
     finally:
         _IMPORTED.set()
 
@@ -153,7 +153,7 @@ def get_model(name: str) -> FewShotModel:
     traceback; nothing is cached then, so a repaired file is read on the next run.
     """
     from core.checkpoints import CheckpointError
-    from core.labels import markdown_text
+    from lab.labels import markdown_text
 
     try:
         return shared_model(name)
@@ -250,8 +250,8 @@ def is_cached(
 
 def model_picker(ws: Workspace, key: str = "pick") -> str | None:
     """Radio buttons for the kind of image and the algorithm; returns the model name."""
-    from core.labels import markdown_text
-    from core.workspace import suggest_kind
+    from lab.labels import markdown_text
+    from lab.workspace import suggest_kind
 
     for problem in model_catalogue()[1]:
         st.error(f"A model was left out because its card cannot be read: {markdown_text(problem)}.")

@@ -1,4 +1,4 @@
-"""Per-user state: the one Workspace (core.workspace) of each browser session.
+"""Per-user state: the one Workspace (lab.workspace) of each browser session.
 
 Pages hold no state of their own: everything a user builds lives in the Workspace kept in
 st.session_state under STATE_KEY, so one browser session never sees another's images.
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 if TYPE_CHECKING:
-    from core.workspace import Workspace
+    from lab.workspace import Workspace
 
 STATE_KEY = "fsl_workspace"
 
@@ -24,7 +24,7 @@ def workspace() -> Workspace:
         from ui.models import wait_for_imports
 
         wait_for_imports()  # core imports torch: not alongside the warm-up's import of it
-        from core.workspace import Workspace
+        from lab.workspace import Workspace
 
         ws = Workspace()
         ws.add_class()
@@ -45,9 +45,9 @@ def replace_workspace(new: Workspace) -> None:
 
 
 def rename_class(ws: Workspace, class_id: int, key: str) -> None:
-    """on_change of a class-name field: take the typed name if core.labels accepts it;
+    """on_change of a class-name field: take the typed name if lab.labels accepts it;
     otherwise put the old name back in the field and leave the reason under it."""
-    from core.labels import LabelRejected, markdown_text
+    from lab.labels import LabelRejected, markdown_text
 
     try:
         ws.rename_class(class_id, st.session_state[key])

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 if TYPE_CHECKING:
-    from core.workspace import Workspace
+    from lab.workspace import Workspace
 
 TEACH_HINT = "Do that on the Teach & classify page."
 
@@ -26,8 +26,8 @@ def chip(index: int, name: str, detail: str = "") -> str:
     a right-to-left name is shown in its own direction without reordering the detail after
     it.
     """
-    from core.labels import markdown_text
-    from core.style import class_colour
+    from lab.labels import markdown_text
+    from lab.style import class_colour
 
     return (
         f'<span style="display:inline-block;width:0.85em;height:0.85em;border-radius:50%;'
@@ -39,16 +39,16 @@ def chip(index: int, name: str, detail: str = "") -> str:
 def looks_like(name: str, probability: float) -> str:
     """'Looks like **cat** (92%)': the name escaped for Markdown and, when it holds
     right-to-left letters, isolated so the percentage stays after it."""
-    from core.labels import bidi_isolate, markdown_text
-    from core.viz import percent
+    from lab.labels import bidi_isolate, markdown_text
+    from lab.viz import percent
 
     return f"Looks like **{bidi_isolate(markdown_text(name))}** ({percent(probability)})"
 
 
 def none_of_these(nearest: str, probability: float) -> str:
     """'**None of these**: far from every class (nearest: cat, 62%)', the name escaped."""
-    from core.labels import bidi_isolate, markdown_text
-    from core.viz import percent
+    from lab.labels import bidi_isolate, markdown_text
+    from lab.viz import percent
 
     return (
         "**None of these**: far from every class (nearest: "
@@ -58,7 +58,7 @@ def none_of_these(nearest: str, probability: float) -> str:
 
 def needs_support(ws: Workspace) -> None:
     """Stop the page with what to do first when the support set cannot be adapted to yet."""
-    from core.labels import markdown_text
+    from lab.labels import markdown_text
 
     waiting = ws.not_ready()
     if waiting:
@@ -79,9 +79,9 @@ def imagenet_caveat(brief: bool = False) -> None:
 
 
 def thumbnail_uris(ws: Workspace, items: list, size: int) -> list[str]:
-    """Each item's picture (core.workspace.Item) as a small PNG data: URI, made once per item
+    """Each item's picture (lab.workspace.Item) as a small PNG data: URI, made once per item
     and size and kept in the workspace's cache."""
-    from core.viz import thumbnail_uri
+    from lab.viz import thumbnail_uri
 
     uris = []
     for item in items:
@@ -93,7 +93,7 @@ def thumbnail_uris(ws: Workspace, items: list, size: int) -> list[str]:
 
 
 def thumbnails(ws: Workspace, items: list, size: int, where=st) -> None:
-    """The images of `items` (core.workspace.Item) as a row of small pictures, each an inline
+    """The images of `items` (lab.workspace.Item) as a row of small pictures, each an inline
     data: URI with its file name as alt text and tooltip.
 
     Not st.image: that serves each picture from /media/, and a rerun (a webcam snapshot,
@@ -123,7 +123,7 @@ def class_bars(
 ) -> str:
     """HTML for st.markdown(unsafe_allow_html=True): one horizontal bar per class in the
     class's colour, first class on top, each with its name, its rounded value beside it and
-    the exact value on hover (UX.md's visual language, as the plotly bars of core.viz).
+    the exact value on hover (UX.md's visual language, as the plotly bars of lab.viz).
 
     Plain HTML, not a chart: the Teach page shows two bar sets for every image to check, and
     each plotly chart costs the browser a chart mount (issue 19's waits grew with every
@@ -137,7 +137,7 @@ def class_bars(
         fractions: (N,) bar lengths as a share of the track, clipped to [0, 1].
         labels, exact: (N,) the rounded text beside each bar and the exact text on hover.
     """
-    from core.style import class_colour
+    from lab.style import class_colour
 
     sizes = {len(class_names), len(values), len(fractions), len(labels), len(exact)}
     if len(sizes) != 1:
@@ -172,9 +172,9 @@ def class_bars(
 
 
 def probability_bars(class_names: Sequence[str], probabilities: Sequence[float]) -> str:
-    """class_bars of one image's probabilities: rounded percent beside each bar (core.viz
+    """class_bars of one image's probabilities: rounded percent beside each bar (lab.viz
     .percent), two decimals on hover."""
-    from core.viz import percent
+    from lab.viz import percent
 
     values = [float(p) for p in probabilities]
     return class_bars(

@@ -9,7 +9,7 @@ import re
 import pytest
 
 import ui
-from core.style import class_colour
+from lab.style import class_colour
 from tests.app.conftest import answer_bars
 
 ROW = re.compile(r'<div class="fsl-bar" data-value="([^"]*)" title="([^"]*)"')

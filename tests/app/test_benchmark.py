@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from core import viz
-from core.folders import ROOTS_VARIABLE
+from lab import viz
+from lab.folders import ROOTS_VARIABLE
 from tests.app.conftest import character_png, chart_specs
 
 SAME_MESSAGE = "That is not a folder this server lets visitors read"

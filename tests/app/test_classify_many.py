@@ -1,4 +1,4 @@
-"""Classify many: a batch of images and zips of folders -> a table and a CSV (core.batch)."""
+"""Classify many: a batch of images and zips of folders -> a table and a CSV (lab.batch)."""
 
 from __future__ import annotations
 

@@ -79,7 +79,7 @@ def test_one_failing_learner_leaves_the_other_columns(app, monkeypatch):
     def broken(*args, **kwargs):
         raise ValueError("expected (S, C, H, W) inputs, got shape (12, 1280)")
 
-    monkeypatch.setattr("core.baseline.fit_baseline_on_labels", broken)
+    monkeypatch.setattr("lab.baseline.fit_baseline_on_labels", broken)
     fill_support(app, classes=2)
     add_queries(app, shapes=(0, 1))
     for query, card in zip(workspace(app).queries, workspace(app).classes, strict=True):

@@ -28,7 +28,7 @@ def _frame(at, column: str):
 def _ws_data(at):
     """The session's images in omniglot-protonet's space, computed here, not by the page."""
     from core import load_model
-    from core.explorer import from_classifier
+    from lab.explorer import from_classifier
 
     ws = workspace(at)
     images, labels = ws.support()
@@ -70,7 +70,7 @@ def test_session_images_thumbnails_neighbours_and_maml(app):
     neighbours = _frame(app, "distance")
     assert len(neighbours) == 5
     data = _ws_data(app)
-    from core.explorer import pairwise_distances
+    from lab.explorer import pairwise_distances
 
     exact = pairwise_distances(data.embeddings[:1], data.embeddings, data.distance)[0]
     expected = np.sort(exact[1:])[:5]

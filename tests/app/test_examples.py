@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from core.images import decode_image
-from core.workspace import Item
+from lab.workspace import Item
 from tests.app.conftest import character_png, workspace
 
 
@@ -81,7 +81,7 @@ def test_the_example_can_be_changed_like_any_lesson(app):
 def test_loading_an_example_over_work_says_what_it_replaced(app):
     # Home draws without making a workspace (issue 31: making one waited for torch): the
     # session's work is put in place as Teach would have made it.
-    from core.workspace import Workspace
+    from lab.workspace import Workspace
     from ui.state import STATE_KEY
 
     ws = Workspace()

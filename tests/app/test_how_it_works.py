@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.embedding import positive_multiple, softmax_over_distances
+from lab.embedding import positive_multiple, softmax_over_distances
 
 
 def _calculator(app, x=None, p1=None, p2=None):

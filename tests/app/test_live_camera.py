@@ -20,7 +20,7 @@ from unittest import mock
 import numpy as np
 import pytest
 
-from core.camera import LiveClassifier
+from lab.camera import LiveClassifier
 from tests.app.conftest import chart_specs, fill_support, workspace
 from tests.test_camera import FakeClock, camera_frame, wait_until
 

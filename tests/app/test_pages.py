@@ -12,7 +12,7 @@ import pytest
 import streamlit as st
 
 from core.learner import load_model
-from core.workspace import to_session
+from lab.workspace import to_session
 from tests.app.conftest import add_queries, character_png, chart_specs, fill_support, workspace
 
 
@@ -153,7 +153,7 @@ def test_save_then_load_restores_the_same_state(app):
     before = to_session(workspace(app))
     data = app.get("download_button")[0].proto.url  # the bytes are served by the media store
     assert data
-    from core.session import export_session
+    from lab.session import export_session
 
     saved = export_session(before)
     # Spoil the current state, then load the saved file.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import ui
-from core import viz
+from lab import viz
 
 
 def test_canvas_png_is_none_for_a_blank_pad_and_dark_ink_on_white_otherwise():

@@ -18,9 +18,9 @@ import ui
 from core.checkpoints import models_dir
 from core.constants import MAX_CLASSES
 from core.images import MAX_FILE_BYTES
-from core.labels import MAX_LABEL_CHARS, markdown_text
-from core.session import export_session
-from core.workspace import MAX_IMAGES_PER_CLASS, MAX_QUERIES, to_session
+from lab.labels import MAX_LABEL_CHARS, markdown_text
+from lab.session import export_session
+from lab.workspace import MAX_IMAGES_PER_CLASS, MAX_QUERIES, to_session
 from tests.app.conftest import ROOT, add_queries, character_png, fill_support, workspace
 from tests.image_corpus import corpus
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from core.labels import markdown_text
+from lab.labels import markdown_text
 from tests.app.conftest import add_queries, chart_specs, fill_support, workspace
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from benchmarks.browser import settle
 from core.data import data_root
-from core.folders import ROOTS_VARIABLE
+from lab.folders import ROOTS_VARIABLE
 from tests.e2e.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = [

@@ -34,7 +34,7 @@ def _png(array) -> bytes:
 def _session(omniglot_test) -> bytes:
     """20 classes of Omniglot test characters (2 drawings each), the first four named like
     links, a check image, and the settings a shared file may carry: inner_lr_scale 100."""
-    from core.session import SessionData, StoredImage, export_session
+    from lab.session import SessionData, StoredImage, export_session
 
     data = omniglot_test.data.numpy()
     names = HOSTILE + ["<b>bold</b> & co"] + [f"character {k}" for k in range(6, 21)]
@@ -158,7 +158,7 @@ def test_a_formula_file_name_is_escaped_in_the_downloaded_csv(server_url, browse
 
 def test_inside_maml_settings_do_not_change_compares_random_splits(server_url, browser):  # noqa: F811
     """Bug 2 in Chromium: Proto-MAML set on Inside MAML changed Compare's splits (MAML 28%)."""
-    from core.session import SessionData, StoredImage, export_session
+    from lab.session import SessionData, StoredImage, export_session
     from tests.app.conftest import character_png
 
     support = [

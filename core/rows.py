@@ -1,15 +1,11 @@
-"""Classify many images at once: one row per file, as a table and as CSV.
+"""Classification results as rows: one per image, as a table and as CSV.
 
 The app's Classify many page and `python -m core.predict --csv` write the same columns:
 
     file, predicted, probability, p(<class>) for each class, for ProtoNet distance(<class>)
     for each class (the model's own distance to that class centre), and with "none of
-    these" on (core.open_set) the columns "none of these" and "novelty". On the page, when
-    the true class of some images is known (core.check), a "true class" column follows
-    "file".
-
-Files come one by one or as zips of folders (a file's name is then its path inside the zip).
-Every unusable file is named with the reason and the rest are classified.
+    these" on (core.open_set) the columns "none of these" and "novelty". When the true class
+    of some images is known, a "true class" column follows "file".
 """
 
 from __future__ import annotations
@@ -21,74 +17,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from core.archives import ArchiveRejected, is_zip, zip_files
-from core.images import MAX_FILE_BYTES, ImageRejected, decode_image
-
 if TYPE_CHECKING:
     from PIL import Image
 
     from core.learner import AdaptedClassifier
 
-MAX_BATCH_FILES = 500  # images in one batch, zips unpacked
-MAX_BATCH_BYTES = 200_000_000  # all of them together, unpacked
 CHUNK = 32  # images per forward pass (and per progress update)
-
-
-def gather_files(
-    uploads: Sequence[tuple[str, bytes]],
-) -> tuple[list[tuple[str, bytes]], list[tuple[str, str]]]:
-    """Uploaded files -> the image files to classify, zips unpacked in place.
-
-    Returns:
-        (files, problems): files as (name, bytes) in upload order (a zip's members as
-        "<zip name>/<path inside>"); problems as (name, reason) for every file or zip left
-        out. At most MAX_BATCH_FILES files and MAX_BATCH_BYTES in all are taken; the rest
-        are named.
-    """
-    files: list[tuple[str, bytes]] = []
-    problems: list[tuple[str, str]] = []
-    total = 0
-
-    def take(name: str, data: bytes) -> None:
-        nonlocal total
-        if len(files) >= MAX_BATCH_FILES:
-            problems.append((name, f"the limit of {MAX_BATCH_FILES} images per batch is reached"))
-        elif total + len(data) > MAX_BATCH_BYTES:
-            problems.append(
-                (name, f"the limit of {MAX_BATCH_BYTES / 1e6:.0f} MB per batch is reached")
-            )
-        else:
-            files.append((name, data))
-            total += len(data)
-
-    for name, data in uploads:
-        if not is_zip(data):
-            take(name, data)
-            continue
-        try:
-            members, skipped = zip_files(data, MAX_BATCH_FILES, MAX_FILE_BYTES, MAX_BATCH_BYTES)
-        except ArchiveRejected as error:
-            problems.append((name, str(error)))
-            continue
-        problems += [(f"{name}/{path}", reason) for path, reason in skipped]
-        for path, content in members:
-            take(f"{name}/{path}", content)
-    return files, problems
-
-
-def decode_files(
-    files: Sequence[tuple[str, bytes]],
-) -> tuple[list[str], list[Image.Image], list[tuple[str, str]]]:
-    """(names, images, problems): every file decoded by core.images.decode_image, in order;
-    a file that does not decode is named with the reason instead."""
-    names, images, problems = [], [], []
-    for name, data in files:
-        try:
-            images.append(decode_image(data, name))
-            names.append(name)
-        except ImageRejected as error:
-            problems.append((name, error.reason))
-    return names, images, problems
 
 
 def result_rows(
@@ -105,7 +39,7 @@ def result_rows(
     and a threshold that applies (core.open_set.threshold_for), also "none of these"
     (True when the image is farther from every class than the threshold) and "novelty"
     (its score); "predicted" stays the nearest class. With `true_classes` (an index into
-    class_names or None per image, e.g. from core.check.known_classes) holding at least one
+    class_names or None per image, e.g. from lab.check.known_classes) holding at least one
     class, a "true class" column follows "file" ("" where unknown).
 
     on_progress(done, total) is called after each chunk of CHUNK images.
@@ -156,7 +90,7 @@ def answers(
 ) -> tuple[np.ndarray, list[int]]:
     """From result_rows' rows back to numbers: the (N, C) probabilities (p(<class>) columns,
     rounded as in the table) and the N answered class indices (the "predicted" column), so
-    a check (core.check) counts exactly the answers the table shows.
+    a check (lab.check) counts exactly the answers the table shows.
 
     Raises:
         ValueError: a row lacks a class's probability or answers a class not in class_names.

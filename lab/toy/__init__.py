@@ -13,9 +13,9 @@ imports streamlit. This module re-exports the public names, so ``from core impor
 ``toy.meta_train(...)`` works.
 """
 
-from core.toy.config import FAMILIES, Family, ToyConfig, default_config, make_generator
-from core.toy.evaluate import AdaptTrace, Evaluation, adapt, evaluate
-from core.toy.learn import (
+from lab.toy.config import FAMILIES, Family, ToyConfig, default_config, make_generator
+from lab.toy.evaluate import AdaptTrace, Evaluation, adapt, evaluate
+from lab.toy.learn import (
     TrainResult,
     adapt_tasks,
     estimate_seconds,
@@ -23,7 +23,7 @@ from core.toy.learn import (
     outer_loop,
     pretrain,
 )
-from core.toy.mlp import (
+from lab.toy.mlp import (
     Params,
     class1_probability,
     detach_params,
@@ -33,10 +33,10 @@ from core.toy.mlp import (
     predict,
     random_init,
 )
-from core.toy.player import STARTS, TaskPlay, new_task
-from core.toy.protonet import ProtoNetResult, protonet_on_plane
-from core.toy.run import PlaygroundState, RunSnapshot, TrainingRun
-from core.toy.tasks import (
+from lab.toy.player import STARTS, TaskPlay, new_task
+from lab.toy.protonet import ProtoNetResult, protonet_on_plane
+from lab.toy.run import PlaygroundState, RunSnapshot, TrainingRun
+from lab.toy.tasks import (
     TaskBatch,
     plane_grid,
     sample_plane_tasks,

@@ -1,4 +1,4 @@
-"""Figures for checking a classifier on images of known class (core.check): accuracy per
+"""Figures for checking a classifier on images of known class (lab.check): accuracy per
 class, and the confusion matrix in the class colours."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from core.labels import plot_text
-from core.style import PLOT_LAYOUT, class_colour
-from core.viz.bars import _class_bars, percent
+from lab.labels import plot_text
+from lab.style import PLOT_LAYOUT, class_colour
+from lab.viz.bars import _class_bars, percent
 
 WHITE = (255, 255, 255)
 
@@ -98,7 +98,7 @@ def confusion_figure(
 
     Args:
         class_names: C names, in the classifier's class order.
-        confusion: (C, C) counts, rows true, columns answered (core.check.CheckResult).
+        confusion: (C, C) counts, rows true, columns answered (lab.check.CheckResult).
         selected: (true, answered) of the cell to outline, if one is chosen.
     """
     confusion = np.asarray(confusion, dtype=int)

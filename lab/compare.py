@@ -26,10 +26,10 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 
-from core.baseline import BaselineConfig, fit_baseline
 from core.constants import MIN_CLASSES
 from core.stats import mean_ci95
-from core.style import PALETTE, PLOT_LAYOUT
+from lab.baseline import BaselineConfig, fit_baseline
+from lab.style import PALETTE, PLOT_LAYOUT
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -192,7 +192,7 @@ def model_learner(
 def scratch_learner(
     name: str, encode: Encoder, images: Sequence[Image.Image], config: BaselineConfig
 ) -> Learner:
-    """The from-scratch baseline (core.baseline) as a Learner, on the inputs `encode` gives
+    """The from-scratch baseline (lab.baseline) as a Learner, on the inputs `encode` gives
     (character images, or a photo model's frozen features); split r starts from the random
     weights of seed r (plus the splits' seed)."""
 

@@ -10,9 +10,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.labels import plot_text
-from core.style import NEUTRAL, PALETTE, PLOT_LAYOUT, class_colour, legend_height
-from core.viz.bars import percent
+from lab.labels import plot_text
+from lab.style import NEUTRAL, PALETTE, PLOT_LAYOUT, class_colour, legend_height
+from lab.viz.bars import percent
 
 LOSS_FLOOR = 1e-8  # a loss of exactly 0 is drawn here: a log axis has no 0
 PERCENT_TICKS = (0.0, 0.25, 0.5, 0.75, 1.0)

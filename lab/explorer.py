@@ -2,7 +2,7 @@
 centres, nearest neighbours and regions, from this session's images or a benchmark slice.
 
 Every distance here is measured in the model's real embedding space (core.protonet's
-distances), never in a 2-D or 3-D picture of it: the picture (core.embedding.project) only
+distances), never in a 2-D or 3-D picture of it: the picture (lab.embedding.project) only
 says where to draw. Pure (no Streamlit); app_pages/embedding.py and ui/explorer.py draw it.
 
     ExplorerData          images, their roles (support / query), classes, embeddings, centres
@@ -28,7 +28,7 @@ import torch
 from PIL import Image
 
 from core import protonet
-from core.embedding import class_means, class_space
+from lab.embedding import class_means, class_space
 
 SUPPORT, QUERY = "support", "query"
 # The benchmark slices: small enough to embed in a few seconds on a CPU.
@@ -155,7 +155,7 @@ def region_rows(data: ExplorerData, indices: Sequence[int]) -> list[dict[str, An
 
 def selected_indices(points: Sequence[dict[str, Any]], n_support: int) -> list[int]:
     """Image indices from a plotly selection's points (customdata [kind, index] as drawn by
-    core.viz.embedding): support images keep their index, queries follow them; centres and
+    lab.viz.embedding): support images keep their index, queries follow them; centres and
     anything else are ignored. Sorted, without repeats."""
     found = set()
     for point in points:
@@ -267,13 +267,13 @@ def omniglot_test_slice(
         core.data.DatasetMissing: the Omniglot files or the split file are not under root.
     """
     from core.data import DatasetMissing
-    from core.examples import (
+    from core.paths import data_root
+    from lab.examples import (
         _drawings,
         _evaluation_source,
         character_class_name,
         handwriting_missing,
     )
-    from core.paths import data_root
 
     root = Path(root or data_root() / "omniglot")
     source = _evaluation_source(root)

@@ -1,11 +1,11 @@
 """Plotly figures for the meta-learning playground: data in, figure out.
 
-Visual language (core/style.py, shared by every figure): the Okabe-Ito colour-blind-safe
+Visual language (lab/style.py, shared by every figure): the Okabe-Ito colour-blind-safe
 palette; one colour per class everywhere; support examples are circles, prototypes large
 stars, queries diamonds outlined in the predicted class's colour; every trace is named so
 that nothing relies on colour alone.
 No streamlit here, and no computation beyond formatting: the numbers come from the other
-modules of core.toy.
+modules of lab.toy.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 import plotly.graph_objects as go
 import torch
 
-from core.style import OKABE_ITO, PLOT_LAYOUT, class_colour
+from lab.style import OKABE_ITO, PLOT_LAYOUT, class_colour
 
 CLASS_COLOURS = (class_colour(0), class_colour(1))  # class A, class B
 CLASS_NAMES = ("class A", "class B")
@@ -235,7 +235,7 @@ def plane_step_figure(
     Args:
         grid_axis: (R,) coordinates of the square grid (both axes).
         class1_probability: (R * R,) or (R, R) probability of class B on the grid, rows along
-            y (as ``core.toy.tasks.plane_grid`` lays it out).
+            y (as ``lab.toy.tasks.plane_grid`` lays it out).
         support_points: (S, 2) drawn as circles in their class colour.
         support_labels: (S,) or (S, 1) classes 0/1.
         query_points: (Q, 2) drawn as diamonds filled in the true class colour and outlined

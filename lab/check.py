@@ -19,7 +19,7 @@ from pathlib import PurePosixPath
 
 import numpy as np
 
-from core.labels import label_key
+from lab.labels import label_key
 
 LEAST_SURE = 8  # images in the "least sure" list by default
 _SEPARATORS = re.compile(r"[\s_\-.]+")
@@ -164,7 +164,7 @@ def known_classes(
     catfish, not cat).
 
     Args:
-        file_names: M names, paths inside an upload separated by "/" (core.batch names a
+        file_names: M names, paths inside an upload separated by "/" (lab.batch names a
             zip's member "<zip name>/<path inside>").
         class_names: C class names.
 

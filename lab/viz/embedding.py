@@ -2,7 +2,7 @@
 
 Support examples are circles, class centres (prototypes) large stars, queries diamonds
 outlined in the predicted class's colour; every trace is named, so nothing relies on colour
-alone. The 2-D positions come from core.embedding.project_together.
+alone. The 2-D positions come from lab.embedding.project_together.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from core.labels import plot_text
-from core.style import PLOT_LAYOUT, class_colour, class_symbol, legend_height
+from lab.labels import plot_text
+from lab.style import PLOT_LAYOUT, class_colour, class_symbol, legend_height
 
 
 def _add_points(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from core.toy.config import Family, ToyConfig, check_counts, uniform
+from lab.toy.config import Family, ToyConfig, check_counts, uniform
 
 # Sine family of Finn et al. 2017, section 5.1.
 SINE_AMPLITUDE_RANGE = (0.1, 5.0)

@@ -1,10 +1,10 @@
 """The embedding explorer's figures: every image at its place (as a marker or as a small
 picture of itself), in 2-D or 3-D, and the same view animated over learning steps.
 
-Built on core.viz.embedding's visual language (circles, stars, diamonds; one colour per
+Built on lab.viz.embedding's visual language (circles, stars, diamonds; one colour per
 class). Thumbnails are plotly layout images placed in data coordinates, each framed in its
 class's colour (a query: its predicted class's), so a picture still says its class. Positions
-come from core.embedding.project; nothing here measures distances.
+come from lab.embedding.project; nothing here measures distances.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image, ImageOps
 
-from core.explorer import QUERY, SUPPORT, ExplorerData
-from core.labels import plot_text
-from core.style import PLOT_LAYOUT, class_colour
-from core.viz.embedding import embedding_figure
+from lab.explorer import QUERY, SUPPORT, ExplorerData
+from lab.labels import plot_text
+from lab.style import PLOT_LAYOUT, class_colour
+from lab.viz.embedding import embedding_figure
 
 MAX_LEGEND_CLASSES = 6  # more classes: no legend (the page says what the symbols are)
 WRONG = "#D62728"  # the mark of a misclassified image (with an x, not by colour alone)
@@ -60,7 +60,7 @@ def _points_2d(
     centre_xy: np.ndarray,
     predictions: np.ndarray | None = None,
 ) -> go.Figure:
-    """core.viz.embedding's picture of data at positions xy (M, 2), centres (N, 2), plus an
+    """lab.viz.embedding's picture of data at positions xy (M, 2), centres (N, 2), plus an
     x on every misclassified query."""
     s = data.n_support
     predictions = data.predictions[s:] if predictions is None else np.asarray(predictions)
@@ -113,7 +113,7 @@ def explorer_figure(
         sprites: one thumbnail data URI per image (sprite_uri) to draw instead of markers
             (2-D only; the markers stay, invisible, for hover and selection).
     Every image's customdata is [role, index] (index within its role), as in
-    core.viz.embedding, so a selection maps back to images (core.explorer.selected_indices).
+    lab.viz.embedding, so a selection maps back to images (lab.explorer.selected_indices).
     """
     xy = np.asarray(xy, dtype=float)
     centre_xy = np.asarray(centre_xy, dtype=float)

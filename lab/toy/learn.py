@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import torch
 
-from core.toy.config import ToyConfig, check_counts, check_steps, make_generator
-from core.toy.mlp import (
+from lab.toy.config import ToyConfig, check_counts, check_steps, make_generator
+from lab.toy.mlp import (
     Params,
     detach_params,
     expand_params,
@@ -30,7 +30,7 @@ from core.toy.mlp import (
     mlp_forward,
     per_task_loss,
 )
-from core.toy.tasks import TaskBatch, sample_tasks
+from lab.toy.tasks import TaskBatch, sample_tasks
 
 StepCallback = Callable[[int, float], None]
 StopCheck = Callable[[], bool]

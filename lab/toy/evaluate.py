@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import torch
 
-from core.toy.config import ToyConfig, check_counts, check_steps, make_generator
-from core.toy.learn import adapt_tasks
-from core.toy.mlp import Params, detach_params, mlp_forward, per_task_loss
-from core.toy.tasks import sample_tasks
+from lab.toy.config import ToyConfig, check_counts, check_steps, make_generator
+from lab.toy.learn import adapt_tasks
+from lab.toy.mlp import Params, detach_params, mlp_forward, per_task_loss
+from lab.toy.tasks import sample_tasks
 
 
 @dataclass

@@ -3,7 +3,7 @@
 A Workspace holds no Streamlit and no model; the app keeps one per browser session (in
 st.session_state, see ui/state.py), so one session never sees another's images. Class ids,
 not names, are the labels given to the models, so renaming a class needs no new adaptation.
-to_session / from_session convert it to and from core.session.SessionData (the zip format).
+to_session / from_session convert it to and from lab.session.SessionData (the zip format).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from PIL import Image
 
 from core.constants import MAX_CLASSES, MIN_CLASSES
 from core.images import decode_image, looks_like_character
-from core.labels import clean_label, label_key
 from core.protonet import DISTANCES
-from core.session import SessionData, StoredImage
+from lab.labels import clean_label, label_key
+from lab.session import SessionData, StoredImage
 
 MAX_IMAGES_PER_CLASS = 50
 MAX_QUERIES = 40
@@ -110,7 +110,7 @@ class Workspace:
         """Give a class the typed name, cleaned; returns the name now used.
 
         Raises:
-            core.labels.LabelRejected: the name is empty, too long, holds control characters
+            lab.labels.LabelRejected: the name is empty, too long, holds control characters
                 or equals another class's name; the class keeps its old name.
         """
         card = self.card(class_id)
@@ -290,7 +290,7 @@ def _item(ws: Workspace, stored: StoredImage, label: int | None = None) -> Item:
 
 
 def from_session(session: SessionData, first_id: int = 0) -> Workspace:
-    """A new Workspace from SessionData (whose images core.session already validated).
+    """A new Workspace from SessionData (whose images lab.session already validated).
 
     Ids start after `first_id`, so no widget state of the replaced workspace is reused.
     Settings outside their allowed values are ignored (the defaults stay).

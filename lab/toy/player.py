@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 import torch
 
-from core.toy.config import ToyConfig, make_generator
-from core.toy.evaluate import AdaptTrace, adapt
-from core.toy.mlp import Params, class1_probability, predict
-from core.toy.protonet import ProtoNetResult, protonet_on_plane
-from core.toy.tasks import TaskBatch, plane_grid, sample_tasks, sine_curve_inputs, sine_values
+from lab.toy.config import ToyConfig, make_generator
+from lab.toy.evaluate import AdaptTrace, adapt
+from lab.toy.mlp import Params, class1_probability, predict
+from lab.toy.protonet import ProtoNetResult, protonet_on_plane
+from lab.toy.tasks import TaskBatch, plane_grid, sample_tasks, sine_curve_inputs, sine_values
 
 # The starting points of the inner loop, in the order the page shows them.
 STARTS = ("MAML", "Random", "Pretrained")

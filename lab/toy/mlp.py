@@ -12,7 +12,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from core.toy.config import ToyConfig, check_counts, make_generator, uniform
+from lab.toy.config import ToyConfig, check_counts, make_generator, uniform
 
 Params = dict[str, torch.Tensor]
 

@@ -1,6 +1,6 @@
 """Plotly figures for the app's pages: data in, figure out; no Streamlit, no computation.
 
-The visual language is the same on every page (core.style): one Okabe-Ito colour per class
+The visual language is the same on every page (lab.style): one Okabe-Ito colour per class
 (Okabe & Ito 2008, colour-blind safe), support examples as circles, class centres
 (prototypes) as large stars, queries as diamonds outlined in the predicted class's colour,
 and one plot layout. Every trace is named, so nothing relies on colour alone.
@@ -11,13 +11,13 @@ embedding (2-D pictures of the embedding space), explorer (the embedding explore
 at their places, 2-D/3-D, learning step by step), images (thumbnails for tables).
 """
 
-from core.embedding import PROJECTIONS, project_2d
-from core.style import NEUTRAL, PALETTE, class_colour
-from core.viz.bars import benchmark_figure, percent, probability_bars
-from core.viz.check import accuracy_bars, confusion_figure
-from core.viz.embedding import embedding_figure, embedding_steps_figure
-from core.viz.images import thumbnail_uri
-from core.viz.inner_loop import inner_loop_figure, step_sizes_figure, tensor_label, trace_figure
+from lab.embedding import PROJECTIONS, project_2d
+from lab.style import NEUTRAL, PALETTE, class_colour
+from lab.viz.bars import benchmark_figure, percent, probability_bars
+from lab.viz.check import accuracy_bars, confusion_figure
+from lab.viz.embedding import embedding_figure, embedding_steps_figure
+from lab.viz.images import thumbnail_uri
+from lab.viz.inner_loop import inner_loop_figure, step_sizes_figure, tensor_label, trace_figure
 
 __all__ = [
     "NEUTRAL",

@@ -1,7 +1,7 @@
 """The step player's charts: one panel per start (and ProtoNet in the plane), one timeline.
 
 Which figures the page shows at a step, built from a ``TaskPlay``; the figures themselves are
-in ``core.toy.figures``. No streamlit here.
+in ``lab.toy.figures``. No streamlit here.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import plotly.graph_objects as go
 
-from core.toy.figures import START_COLOURS, plane_step_figure, sine_step_figure, step_curves_figure
-from core.toy.player import TaskPlay
+from lab.toy.figures import START_COLOURS, plane_step_figure, sine_step_figure, step_curves_figure
+from lab.toy.player import TaskPlay
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ def player_figures(play: TaskPlay, step: int) -> PlayerFigures:
     """Every chart of the step player for ``play`` after ``step`` inner steps.
 
     Args:
-        play: a new task adapted from every start (``core.toy.player.new_task``).
+        play: a new task adapted from every start (``lab.toy.player.new_task``).
         step: the inner step to draw, in [0, play.steps].
     """
     if not 0 <= step <= play.steps:

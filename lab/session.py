@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
-from core.archives import MAX_RATIO, read_member
 from core.constants import IMAGE_SUFFIXES, MAX_CLASSES
 from core.images import MAX_FILE_BYTES, ImageRejected, decode_image
-from core.labels import MAX_LABEL_CHARS
+from lab.archives import MAX_RATIO, read_member
+from lab.labels import MAX_LABEL_CHARS
 
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
@@ -129,7 +129,7 @@ def _check_member_name(name: str) -> None:
 
 
 def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
-    """core.archives.read_member, refusing with SessionRejected."""
+    """lab.archives.read_member, refusing with SessionRejected."""
     return read_member(archive, info, limit, rejected=SessionRejected)
 
 
@@ -243,7 +243,7 @@ def read_session(data: bytes) -> SessionData:
                 raise SessionRejected(f"{MANIFEST}: class {c + 1} must have a list of images")
             name = entry.get("name")
             if isinstance(name, str) and len(name.strip()) > MAX_LABEL_CHARS:
-                # The app's limit (core.labels), in its words, not the manifest's bound.
+                # The app's limit (lab.labels), in its words, not the manifest's bound.
                 raise SessionRejected(
                     f"class {c + 1}: “{name.strip()[:20]}…” is {len(name.strip())} characters "
                     f"long; at most {MAX_LABEL_CHARS} fit"

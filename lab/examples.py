@@ -28,7 +28,7 @@ from core.paths import data_root
 if TYPE_CHECKING:  # imported where used: the home page imports this module on every visit
     from PIL import Image
 
-    from core.session import SessionData
+    from lab.session import SessionData
 
 # A fixed choice, made by eye for characters that look unlike each other, one per test
 # alphabet (tests/test_examples.py checks that each is in the Vinyals test split).
@@ -83,10 +83,10 @@ class ExampleLesson:
     credit: str  # where the images come from and their licence, in one sentence
 
     def to_session(self) -> SessionData:
-        """The lesson as a session (core.session), ready for core.workspace.from_session:
+        """The lesson as a session (lab.session), ready for lab.workspace.from_session:
         the check images are the queries, labelled with their true class; ProtoNet, which
         adapts at once."""
-        from core.session import SessionData, StoredImage
+        from lab.session import SessionData, StoredImage
 
         return SessionData(
             class_names=list(self.class_names),

@@ -185,14 +185,14 @@ class LiveClassifier:
         """The worker thread: classify the newest frame whenever there is one and max_fps
         allows; end after IDLE_S seconds without a new frame (offer() starts another).
 
-        Torch runs on one thread meanwhile (core.toy.learn.one_torch_thread, process-wide
+        Torch runs on one thread meanwhile (lab.toy.learn.one_torch_thread, process-wide
         for new threads, restored at the end): one frame is a tiny batch, and beside the
         video decoding on two shared cores a second thread only waits. On this project's
         2-core machine under load, omniglot-protonet classified 90 frames/s on one thread
         and 31 on two (`python -m benchmarks live-fps`, docs/results/live_fps.json); in the
         browser test, minutes apart, 5.5 frames/s with one thread and 1.4 with two.
         """
-        from core.toy.learn import one_torch_thread
+        from lab.toy.learn import one_torch_thread
 
         with one_torch_thread():
             self._classify_while_frames_come()

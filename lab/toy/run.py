@@ -13,10 +13,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Literal
 
-from core.toy.config import ToyConfig
-from core.toy.learn import meta_train, pretrain
-from core.toy.mlp import Params, random_init
-from core.toy.player import TaskPlay, new_task
+from lab.toy.config import ToyConfig
+from lab.toy.learn import meta_train, pretrain
+from lab.toy.mlp import Params, random_init
+from lab.toy.player import TaskPlay, new_task
 
 RunStatus = Literal["running", "done", "stopped", "error"]
 

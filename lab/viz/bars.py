@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from core.labels import plot_text
-from core.style import PALETTE, PLOT_LAYOUT, class_colour
+from lab.labels import plot_text
+from lab.style import PALETTE, PLOT_LAYOUT, class_colour
 
 
 def percent(p: float, decimals: int = 0) -> str:
