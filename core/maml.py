@@ -3,35 +3,50 @@
 Parameters are dicts passed to torch.func.functional_call, so adaptation is a pure function:
 it returns new parameters and never touches the module it was given.
 
-The classifier head is not a meta-parameter. It is built per task from the support set, so
-one checkpoint serves any number of classes and any (uneven) shots, and its predictions do
-not depend on the order in which classes are given:
-  - "proto": W_k = 2 c_k, b_k = -||c_k||^2, with c_k the mean support embedding of class k
-    (Proto-MAML, Triantafillou et al., ICLR 2020); before any step the logits equal
-    Prototypical Networks' negative squared distances up to a per-query constant.
-  - "zero": W = 0, b = 0 (Kao et al., ICLR 2022); every class starts equal and the
-    first inner step moves each row towards its class's features.
-The inner loop then updates every parameter (backbone and head) with plain gradient steps.
-Batch norm runs in eval mode on stored statistics, so nothing depends on the batch.
+The classifier head is not a meta-parameter: it is built per task from the support set
+("proto" or "zero", core.maml_head). The inner loop then updates every parameter (backbone
+and head) with plain gradient steps. Batch norm runs in eval mode on stored statistics, so
+nothing depends on the batch. The records of a loop and the reports read from them
+(divergence, first_step_report) are in core.inner_trace; the network as a function of its
+tensors (make_features_fn, split_state) in core.functional. Their names are imported here
+too, so `maml.X` keeps working for each of them.
 """
 
 from __future__ import annotations
 
-import math
-import threading
-import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from torch import nn
-from torch.func import functional_call, grad, vmap
+from torch.func import grad, vmap
 
-Params = dict[str, torch.Tensor]
-HeadInit = Literal["proto", "zero"]
-HEAD_WEIGHT, HEAD_BIAS = "head.weight", "head.bias"
+from core.functional import (  # noqa: F401 - also maml's names
+    Params,
+    make_features_fn,
+    module_lock,
+    split_state,
+    swaps_tensors,
+)
+from core.inner_trace import (  # noqa: F401 - also maml's names
+    Adapted,
+    Divergence,
+    FirstStep,
+    StepRecord,
+    class_mean_verdicts,
+    divergence,
+    first_step_report,
+)
+from core.maml_head import (  # noqa: F401 - also maml's names
+    HEAD_BIAS,
+    HEAD_WEIGHT,
+    HeadInit,
+    head_logits,
+    init_head,
+    step_sizes,
+    task_step_sizes,
+    zero_head_step,
+)
 
 
 @dataclass(frozen=True)
@@ -61,171 +76,6 @@ class InnerLoop:
             raise ValueError(f"head_init must be 'proto' or 'zero', got {self.head_init!r}")
 
 
-@dataclass
-class StepRecord:
-    """What one point of the inner loop looked like (step 0 is before any update)."""
-
-    step: int
-    support_loss: float
-    support_accuracy: float
-    query_probabilities: torch.Tensor | None = None  # (Q, N)
-    support_features: torch.Tensor | None = None  # (S, D)
-    query_features: torch.Tensor | None = None  # (Q, D)
-
-
-@dataclass
-class Adapted:
-    params: Params  # backbone and head after the inner loop
-    trace: list[StepRecord] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Divergence:
-    """Where an inner loop stopped giving numbers: at `step` its loss, probabilities or
-    features were no longer finite. `lowest` is the smallest loss before it (at
-    `lowest_step`) and `last` the loss of the step before it."""
-
-    step: int
-    lowest_step: int
-    lowest: float
-    last: float
-
-    def sentence(self) -> str:
-        """One sentence for a person: where it diverged and what to try."""
-        grew = (
-            f"the loss grew from {self.lowest:.3g} (step {self.lowest_step}) to "
-            f"{self.last:.3g} (step {self.step - 1}), then was no longer a number"
-            if self.step - 1 > self.lowest_step
-            else f"after a loss of {self.last:.3g} at step {self.step - 1} it was not a number"
-        )
-        return (
-            f"The inner steps diverged at step {self.step}: {grew}. The charts stop at step "
-            f"{self.step - 1}; try a smaller learning rate or fewer steps."
-        )
-
-
-def _finite(record: StepRecord) -> bool:
-    tensors = [record.query_probabilities, record.support_features, record.query_features]
-    return math.isfinite(record.support_loss) and all(
-        t is None or bool(torch.isfinite(t).all()) for t in tensors
-    )
-
-
-def divergence(trace: list[StepRecord]) -> Divergence | None:
-    """The first step of a trace that is not finite, or None when every step is.
-
-    Step 0 is always finite (nothing has moved yet), so a trace cut at the divergence
-    (trace[: d.step]) always keeps at least one step.
-    """
-    for index, record in enumerate(trace):
-        if not _finite(record):
-            if index == 0:
-                raise ValueError("the starting point is not finite: the model's weights are")
-            losses = [r.support_loss for r in trace[:index]]
-            lowest = min(range(index), key=losses.__getitem__)
-            return Divergence(record.step, trace[lowest].step, losses[lowest], losses[-1])
-    return None
-
-
-def split_state(net: nn.Module) -> tuple[Params, Params]:
-    """(parameters, buffers) of a module as detached dicts: the starting point θ."""
-    return (
-        {k: v.detach() for k, v in net.named_parameters()},
-        {k: v.detach() for k, v in net.named_buffers()},
-    )
-
-
-_MODULE_LOCKS: weakref.WeakKeyDictionary[nn.Module, threading.RLock] = weakref.WeakKeyDictionary()
-_LOCKS_GUARD = threading.Lock()
-
-
-def module_lock(net: nn.Module) -> threading.RLock:
-    """The lock that every forward pass through `net` holds.
-
-    torch.func.functional_call swaps the given tensors into the module for the duration of
-    the call. For a module shared between threads (one model, many browser sessions), two
-    calls at once could compute with each other's weights or leave one's weights behind;
-    a plain forward during a swap would see them too. One lock per module prevents both.
-    """
-    with _LOCKS_GUARD:
-        lock = _MODULE_LOCKS.get(net)
-        if lock is None:
-            lock = _MODULE_LOCKS[net] = threading.RLock()
-        return lock
-
-
-def swaps_tensors(net: nn.Module) -> bool:
-    """Whether MAML runs `net` by swapping tensors into it (functional_call, under
-    module_lock), or, for the networks of core.networks, computes from the tensors given
-    (functional_forward) and leaves the module untouched."""
-    return getattr(net, "functional_forward", None) is None
-
-
-def make_features_fn(net: nn.Module) -> Callable[[Params, Params, torch.Tensor], torch.Tensor]:
-    """features(params, buffers, x) -> (B, D); `net` must be in eval mode (stored BN stats).
-
-    Thread-safe: the networks of core.networks compute from the given tensors directly
-    (functional_forward), so concurrent adaptations run in parallel; any other module is
-    called through torch.func.functional_call holding module_lock(net).
-    """
-    lock = module_lock(net)
-    pure = not swaps_tensors(net)
-
-    def features(params: Params, buffers: Params, x: torch.Tensor) -> torch.Tensor:
-        backbone = {k: v for k, v in params.items() if not k.startswith("head.")}
-        if pure and not net.training:
-            return net.functional_forward(backbone, buffers, x)  # reads only its arguments
-        with lock:
-            return functional_call(net, (backbone, buffers), (x,))
-
-    over_tasks = getattr(net, "functional_forward_tasks", None)
-    if pure and over_tasks is not None:
-
-        def features_over_tasks(params: Params, buffers: Params, x: torch.Tensor):
-            """(T, B, ...) images, parameters with a leading T -> (T, B, D) in one pass."""
-            if net.training:
-                raise RuntimeError("features over tasks need the network in eval mode")
-            backbone = {k: v for k, v in params.items() if not k.startswith("head.")}
-            return over_tasks(backbone, buffers, x)
-
-        features.over_tasks = features_over_tasks  # type: ignore[attr-defined]
-    return features
-
-
-def init_head(features: torch.Tensor, one_hot: torch.Tensor, head_init: HeadInit) -> Params:
-    """(S, D) support features, (S, N) one-hot labels -> {"head.weight": (N, D),
-    "head.bias": (N,)}."""
-    if head_init == "zero":
-        n, d = one_hot.shape[1], features.shape[1]
-        return {HEAD_WEIGHT: features.new_zeros(n, d), HEAD_BIAS: features.new_zeros(n)}
-    protos = (one_hot.T @ features) / one_hot.sum(0)[:, None]  # (N, D)
-    return {HEAD_WEIGHT: 2.0 * protos, HEAD_BIAS: -(protos**2).sum(-1)}
-
-
-def head_logits(features: torch.Tensor, params: Params) -> torch.Tensor:
-    return features @ params[HEAD_WEIGHT].T + params[HEAD_BIAS]
-
-
-def step_sizes(lr: float | dict[str, Any], names) -> dict[str, Any]:
-    """One step size per parameter name; a scalar applies to all."""
-    if isinstance(lr, dict):
-        missing = [n for n in names if n not in lr]
-        if missing:
-            raise ValueError(f"no inner learning rate for {missing[:3]}")
-        return {n: lr[n] for n in names}
-    return {n: lr for n in names}
-
-
-def task_step_sizes(config: InnerLoop, names, n_classes: int) -> dict[str, Any]:
-    """step_sizes for one task of `n_classes` classes: the classifier's multiplied by N when
-    config.head_lr_per_class."""
-    rates = step_sizes(config.lr, names)
-    if config.head_lr_per_class:
-        for name in (HEAD_WEIGHT, HEAD_BIAS):
-            rates[name] = rates[name] * n_classes
-    return rates
-
-
 def soft_cross_entropy(logits: torch.Tensor, one_hot: torch.Tensor) -> torch.Tensor:
     """Cross-entropy with one-hot float targets (integer-free, so it runs under vmap)."""
     return -(one_hot * F.log_softmax(logits, -1)).sum(-1).mean()
@@ -249,46 +99,6 @@ def _summed_support_loss(features_fn, params, buffers, x, one_hot):
     return _head_loss(features_fn(params, buffers, x), one_hot, params)[0].sum()
 
 
-def class_mean_verdicts(
-    support_features: torch.Tensor, support_labels: torch.Tensor, query_features: torch.Tensor
-) -> torch.Tensor:
-    """(Q,) answers of the class-mean classifier: class k scores f . (c_k - c), with c_k the
-    mean support feature of class k and c the mean of the class means.
-
-    From the zero head, MAML's first step sets row k to a multiple of (c_k - mean feature)
-    (zero_head_step) and leaves the backbone where it is, so with as many examples in every
-    class its first-step answers are exactly these; with uneven shots its bias favours the
-    larger classes a little. Inside MAML counts how often they agree on a person's images.
-    """
-    n = int(support_labels.max()) + 1
-    one_hot = F.one_hot(support_labels, n).to(support_features.dtype)
-    means = (one_hot.T @ support_features) / one_hot.sum(0)[:, None]  # (N, D)
-    return (query_features @ (means - means.mean(0)).T).argmax(-1)
-
-
-@dataclass(frozen=True)
-class FirstStep:
-    """How one inner loop's first step from zero compares with the class-mean classifier,
-    over its queries: `same` of `total` answers agree after step 1, and the later steps
-    change `changed_later` of the step-1 answers."""
-
-    same: int
-    total: int
-    changed_later: int
-
-
-def first_step_report(trace: list[StepRecord], support_labels) -> FirstStep | None:
-    """FirstStep of a trace kept with its features and queries (adapt_with_trace with
-    keep_features and query_x), or None when it has no step 1 or no queries."""
-    if len(trace) < 2 or trace[0].query_features is None or trace[1].query_probabilities is None:
-        return None
-    labels = torch.as_tensor(list(support_labels))
-    means = class_mean_verdicts(trace[0].support_features, labels, trace[0].query_features)
-    first = trace[1].query_probabilities.argmax(-1)
-    last = trace[-1].query_probabilities.argmax(-1)
-    return FirstStep(int((first == means).sum()), len(first), int((last != first).sum()))
-
-
 def _unbind_tasks(params: Params) -> list[Params]:
     """{name: (T, ...)} -> T dicts {name: (...)}."""
     names = list(params)
@@ -310,33 +120,6 @@ def _starting_head(features_fn, params, buffers, support_x, support_one_hot, con
             probe = features_fn(params, buffers, support_x[:1])  # (1, D)
         return init_head(probe, support_one_hot, "zero")
     return init_head(features_fn(params, buffers, support_x), support_one_hot, config.head_init)
-
-
-def zero_head_step(
-    support_features: torch.Tensor, support_one_hot: torch.Tensor, config: InnerLoop
-) -> Params:
-    """The head after the first inner step from the zero head, in closed form.
-
-    From W = 0, b = 0 every logit is 0 and the softmax is uniform, so the mean support loss's
-    gradient is (1/N - y) / S per logit: the head's gradient is R^T F and sum_s R with
-    R = (1/N - Y) / S, and the backbone's gradient is exactly zero (it reaches the backbone
-    through W = 0). The first step therefore leaves θ's backbone as it is, and needs one
-    support forward and no backward. Its graph runs through `support_features` (second
-    order) unless config.first_order. Batched over any leading dimensions (tasks).
-
-    Args:
-        support_features: (..., S, D) at θ; support_one_hot: (..., S, N).
-    """
-    n, s = support_one_hot.shape[-1], support_one_hot.shape[-2]
-    residual = (1.0 / n - support_one_hot) / s  # d loss / d logits at zero logits
-    grads = {
-        HEAD_WEIGHT: residual.transpose(-1, -2) @ support_features,  # (..., N, D)
-        HEAD_BIAS: residual.sum(-2),  # (..., N)
-    }
-    if config.first_order:
-        grads = {k: g.detach() for k, g in grads.items()}
-    rates = task_step_sizes(config, grads, n)
-    return {k: -rates[k] * g for k, g in grads.items()}
 
 
 def _step_zero_features(features_fn, params, buffers, support_x, config):

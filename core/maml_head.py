@@ -1,0 +1,87 @@
+"""MAML's classifier head, built per task from the support set.
+
+The head is not a meta-parameter, so one checkpoint serves any number of classes and any
+(uneven) shots, and its predictions do not depend on the order in which classes are given:
+  - "proto": W_k = 2 c_k, b_k = -||c_k||^2, with c_k the mean support embedding of class k
+    (Proto-MAML, Triantafillou et al., ICLR 2020); before any step the logits equal
+    Prototypical Networks' negative squared distances up to a per-query constant.
+  - "zero": W = 0, b = 0 (Kao et al., ICLR 2022); every class starts equal and the
+    first inner step moves each row towards its class's features (zero_head_step, in
+    closed form).
+Also here: the inner step sizes, one per parameter tensor, the head's optionally per class.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+import torch
+
+from core.functional import Params
+
+if TYPE_CHECKING:
+    from core.maml import InnerLoop
+
+HeadInit = Literal["proto", "zero"]
+HEAD_WEIGHT, HEAD_BIAS = "head.weight", "head.bias"
+
+
+def init_head(features: torch.Tensor, one_hot: torch.Tensor, head_init: HeadInit) -> Params:
+    """(S, D) support features, (S, N) one-hot labels -> {"head.weight": (N, D),
+    "head.bias": (N,)}."""
+    if head_init == "zero":
+        n, d = one_hot.shape[1], features.shape[1]
+        return {HEAD_WEIGHT: features.new_zeros(n, d), HEAD_BIAS: features.new_zeros(n)}
+    protos = (one_hot.T @ features) / one_hot.sum(0)[:, None]  # (N, D)
+    return {HEAD_WEIGHT: 2.0 * protos, HEAD_BIAS: -(protos**2).sum(-1)}
+
+
+def head_logits(features: torch.Tensor, params: Params) -> torch.Tensor:
+    return features @ params[HEAD_WEIGHT].T + params[HEAD_BIAS]
+
+
+def step_sizes(lr: float | dict[str, Any], names) -> dict[str, Any]:
+    """One step size per parameter name; a scalar applies to all."""
+    if isinstance(lr, dict):
+        missing = [n for n in names if n not in lr]
+        if missing:
+            raise ValueError(f"no inner learning rate for {missing[:3]}")
+        return {n: lr[n] for n in names}
+    return {n: lr for n in names}
+
+
+def task_step_sizes(config: InnerLoop, names, n_classes: int) -> dict[str, Any]:
+    """step_sizes for one task of `n_classes` classes: the classifier's multiplied by N when
+    config.head_lr_per_class."""
+    rates = step_sizes(config.lr, names)
+    if config.head_lr_per_class:
+        for name in (HEAD_WEIGHT, HEAD_BIAS):
+            rates[name] = rates[name] * n_classes
+    return rates
+
+
+def zero_head_step(
+    support_features: torch.Tensor, support_one_hot: torch.Tensor, config: InnerLoop
+) -> Params:
+    """The head after the first inner step from the zero head, in closed form.
+
+    From W = 0, b = 0 every logit is 0 and the softmax is uniform, so the mean support loss's
+    gradient is (1/N - y) / S per logit: the head's gradient is R^T F and sum_s R with
+    R = (1/N - Y) / S, and the backbone's gradient is exactly zero (it reaches the backbone
+    through W = 0). The first step therefore leaves θ's backbone as it is, and needs one
+    support forward and no backward. Its graph runs through `support_features` (second
+    order) unless config.first_order. Batched over any leading dimensions (tasks).
+
+    Args:
+        support_features: (..., S, D) at θ; support_one_hot: (..., S, N).
+    """
+    n, s = support_one_hot.shape[-1], support_one_hot.shape[-2]
+    residual = (1.0 / n - support_one_hot) / s  # d loss / d logits at zero logits
+    grads = {
+        HEAD_WEIGHT: residual.transpose(-1, -2) @ support_features,  # (..., N, D)
+        HEAD_BIAS: residual.sum(-2),  # (..., N)
+    }
+    if config.first_order:
+        grads = {k: g.detach() for k, g in grads.items()}
+    rates = task_step_sizes(config, grads, n)
+    return {k: -rates[k] * g for k, g in grads.items()}
