@@ -77,6 +77,7 @@ pages = {
     "Learn": [
         st.Page(HOW, title="How it works"),
         st.Page("app_pages/benchmark.py", title="Benchmark"),
+        st.Page("app_pages/one_shot_game.py", title="You vs the model"),
         st.Page("app_pages/playground.py", title="Meta-learning playground"),
     ],
 }
