@@ -15,7 +15,7 @@ st.write(
     "Download your classes, their images (exactly the files you gave), the images to check "
     "and your settings as one zip file, and load it again later to carry on where you left off."
 )
-ui.show_messages(ws)
+ui.show_messages()
 
 save_col, load_col = st.columns(2, gap="large")
 with save_col:
@@ -48,7 +48,7 @@ with load_col:
         "Loading replaces your current classes and images. Only zips saved here work; a file "
         "that cannot be loaded leaves your current work as it is."
     )
-    nonce = ws.nonce("session_up")
+    nonce = ui.nonce("session_up")
     uploaded = st.file_uploader(
         "Session file", type=["zip"], key=f"session_up_{nonce}", label_visibility="collapsed"
     )
@@ -65,12 +65,10 @@ with load_col:
         else:
             new = from_session(session, first_id=ws.next_id + 1000)
             ui.replace_workspace(new)
-            new.nonces["session_up"] = nonce + 1
-            new.messages.append(
-                (
-                    "success",
-                    f"Loaded {shown_name}: {len(session.class_names)} classes, "
-                    f"{sum(len(s) for s in session.support)} examples.",
-                )
+            ui.bump("session_up")
+            ui.say(
+                "success",
+                f"Loaded {shown_name}: {len(session.class_names)} classes, "
+                f"{sum(len(s) for s in session.support)} examples.",
             )
             st.rerun()

@@ -110,6 +110,17 @@ def none_of_these(classifier: AdaptedClassifier, inputs: torch.Tensor) -> np.nda
     return novelty(classifier, inputs) > threshold
 
 
+def none_of_these_from(
+    classifier: AdaptedClassifier, probabilities: np.ndarray, distances: np.ndarray | None
+) -> np.ndarray | None:
+    """none_of_these() from answers already computed ((B, N) probabilities and, for ProtoNet,
+    distances: AdaptedClassifier.answers), so no image is encoded again."""
+    threshold = threshold_for(classifier)
+    if threshold is None:
+        return None
+    return scores_from(classifier.model.algorithm, probabilities, distances) > threshold
+
+
 def auroc(known: np.ndarray, unknown: np.ndarray) -> float:
     """P(an unknown scores higher than a known), ties counted half (Mann-Whitney U)."""
     known, unknown = np.asarray(known, float), np.asarray(unknown, float)

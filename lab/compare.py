@@ -11,7 +11,8 @@ split by split (paired_gap).
 The splits share images, so the interval says how much the result depends on which of
 these images are held out, not how the learners would do on other images.
 
-Also here: setting the true class of many checked images at once from their file names.
+Also here: one learner's answers on the checked images, scored against their true classes
+(AnswerScore), and setting the true class of many checked images at once from their file names.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 
     from core.encoders import Encoder
     from core.learner import FewShotModel
+    from lab.workspace import Workspace
 
 
 class Predictor(Protocol):
@@ -326,3 +328,70 @@ def classes_from_file_names(
         candidates = (match(part) for part in (path.stem, *reversed(path.parts[:-1])))
         found.append(next((index for index in candidates if index is not None), None))
     return found
+
+
+# --- one learner's answers on the checked images ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnswerScore:
+    """One learner's answers on the Q checked images, against the classes the user set.
+
+    Attributes:
+        predicted: (Q,) index into the class order of each image's most probable class.
+        refused: (Q,) whether "none of these" was answered (it then counts as wrong, as on
+            Teach's check).
+        right: (Q,) True/False where the true class is known, else None.
+    """
+
+    predicted: tuple[int, ...]
+    refused: tuple[bool, ...]
+    right: tuple[bool | None, ...]
+
+    @property
+    def correct(self) -> int:
+        return sum(1 for r in self.right if r)
+
+    @property
+    def known(self) -> int:
+        """How many images have a known true class (the accuracy's denominator)."""
+        return sum(1 for r in self.right if r is not None)
+
+
+def score_answers(
+    probabilities: np.ndarray,
+    class_ids: Sequence[Hashable],
+    truth: Sequence[Hashable | None],
+    far: Sequence[bool] | None = None,
+) -> AnswerScore:
+    """Score (Q, N) probabilities, columns in `class_ids` order, against `truth` (Q class ids,
+    None where unknown); `far` (Q,) marks the images answered "none of these"."""
+    predicted = tuple(int(k) for k in np.asarray(probabilities).argmax(1))
+    refused = tuple(far is not None and bool(far[i]) for i in range(len(predicted)))
+    right = tuple(
+        None if t is None else (class_ids[k] == t and not no)
+        for k, t, no in zip(predicted, truth, refused, strict=True)
+    )
+    return AnswerScore(predicted, refused, right)
+
+
+def in_class_order(
+    probabilities: np.ndarray, classes: Sequence[Hashable], class_ids: Sequence[Hashable]
+) -> np.ndarray:
+    """(Q, N) probabilities whose columns follow `classes` (a classifier's order), reordered
+    to follow `class_ids` (the page's order)."""
+    return probabilities[:, [list(classes).index(i) for i in class_ids]]
+
+
+def labelled_images(ws: Workspace) -> tuple[list[Image.Image], list[int], list[int]]:
+    """(images, class ids, image ids) of every labelled image: the examples, then the checked
+    images whose true class is set."""
+    images, labels = ws.support()
+    ids = [item.id for card in ws.classes for item in card.items]
+    class_ids = {card.id for card in ws.classes}
+    for query in ws.queries:
+        if query.label in class_ids:
+            images.append(query.image)
+            labels.append(query.label)
+            ids.append(query.id)
+    return images, labels, ids

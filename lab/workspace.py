@@ -55,7 +55,8 @@ class Workspace:
     """Everything one browser session has built.
 
     Ids come from one counter (`next_id`), so a class, an image and a widget key made from
-    them are never reused within a session.
+    them are never reused within a session. What only the app needs beside the lesson
+    (widget counters, messages, cached results) is ui.state.SessionUI, not kept here.
     """
 
     classes: list[ClassCard] = field(default_factory=list)
@@ -70,9 +71,6 @@ class Workspace:
     distance: str = "sq_euclidean"
     open_set: bool = False  # answer "none of these" far from every class (core.open_set)
     next_id: int = 0
-    nonces: dict[str, int] = field(default_factory=dict)  # reset counters of input widgets
-    messages: list[tuple[str, str]] = field(default_factory=list)  # (level, text), shown once
-    cache: dict[Any, Any] = field(default_factory=dict)  # adapted classifiers and results
 
     def new_id(self) -> int:
         """A fresh id for a class or an image."""
@@ -121,6 +119,26 @@ class Workspace:
     def card(self, class_id: int) -> ClassCard:
         """The class with this id (StopIteration if there is none)."""
         return next(card for card in self.classes if card.id == class_id)
+
+    def move_example(self, item_id: int, class_id: int) -> None:
+        """Move a support image to another class, kept whole (same id, name and bytes).
+
+        Raises:
+            ValueError: no support image has this id, no class has this id, or that class
+                holds MAX_IMAGES_PER_CLASS images already; nothing moves then.
+        """
+        source = next((c for c in self.classes if any(i.id == item_id for i in c.items)), None)
+        target = next((c for c in self.classes if c.id == class_id), None)
+        if source is None or target is None:
+            missing = "support image" if source is None else "class"
+            raise ValueError(f"no {missing} with id {item_id if source is None else class_id}")
+        if target is source:
+            return
+        if len(target.items) >= MAX_IMAGES_PER_CLASS:
+            raise ValueError(f"{target.name} holds {MAX_IMAGES_PER_CLASS} images already")
+        item = next(i for i in source.items if i.id == item_id)
+        source.items.remove(item)
+        target.items.append(item)
 
     def names(self, class_ids: tuple[Hashable, ...]) -> list[str]:
         """Display names for a classifier's classes (which are class ids)."""
@@ -202,16 +220,6 @@ class Workspace:
         self.inner_steps = None
         self.inner_lr_scale = 1.0
         self.head_init = None
-
-    # --- input widgets ----------------------------------------------------------------------
-
-    def nonce(self, key: str) -> int:
-        """How many times the input widget `key` was emptied (part of its widget key)."""
-        return self.nonces.get(key, 0)
-
-    def bump(self, key: str) -> None:
-        """Empty the input widget `key` on the next run by giving it a new key."""
-        self.nonces[key] = self.nonce(key) + 1
 
 
 def suggest_kind(ws: Workspace) -> tuple[str, str] | None:

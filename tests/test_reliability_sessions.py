@@ -108,9 +108,9 @@ def plan(session: int) -> dict:
 
 
 def _upload(at: AppTest, key: str, files: list[tuple[str, bytes]]) -> None:
-    ws = at.session_state[ui.STATE_KEY]
+    state = at.session_state[ui.UI_KEY]
     uploads = [(name, data, "image/png") for name, data in files]
-    at.file_uploader(key=f"{key}_up_{ws.nonce(key)}").set_value(uploads).run()
+    at.file_uploader(key=f"{key}_up_{state.nonce(key)}").set_value(uploads).run()
     assert not at.exception, at.exception
 
 

@@ -146,11 +146,13 @@ def test_maml_settings_stay_on_inside_maml():
 
 
 def test_widget_nonces_count_per_key():
-    ws = Workspace()
-    assert ws.nonce("query") == 0
-    ws.bump("query")
-    ws.bump("query")
-    assert (ws.nonce("query"), ws.nonce("class_1")) == (2, 0)
+    from ui.session_state import SessionUI  # the widget counters are UI state, not the lesson's
+
+    state = SessionUI()
+    assert state.nonce("query") == 0
+    state.bump("query")
+    state.bump("query")
+    assert (state.nonce("query"), state.nonce("class_1")) == (2, 0)
 
 
 def test_round_trip_through_session_data_and_the_zip_is_exact():

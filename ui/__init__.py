@@ -1,6 +1,7 @@
 """Streamlit glue for the app's pages; the computation lives in core.
 
     state    the Workspace of each browser session (lab.workspace) in st.session_state
+    session_state  beside it, the SessionUI: widget counters, messages shown once, the cache
     intake   images in: upload, drawing pad, webcam
     models   the shared, read-only model cache, the model picker and adapted classifiers
     widgets  class chips, verdicts, the "needs a support set first" stop, the ImageNet caveat
@@ -42,6 +43,7 @@ from ui.models import (
     wait_for_imports,
     warm_up_in_background,
 )
+from ui.session_state import UI_KEY, SessionUI, bump, nonce, say, session_cache, ui_state
 from ui.state import STATE_KEY, rename_class, replace_workspace, show_messages, workspace
 from ui.widgets import (
     chip,
@@ -62,6 +64,13 @@ __all__ = [
     "KIND_LABELS",
     "MAX_UPLOAD_MB",
     "STATE_KEY",
+    "UI_KEY",
+    "SessionUI",
+    "bump",
+    "nonce",
+    "say",
+    "session_cache",
+    "ui_state",
     "adapted",
     "add_images",
     "available_models",

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from ui.session_state import say, session_cache
 from ui.state import existing_workspace, replace_workspace, workspace
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ EXAMPLE_LABELS = {"character": "Try an example: handwriting", "photo": "Try an e
 # The Teach page's model picker (ui.model_picker(key="teach")): its radios are reset so they
 # show the example's kind of image and ProtoNet instead of what they showed before.
 PICKER_KEYS = ("teach_kind", "teach_algorithm")
-# Where a loaded example keeps its credit line, in the workspace's own scratch dict, so it
+# Where a loaded example keeps its credit line, in the session's cache (ui.state), so it
 # goes when the workspace is replaced (a session loaded, another example).
 CREDIT = "example_credit"
 
@@ -63,9 +64,9 @@ def load_example(kind: str) -> None:
         return
     replaced = sum(len(card.items) for card in ws.classes) + len(ws.queries)
     new = from_session(example.to_session(), first_id=ws.next_id + 1000)
-    new.cache[CREDIT] = (example.credit, _names(example))
-    new.messages.append(("success", _loaded_text(example, replaced)))
     replace_workspace(new)
+    session_cache()[CREDIT] = (example.credit, _names(example))
+    say("success", _loaded_text(example, replaced))
     for key in PICKER_KEYS:
         st.session_state.pop(key, None)
     st.switch_page(TEACH)
@@ -92,7 +93,7 @@ def _loaded_text(example: ExampleLesson, replaced: int) -> str:
 def example_credit(ws: Workspace) -> None:
     """A caption naming the source and licence of the example's images, while the workspace
     holds any of them."""
-    credit = ws.cache.get(CREDIT)
+    credit = session_cache().get(CREDIT)
     if credit is None:
         return
     text, names = credit

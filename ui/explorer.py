@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from ui.models import ALGORITHM_LABELS, get_model, model_name
+from ui.session_state import session_cache
 
 if TYPE_CHECKING:
     from lab.embedding import Projection
@@ -445,15 +446,16 @@ def learning(data: ExplorerData, ws: Workspace, algorithm: str, source: str) -> 
             data = data.only_classes(MAML_WAYS)
             n = len(data.images)
         key = ("emb_maml_steps", data.title)
-        if key not in ws.cache and not st.button(
+        cache = session_cache()
+        if key not in cache and not st.button(
             "Run the inner loop step by step", key="emb_run_steps"
         ):
             return
-        if key not in ws.cache:
+        if key not in cache:
             model = get_model(data.model_name)
             with st.spinner(f"Running MAML's inner loop on {data.n_support} examples..."):
-                ws.cache[key] = maml_steps(model, data)
-        run = ws.cache[key]
+                cache[key] = maml_steps(model, data)
+        run = cache[key]
         embeddings, t_centres, predictions = run.embeddings, run.centres, run.predictions
         steps, first = len(embeddings), 0
         labels = [f"inner step {t}, examples {run.accuracy[t]:.0%} right" for t in range(steps)]

@@ -2,7 +2,7 @@
 
 Exporting takes seconds for a photo model (its EfficientNet-Lite0 goes into the graph) and
 the page reruns at every click, so the zip is made only when asked, then kept in this
-session's Workspace.cache for the classifier and class names it was made from. One zip at a
+session's cache (ui.state) for the classifier and class names it was made from. One zip at a
 time (a photo model's is 15 MB): a new classifier or a renamed class asks again.
 """
 
@@ -12,22 +12,24 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
+from ui.session_state import session_cache
+
 if TYPE_CHECKING:
     from core.learner import AdaptedClassifier
     from lab.workspace import Workspace
 
-EXPORT_SLOT = ("onnx_export",)  # the Workspace.cache key of the prepared zip
+EXPORT_SLOT = ("onnx_export",)  # the session cache's key of the prepared zip
 
 
 def prepared_export(ws: Workspace, classifier: AdaptedClassifier) -> dict[str, Any] | None:
     """The prepared zip for this classifier and its current class names, or None (a stale
     one, for another classifier or other names, is dropped)."""
-    slot = ws.cache.get(EXPORT_SLOT)
+    slot = session_cache().get(EXPORT_SLOT)
     if slot is None:
         return None
     if slot["classifier"] is classifier and slot["names"] == tuple(ws.names(classifier.classes)):
         return slot
-    ws.cache.pop(EXPORT_SLOT, None)
+    session_cache().pop(EXPORT_SLOT, None)
     return None
 
 
@@ -47,7 +49,7 @@ def prepare_export(ws: Workspace, classifier: AdaptedClassifier) -> dict[str, An
         "zip": export.zip_bytes(),
         "onnx_bytes": export.onnx_size,
     }
-    ws.cache[EXPORT_SLOT] = slot
+    session_cache()[EXPORT_SLOT] = slot
     return slot
 
 

@@ -11,6 +11,8 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
+from ui.session_state import bump, say, ui_state
+
 if TYPE_CHECKING:
     from lab.workspace import Item, Workspace
 
@@ -41,20 +43,16 @@ def decode_files(
     items = []
     for name, data in files:
         if len(items) >= room:
-            ws.messages.append(
-                (
-                    "warning",
-                    f"{markdown_text(name)} was not added: the limit of {limit} "
-                    "images here is reached; remove some to make room.",
-                )
+            say(
+                "warning",
+                f"{markdown_text(name)} was not added: the limit of {limit} "
+                "images here is reached; remove some to make room.",
             )
             continue
         try:
             image = decode_image(data, name)
         except ImageRejected as error:
-            ws.messages.append(
-                ("error", f"{markdown_text(error.name)} was not added: {error.reason}.")
-            )
+            say("error", f"{markdown_text(error.name)} was not added: {error.reason}.")
             continue
         items.append(Item(ws.new_id(), name, data, image))
     return items
@@ -79,7 +77,7 @@ def take_waiting_uploads(ws: Workspace, limits: dict[str, int]) -> None:
         limits: intake key ("query", "class_<id>") -> the most images it may hold.
     """
     for key, limit in limits.items():
-        nonce = ws.nonce(key)
+        nonce = ui_state().nonce(key)
         uploaded = st.session_state.get(f"{key}_up_{nonce}") or []
         files = [(f.name, f.getvalue()) for f in uploaded]
         snap = st.session_state.get(f"{key}_cam_{nonce}")
@@ -89,7 +87,7 @@ def take_waiting_uploads(ws: Workspace, limits: dict[str, int]) -> None:
         if files:
             items = intake_items(ws, key)
             items.extend(decode_files(ws, files, limit - len(items), limit))
-            ws.bump(key)
+            bump(key)
 
 
 def canvas_png(rgba: np.ndarray | None) -> bytes | None:
@@ -145,7 +143,7 @@ def image_intake(
     snapshots are named per class (or among the queries) in order: "drawing 1.png",
     "drawing 2.png", ...
     """
-    nonce = ws.nonce(key)
+    nonce = ui_state().nonce(key)
 
     def taken() -> list[str]:
         return [item.name for item in intake_items(ws, key)]
@@ -191,7 +189,7 @@ def image_intake(
         if snap is not None:
             files = [(numbered_name("camera", ".jpg", taken()), snap.getvalue())]
     if files:
-        ws.bump(key)
+        bump(key)
     return files
 
 

@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ui.session_state import bump, nonce
+
 # A redraw mounts a new plotly chart in the browser, which took about a second on this 2-core
 # machine (browser and server share it): redrawing more often only queued redraws (the first
 # switch to MAML waited 4.9 s at 0.25 s, 1.7 s at 1 s: benchmarks/journeys.py). A loop that
@@ -106,8 +108,8 @@ def inner_loop_updater(
     """
     from lab import viz
 
-    run = ws.nonce(run_key)
-    ws.bump(run_key)
+    run = nonce(run_key)
+    bump(run_key)
     return live_updater(
         progress,
         steps,

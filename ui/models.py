@@ -1,7 +1,8 @@
 """The shipped models in the app: one read-only copy per process, and the picker.
 
-Models are loaded once per process with st.cache_resource and never changed (adapt() returns
-new objects); what a session adapts is kept in its own Workspace.cache. core (and so torch)
+Models are loaded once per process into one cache (_LOADED, shared by every session and the
+warm-up thread) and never changed (adapt() returns
+new objects); what a session adapts is kept in its own cache (ui.state). core (and so torch)
 is imported inside the functions, so the home page renders before anything heavy loads.
 """
 
@@ -12,6 +13,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
+
+from core.settings import SETTINGS, Settings, settings_for
+from ui.session_state import session_cache
 
 if TYPE_CHECKING:
     from core.learner import AdaptedClassifier, Answers, FewShotModel
@@ -44,6 +48,7 @@ def available_models() -> list[dict[str, Any]]:
 
 
 _LOAD_LOCK = threading.Lock()
+# The one model cache: (folder, name, the files' sizes and change times) -> the loaded model.
 _LOADED: dict[tuple, FewShotModel] = {}
 
 
@@ -65,14 +70,22 @@ def _load_once(name: str) -> FewShotModel:
         if key not in _LOADED:
             from core import load_model
 
-            _LOADED[key] = load_model(name)
+            model = load_model(name)
+            for old in [k for k in _LOADED if k[:2] == key[:2]]:  # the files' older state
+                del _LOADED[old]
+            _LOADED[key] = model
         return _LOADED[key]
 
 
-@st.cache_resource(show_spinner="Loading the model...")
 def shared_model(name: str) -> FewShotModel:
-    """core.load_model(name), once per process; every session shares it read-only."""
+    """core.load_model(name), once per process and state of its files; every session shares
+    it read-only (the one cache, _LOADED: no second cache over it)."""
     return _load_once(name)
+
+
+def is_loaded(name: str) -> bool:
+    """Whether shared_model(name) would return without loading."""
+    return _files_key(name) in _LOADED
 
 
 _STARTED = threading.Event()  # a warm-up thread was started in this process
@@ -156,7 +169,10 @@ def get_model(name: str) -> FewShotModel:
     from lab.labels import markdown_text
 
     try:
-        return shared_model(name)
+        if is_loaded(name):
+            return shared_model(name)
+        with st.spinner("Loading the model..."):
+            return shared_model(name)
     except CheckpointError as error:
         st.error(
             f"The model {markdown_text(name)} could not be loaded: {markdown_text(str(error))}. "
@@ -179,9 +195,13 @@ def kinds_available() -> list[str]:
     return sorted({entry["input"] for entry in available_models()}, key=list(KIND_LABELS).index)
 
 
-def _settings(ws: Workspace, algorithm: str, experiment: bool) -> dict[str, Any]:
-    """adapt()'s settings: Inside MAML's experiment settings, or the model's own."""
-    return ws.adapt_settings(algorithm) if experiment else ws.shipped_settings(algorithm)
+def _settings(ws: Workspace, algorithm: str, experiment: bool) -> Settings | None:
+    """adapt()'s settings (core.settings): Inside MAML's experiment settings, or the model's
+    own; None for an algorithm no model has."""
+    if algorithm not in SETTINGS:
+        return None
+    values = ws.adapt_settings(algorithm) if experiment else ws.shipped_settings(algorithm)
+    return settings_for(algorithm, values)
 
 
 def _adapted_key(
@@ -190,7 +210,7 @@ def _adapted_key(
     """What an adaptation depends on: model, support set, queries (MAML) and settings."""
     settings = _settings(ws, algorithm, experiment)
     queries = tuple(q.id for q in ws.queries) if with_queries and algorithm == "maml" else ()
-    return ("adapted", name, ws.support_key(), queries, tuple(sorted(settings.items())))
+    return ("adapted", name, ws.support_key(), queries, settings)
 
 
 def adapted(
@@ -215,7 +235,8 @@ def adapted(
     model = get_model(name)
     images, labels = ws.support()
     key = _adapted_key(ws, name, model.algorithm, with_queries, experiment)
-    if force or key not in ws.cache:
+    cache = session_cache()
+    if force or key not in cache:
         extra = {}
         if model.algorithm == "maml":
             extra = {
@@ -224,12 +245,12 @@ def adapted(
                 "keep_features": True,
             }
         settings = _settings(ws, model.algorithm, experiment)
-        classifier = model.adapt(images, labels, **extra, **settings)
-        adapted_keys = [k for k in ws.cache if isinstance(k, tuple) and k[0] == "adapted"]
+        classifier = model.adapt(images, labels, settings=settings, **extra)
+        adapted_keys = [k for k in cache if isinstance(k, tuple) and k[0] == "adapted"]
         for old in adapted_keys[:-_KEPT_ADAPTATIONS]:  # keep the cache small
-            ws.cache.pop(old, None)
-        ws.cache[key] = classifier
-    return ws.cache[key]
+            cache.pop(old, None)
+        cache[key] = classifier
+    return cache[key]
 
 
 def query_answers(ws: Workspace, classifier: AdaptedClassifier) -> Answers:
@@ -245,7 +266,7 @@ def is_cached(
 ) -> bool:
     """Whether adapted(ws, name, with_queries=..., experiment=...) would return at once."""
     algorithm = next((m["algorithm"] for m in available_models() if m["name"] == name), "")
-    return _adapted_key(ws, name, algorithm, with_queries, experiment) in ws.cache
+    return _adapted_key(ws, name, algorithm, with_queries, experiment) in session_cache()
 
 
 def model_picker(ws: Workspace, key: str = "pick") -> str | None:

@@ -1,8 +1,10 @@
-"""Per-user state: the one Workspace (lab.workspace) of each browser session.
+"""Per-user state: the one Workspace (lab.workspace) of each browser session, and its UI state.
 
-Pages hold no state of their own: everything a user builds lives in the Workspace kept in
-st.session_state under STATE_KEY, so one browser session never sees another's images.
-Uploaded bytes stay in memory; nothing is written to disk.
+Pages hold no state of their own: the lesson a user builds lives in the Workspace kept in
+st.session_state under STATE_KEY, so one browser session never sees another's images. What
+only the app needs beside it (widget reset counters, messages to show once, adapted
+classifiers and results kept between runs) is a SessionUI under UI_KEY. Uploaded bytes stay
+in memory; nothing is written to disk.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import re
 from typing import TYPE_CHECKING
 
 import streamlit as st
+
+from ui.session_state import ui_state
 
 if TYPE_CHECKING:
     from lab.workspace import Workspace
@@ -40,8 +44,10 @@ def existing_workspace() -> Workspace | None:
 
 
 def replace_workspace(new: Workspace) -> None:
-    """Make `new` this session's workspace (a loaded session file)."""
+    """Make `new` this session's workspace (a loaded session file or example); what was
+    cached for the old one goes with it. Widget counters stay, so no widget key is reused."""
     st.session_state[STATE_KEY] = new
+    ui_state().cache.clear()
 
 
 def rename_class(ws: Workspace, class_id: int, key: str) -> None:
@@ -59,8 +65,9 @@ def rename_class(ws: Workspace, class_id: int, key: str) -> None:
     st.session_state[key] = ws.card(class_id).name
 
 
-def show_messages(ws: Workspace) -> None:
+def show_messages() -> None:
     """Show and forget the messages queued by the last action (e.g. rejected files)."""
-    for level, text in ws.messages:
+    messages = ui_state().messages
+    for level, text in messages:
         getattr(st, level)(text)
-    ws.messages.clear()
+    messages.clear()

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from ui.session_state import session_cache
+
 if TYPE_CHECKING:
     from lab.workspace import Workspace
 
@@ -80,15 +82,16 @@ def imagenet_caveat(brief: bool = False) -> None:
 
 def thumbnail_uris(ws: Workspace, items: list, size: int) -> list[str]:
     """Each item's picture (lab.workspace.Item) as a small PNG data: URI, made once per item
-    and size and kept in the workspace's cache."""
+    and size and kept in the session's cache (ui.state)."""
     from lab.viz import thumbnail_uri
 
+    cache = session_cache()
     uris = []
     for item in items:
         key = ("thumbnail", item.id, size)
-        if key not in ws.cache:
-            ws.cache[key] = thumbnail_uri(item.image, size)
-        uris.append(ws.cache[key])
+        if key not in cache:
+            cache[key] = thumbnail_uri(item.image, size)
+        uris.append(cache[key])
     return uris
 
 

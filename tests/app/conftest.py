@@ -33,6 +33,16 @@ def workspace(at: AppTest):
     return at.session_state["fsl_workspace"]
 
 
+def ui_state(at: AppTest):
+    """The session's ui.state.SessionUI: widget counters, messages, cached results."""
+    from ui.session_state import UI_KEY, SessionUI
+
+    try:
+        return at.session_state[UI_KEY]
+    except KeyError:  # no page has used it yet: every counter is still 0
+        return SessionUI()
+
+
 def fill_support(at: AppTest, classes: int = 2, shots: int = 2) -> AppTest:
     """Go to Teach & classify, make `classes` classes and upload `shots` images to each."""
     at.switch_page("app_pages/teach.py").run()
@@ -43,7 +53,7 @@ def fill_support(at: AppTest, classes: int = 2, shots: int = 2) -> AppTest:
             (f"shape{shape}_{k}.png", character_png(shape, k), "image/png") for k in range(shots)
         ]
         at.file_uploader(
-            key=f"class_{card.id}_up_{workspace(at).nonce(f'class_{card.id}')}"
+            key=f"class_{card.id}_up_{ui_state(at).nonce(f'class_{card.id}')}"
         ).set_value(files).run()
         assert not at.exception
     return at
@@ -51,7 +61,7 @@ def fill_support(at: AppTest, classes: int = 2, shots: int = 2) -> AppTest:
 
 def add_queries(at: AppTest, shapes=(1,)) -> AppTest:
     files = [(f"query{s}.png", character_png(s, 3), "image/png") for s in shapes]
-    at.file_uploader(key=f"query_up_{workspace(at).nonce('query')}").set_value(files).run()
+    at.file_uploader(key=f"query_up_{ui_state(at).nonce('query')}").set_value(files).run()
     assert not at.exception
     return at
 

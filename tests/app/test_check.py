@@ -11,7 +11,7 @@ import zipfile
 
 import pandas as pd
 
-from tests.app.conftest import character_png, fill_support, workspace
+from tests.app.conftest import character_png, fill_support, ui_state, workspace
 
 # Class 1 is taught circles, class 2 crosses (fill_support). In the zip: three circles and a
 # cross in "class 1/" (the cross is a mistake), two crosses and a square in "class_2/", a
@@ -41,7 +41,7 @@ def _classify(app, files, truth=None):
     assert not app.exception
     if truth is not None:
         app.selectbox(key="batch_truth").set_value(truth).run()
-    key = f"batch_up_{workspace(app).nonce('batch')}"
+    key = f"batch_up_{ui_state(app).nonce('batch')}"
     app.file_uploader(key=key).set_value(files).run()
     app.button(key="batch_run").click().run()
     assert not app.exception
@@ -98,7 +98,7 @@ def test_a_zip_of_class_folders_gives_the_check_view_with_the_tables_numbers(app
     assert [t["colorscale"][-1][1] for t in matrix["data"][:2]] == ["#0072B2", "#E69F00"]
 
     # The biggest mistake is shown first; its images are the table's rows of that cell.
-    cell = app.selectbox(key=f"batch_check_{workspace(app).nonce('batch')}_cell")
+    cell = app.selectbox(key=f"batch_check_{ui_state(app).nonce('batch')}_cell")
     assert cell.value == (0, 1)
     wrong = known[(known["true class"] == "class 1") & (known["predicted"] == "class 2")]
     assert _gallery_names(app, "fsl-check-cell") == list(wrong["file"])
@@ -124,7 +124,7 @@ def test_one_class_for_every_file_checks_plain_uploads(app):
     right = int((table["predicted"] == "class 2").sum())
     assert right == 3  # the circle is answered class 1
     assert any(m.value.startswith(f"**{right} of 4 right (") for m in app.markdown)
-    cell = app.selectbox(key=f"batch_check_{workspace(app).nonce('batch')}_cell")
+    cell = app.selectbox(key=f"batch_check_{ui_state(app).nonce('batch')}_cell")
     assert cell.value == (1, 0) and _gallery_names(app, "fsl-check-cell") == ["q_circle.png"]
 
 

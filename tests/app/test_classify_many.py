@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 
-from tests.app.conftest import character_png, fill_support, workspace
+from tests.app.conftest import character_png, fill_support, ui_state, workspace
 
 
 def _zip(members: dict[str, bytes]) -> bytes:
@@ -17,7 +17,7 @@ def _zip(members: dict[str, bytes]) -> bytes:
 
 
 def _upload(app, files) -> None:
-    key = f"batch_up_{workspace(app).nonce('batch')}"
+    key = f"batch_up_{ui_state(app).nonce('batch')}"
     app.file_uploader(key=key).set_value(files).run()
 
 
@@ -47,7 +47,7 @@ def test_many_images_and_a_zip_of_folders_make_one_table_and_a_csv(app):
     # The CSV offered (downloaded for real in tests/e2e/test_classify_many.py); the
     # uploader came back empty.
     assert app.get("download_button")[0].proto.label == "Download the table (CSV)"
-    assert not app.file_uploader(key=f"batch_up_{workspace(app).nonce('batch')}").value
+    assert not app.file_uploader(key=f"batch_up_{ui_state(app).nonce('batch')}").value
 
 
 def test_a_changed_support_set_marks_the_table_as_stale(app):

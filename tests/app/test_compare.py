@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from tests.app.conftest import add_queries, chart_specs, fill_support, workspace
+from tests.app.conftest import add_queries, chart_specs, fill_support, ui_state, workspace
 
 PHOTOS = ("cat", "coffee", "astronaut")
 
@@ -28,7 +28,7 @@ def _photo_png(kind: str, variant: int) -> bytes:
 
 
 def _upload(app, key: str, files) -> None:
-    app.file_uploader(key=f"{key}_{workspace(app).nonce(key.removesuffix('_up'))}").set_value(
+    app.file_uploader(key=f"{key}_{ui_state(app).nonce(key.removesuffix('_up'))}").set_value(
         files
     ).run()
     assert not app.exception

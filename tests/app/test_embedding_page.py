@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.app.conftest import add_queries, chart_specs, fill_support, workspace
+from tests.app.conftest import add_queries, chart_specs, fill_support, ui_state, workspace
 
 
 def _explorer_spec(at) -> dict:
@@ -93,7 +93,7 @@ def test_session_images_thumbnails_neighbours_and_maml(app):
     app.button(key="emb_run_steps").click().run()
     assert not app.exception
     learning = chart_specs(app)[1]
-    steps = workspace(app).cache[next(k for k in workspace(app).cache if k[0] == "emb_maml_steps")]
+    steps = ui_state(app).cache[next(k for k in ui_state(app).cache if k[0] == "emb_maml_steps")]
     assert len(learning["frames"]) == len(steps.embeddings) > 1
     assert learning["layout"]["updatemenus"][0]["buttons"][0]["label"] == "▶ Play"
 

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
-from tests.app.conftest import character_png, fill_support, workspace
+from tests.app.conftest import character_png, fill_support, ui_state, workspace
 from ui.export import EXPORT_SLOT
 
 
@@ -42,7 +42,7 @@ def _download(app, media) -> bytes:
 
 def _classifier(app, model_name: str):
     """The page's newest classifier of this model (ui.adapted keeps a few in the cache)."""
-    cache = workspace(app).cache
+    cache = ui_state(app).cache
     return [v for k, v in cache.items() if k[0] == "adapted" and k[1] == model_name][-1]
 
 
@@ -74,15 +74,15 @@ def test_prepare_then_download_a_working_onnx_zip(app, media):
     assert not app.exception
     _check_payload(app, _download(app, media), "omniglot-protonet", "protonet")
     # Kept for this classifier: the next rerun offers the same zip at once.
-    prepared = workspace(app).cache[EXPORT_SLOT]
+    prepared = ui_state(app).cache[EXPORT_SLOT]
     app.run()
-    assert workspace(app).cache[EXPORT_SLOT] is prepared
+    assert ui_state(app).cache[EXPORT_SLOT] is prepared
     assert app.get("download_button") and not [b for b in app.button if b.key == "onnx_prepare"]
 
     # A renamed class needs a new zip (its name is in it); a MAML classifier, its own.
     first = workspace(app).classes[0]
     app.text_input(key=f"class_name_{first.id}").set_value("circle").run()
-    assert not app.get("download_button") and EXPORT_SLOT not in workspace(app).cache
+    assert not app.get("download_button") and EXPORT_SLOT not in ui_state(app).cache
     app.radio(key="teach_algorithm").set_value("maml").run()
     app.button(key="onnx_prepare").click().run()
     assert not app.exception

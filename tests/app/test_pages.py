@@ -13,7 +13,14 @@ import streamlit as st
 
 from core.learner import load_model
 from lab.workspace import to_session
-from tests.app.conftest import add_queries, character_png, chart_specs, fill_support, workspace
+from tests.app.conftest import (
+    add_queries,
+    character_png,
+    chart_specs,
+    fill_support,
+    ui_state,
+    workspace,
+)
 
 
 @pytest.mark.parametrize(
@@ -173,7 +180,7 @@ def test_loading_a_bad_file_names_it_and_keeps_the_state(app):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("manifest.json", json.dumps({"schema_version": 7, "classes": []}))
-    nonce = workspace(app).nonce("session_up")
+    nonce = ui_state(app).nonce("session_up")
     app.file_uploader(key=f"session_up_{nonce}").set_value(
         ("old.zip", buffer.getvalue(), "application/zip")
     ).run()
@@ -247,6 +254,6 @@ def ui_adapted(app):
     """The classifier Inside MAML drew (the workspace keeps it in its cache)."""
     from core.learner import AdaptedClassifier
 
-    found = [v for v in workspace(app).cache.values() if isinstance(v, AdaptedClassifier)]
+    found = [v for v in ui_state(app).cache.values() if isinstance(v, AdaptedClassifier)]
     maml_ones = [c for c in found if c.model.algorithm == "maml" and isinstance(c.trace, list)]
     return next(c for c in maml_ones if c.trace[0].query_features is not None)

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from core.learner import load_model
-from tests.app.conftest import add_queries, answer_bars, character_png, fill_support, workspace
+from tests.app.conftest import (
+    add_queries,
+    answer_bars,
+    character_png,
+    fill_support,
+    ui_state,
+    workspace,
+)
 
 MARKDOWN_NAME = "**md** $x$"
 ESCAPED_NAME = r"\*\*md\*\* \$x\$"
@@ -118,7 +125,7 @@ def test_markdown_in_a_class_name_is_shown_as_typed_everywhere(app):
     fill_support(app, classes=2)
     add_queries(app, shapes=(0,))
     # A query whose file name holds Markdown too.
-    nonce = workspace(app).nonce("query")
+    nonce = ui_state(app).nonce("query")
     app.file_uploader(key=f"query_up_{nonce}").set_value(
         [(f"{MARKDOWN_NAME}.png", character_png(0, 2), "image/png")]
     ).run()
@@ -139,7 +146,7 @@ def test_thumbnails_name_each_file_as_typed(app):
     """The thumbnail row is one raw HTML block, so Markdown never reads it: a file name is
     escaped for HTML only and shown as typed in the picture's tooltip."""
     fill_support(app, classes=2)
-    nonce = workspace(app).nonce("query")
+    nonce = ui_state(app).nonce("query")
     app.file_uploader(key=f"query_up_{nonce}").set_value(
         [(f"{MARKDOWN_NAME} <b>&.png", character_png(0, 2), "image/png")]
     ).run()

@@ -14,6 +14,7 @@ from tests.app.conftest import (
     chart_specs,
     fill_support,
     new_app,
+    ui_state,
     workspace,
 )
 
@@ -129,7 +130,7 @@ def test_photos_with_the_photo_models(app):
         card = workspace(app).classes[index]
         app.text_input(key=f"class_name_{card.id}").set_value(kind).run()
         files = [(f"{kind}{v}.png", _photo_png(kind, v), "image/png") for v in (0, 1)]
-        nonce = workspace(app).nonce(f"class_{card.id}")
+        nonce = ui_state(app).nonce(f"class_{card.id}")
         app.file_uploader(key=f"class_{card.id}_up_{nonce}").set_value(files).run()
     assert not app.exception
     # Still on handwriting: the suggestion to switch is a warning, with the reason.
@@ -137,7 +138,7 @@ def test_photos_with_the_photo_models(app):
     app.radio(key="teach_kind").set_value("photo").run()
     assert any("Suggested: **photos**" in c.value for c in app.caption)
     assert not app.exception and workspace(app).input_kind == "photo"
-    nonce = workspace(app).nonce("query")
+    nonce = ui_state(app).nonce("query")
     app.file_uploader(key=f"query_up_{nonce}").set_value(
         [("mystery.png", _photo_png("coffee", 3), "image/png")]
     ).run()
@@ -162,7 +163,7 @@ def test_none_of_these_answers_an_image_far_from_every_class(app):
     assert verdicts[1].startswith("**None of these**")
     assert verdicts[2].startswith("Looks like **class 1**")
     app.switch_page("app_pages/classify_many.py").run()
-    key = f"batch_up_{workspace(app).nonce('batch')}"
+    key = f"batch_up_{ui_state(app).nonce('batch')}"
     files = [(f"s{s}.png", character_png(s, 5), "image/png") for s in (0, 3)]
     app.file_uploader(key=key).set_value(files).run()
     app.button(key="batch_run").click().run()

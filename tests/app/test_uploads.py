@@ -21,7 +21,7 @@ from core.images import MAX_FILE_BYTES
 from lab.labels import MAX_LABEL_CHARS, markdown_text
 from lab.session import export_session
 from lab.workspace import MAX_IMAGES_PER_CLASS, MAX_QUERIES, to_session
-from tests.app.conftest import ROOT, add_queries, character_png, fill_support, workspace
+from tests.app.conftest import ROOT, add_queries, character_png, fill_support, ui_state, workspace
 from tests.image_corpus import corpus
 
 CORPUS = corpus()
@@ -35,7 +35,7 @@ def _upload(at, key: str, files: list[tuple[str, bytes]]):
         (name, data, MIME.get(name.rsplit(".", 1)[-1], "application/octet-stream"))
         for name, data in files
     ]
-    at.file_uploader(key=f"{key}_up_{workspace(at).nonce(key)}").set_value(uploads).run()
+    at.file_uploader(key=f"{key}_up_{ui_state(at).nonce(key)}").set_value(uploads).run()
     assert not at.exception
     return at
 
@@ -295,7 +295,7 @@ def test_a_refused_session_file_names_the_problem_and_changes_nothing(app, case)
     ws_before = workspace(app)
     saved_before = export_session(to_session(ws_before))
     ids_before = [(c.id, [i.id for i in c.items]) for c in ws_before.classes]
-    nonce = ws_before.nonce("session_up")
+    nonce = ui_state(app).nonce("session_up")
     app.file_uploader(key=f"session_up_{nonce}").set_value(
         ("hostile.zip", data, "application/zip")
     ).run()
@@ -392,7 +392,7 @@ def _jpeg(colour: tuple[int, int, int]) -> bytes:
 
 def _snap(at, key: str, data: bytes):
     at.radio(key=f"{key}_source").set_value("Camera").run()
-    at.camera_input(key=f"{key}_cam_{workspace(at).nonce(key)}").upload("x.jpg", data, "image/jpeg")
+    at.camera_input(key=f"{key}_cam_{ui_state(at).nonce(key)}").upload("x.jpg", data, "image/jpeg")
     at.run()
     assert not at.exception
     return at
