@@ -11,7 +11,7 @@ import ui
 from core.images import MAX_FILE_BYTES
 from lab import batch
 from lab.labels import markdown_text
-from ui import classify_many
+from ui import classify_many, why_verdict
 
 ws = ui.workspace()
 st.title("Classify many")
@@ -59,3 +59,4 @@ result = classify_many.last_result()
 if result is None:
     st.stop()
 classify_many.show_result(ws, result, truth_choice)
+why_verdict.classify_many(ws, model_name)  # explain one image: occlusion, nearest examples
