@@ -7,7 +7,7 @@ import streamlit as st
 
 import ui
 from core.paths import data_root
-from ui import explorer
+from ui import exact_view, explorer
 
 ws = ui.workspace()
 st.title("Embedding space")
@@ -44,6 +44,6 @@ known = int((data.labels[data.queries] >= 0).sum())
 if known:
     st.caption(f"{len(wrong)} of the {known} images to check whose class is known are wrong (✗).")
 method, dims, settings, thumbnails = explorer.projection_controls()
-explorer.explorer(data, method, dims, settings, thumbnails)
+exact_view.chart(data, method, dims, settings, thumbnails)  # exact, or a projection
 explorer.distance_table(data)
 explorer.learning(data, ws, algorithm, source)

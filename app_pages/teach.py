@@ -7,7 +7,7 @@ import streamlit as st
 
 import ui
 from lab.workspace import MAX_QUERIES
-from ui import teach, why_verdict
+from ui import exact_view, teach, why_verdict
 from ui.export import onnx_download
 
 ws = ui.workspace()
@@ -46,6 +46,7 @@ if files:
 if ws.queries and classifier is not None:
     teach.answers(ws, classifier)
     why_verdict.teach(ws, classifier)  # the occlusion map and nearest examples
+    exact_view.teach(ws, classifier)  # the verdicts in the exact picture
 elif ws.queries:
     st.caption(f"{len(ws.queries)} image(s) waiting to be classified.")
 if classifier is not None:

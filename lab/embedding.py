@@ -22,6 +22,9 @@ from core import protonet
 PROJECTIONS = ("pca", "tsne", "umap")
 # What each projection keeps and what it loses, in one sentence (the page shows it).
 PROJECTION_NOTES = {
+    "exact": "Exact: the line, plane or 3-D space through the class centres (MAML: through "
+    "its class weights) keeps every distance that decides; what it leaves out is the same "
+    "for every class, so the answers and probabilities in it are the model's (lab.exact).",
     "pca": "PCA keeps the directions in which the points spread most, so large distances and "
     "straight-line structure survive; it loses whatever lies in the other directions, so "
     "points far apart in the model can overlap here.",

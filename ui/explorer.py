@@ -27,7 +27,12 @@ SOURCES = {
     HANDWRITING: "Handwriting: 20 Omniglot test characters × 20 drawings",
     PHOTOS: "Photos: 5 mini-ImageNet test classes × 20 photos",
 }
-PROJECTION_LABELS = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
+PROJECTION_LABELS = {
+    "exact": "exact: the space through the class centres",  # ui.exact_view draws it
+    "pca": "PCA",
+    "tsne": "t-SNE",
+    "umap": "UMAP",
+}
 MAML_WAYS = 5  # the classes at a time MAML was meta-trained on (its steps are shown for so many)
 SHOTS = 5  # a benchmark slice's default: 5 drawings per class to teach with, 15 to check
 
@@ -180,7 +185,11 @@ def projection_controls() -> tuple[str, int, dict[str, float], bool]:
             "spread points.",
         )
     else:
-        settings_col.caption("PCA has no setting: it is the same picture every time.")
+        settings_col.caption(
+            "PCA has no setting: it is the same picture every time."
+            if method == "pca"
+            else "No setting: the model's own class centres (or weights) fix this picture."
+        )
     dims = 3 if view_col.toggle("3-D", key="emb_3d", help="Rotate it by dragging.") else 2
     thumbnails = view_col.toggle(
         "Show the images",
