@@ -10,11 +10,19 @@ type, default and help are written once, on the field:
 
     add_config_arguments(parser, Config)
     config = config_from_args(Config, parser.parse_args(argv))
+
+and every command-line program (core.commands) starts from the same preamble: its parser
+(command_parser), the command as typed, for the records it writes (command_line), and one
+way to refuse input it cannot use (input_error):
+
+    parser = command_parser("core.evaluate", __doc__)
 """
 
 from __future__ import annotations
 
 import argparse
+import shlex
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import MISSING, Field, field, fields
 from typing import Any
@@ -86,3 +94,26 @@ def config_from_args(config_type: type, args: argparse.Namespace | Mapping[str, 
             if f.name in values
         }
     )
+
+
+def command_parser(module: str, doc: str | None) -> argparse.ArgumentParser:
+    """The parser of `python -m <module>`: that usage line, and `doc` (the command's
+    docstring, with its examples) as the description, printed as written."""
+    return argparse.ArgumentParser(
+        prog=f"python -m {module}",
+        description=doc,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def command_line(module: str, argv: Sequence[str] | None = None) -> str:
+    """The command as a person would type it again: "python -m <module> <arguments>" (the
+    process's own arguments when `argv` is None), for the records a command writes."""
+    return f"python -m {module} " + shlex.join(list(argv) if argv is not None else sys.argv[1:])
+
+
+def input_error(error: BaseException | str) -> int:
+    """Report input that cannot be used, on standard error as "error: <what is wrong>", and
+    give the exit status for it: 2."""
+    print(f"error: {error}", file=sys.stderr)
+    return 2

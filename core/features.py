@@ -20,7 +20,14 @@ import torch
 from tqdm import tqdm
 
 from core import protonet
-from core.data import FolderDataset, TensorDataset, cache_root, hash_files
+from core.data import (
+    FolderDataset,
+    TensorDataset,
+    cache_root,
+    first_images,
+    hash_files,
+    load_dataset,
+)
 from core.encoders import efficientnet
 from core.encoders.efficientnet import (
     BACKBONE,
@@ -110,6 +117,34 @@ def dataset_features(
     crops = check_crops(crops)
     paths = cache_paths(data, size, crops, network)
     return features_at(data, size, crops, paths, chunk, progress, network)
+
+
+def cache_dataset(
+    dataset: str,
+    splits: Sequence[str],
+    size: int = PHOTO_SIZE,
+    crops: Sequence[float] = (1.0,),
+    network: str = BACKBONE,
+    images_per_class: int = 0,
+    chunk: int = 512,
+    progress: bool = True,
+) -> dict[str, dict]:
+    """Fill the feature cache for `splits` of `dataset` (`python -m core.photo features`):
+    for each "<dataset>/<split>" ("-first<N>" with images_per_class N, each class's first N
+    images), its number of images and classes and the cache files' paths."""
+    result = {}
+    for split in splits:
+        data = first_images(load_dataset(dataset, split), images_per_class)
+        checked = check_crops(crops)
+        paths = cache_paths(data, size, checked, network)
+        table = features_at(data, size, checked, paths, chunk, progress, network)
+        first = f"-first{images_per_class}" if images_per_class else ""
+        result[f"{dataset}/{split}{first}"] = {
+            "images": int(sum(t.shape[0] for t in table)),
+            "classes": len(table),
+            "paths": [str(path) for path in paths],
+        }
+    return result
 
 
 def features_at(

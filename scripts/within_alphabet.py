@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _log(result: dict, why: str) -> None:
-    from core.evaluate import TEST_LOG, append_test_log, log_entry
+    from core.testlog import TEST_LOG, append_test_log, log_entry
 
     shaped = result | {"dataset": "omniglot", "shots": 1, "queries": 1}
     shaped |= {"episodes": result["trials"], "inner_steps": None, "inner_lr_scale": None}

@@ -177,7 +177,7 @@ def test_shipped_now_is_computed_when_the_log_is_read(tmp_path):
     omniglot-maml v2 kept v1's weights, so the weights alone cannot tell them apart)."""
     import hashlib
 
-    from core.evaluate import ROOT, model_digest, read_test_log
+    from core.testlog import ROOT, model_digest, read_test_log
 
     models = ROOT / "assets" / "models"
     weights = hashlib.sha256((models / "omniglot-maml.safetensors").read_bytes()).hexdigest()

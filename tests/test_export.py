@@ -25,6 +25,7 @@ import pytest
 import torch
 
 from core import load_model
+from core.commands.export import main
 from core.encoders.efficientnet import load_backbone
 from core.encoders.views import photo_batch
 from core.export import (
@@ -34,7 +35,6 @@ from core.export import (
     README_FILE,
     Export,
     export_classifier,
-    main,
     size_text,
 )
 from core.learner import AdaptedClassifier
@@ -226,6 +226,22 @@ def _lesson_of_two():
 
     images = [Image.open(io.BytesIO(character_png(s, v))) for s in (0, 1) for v in (0, 1)]
     return images, ["circle", "circle", "cross", "cross"]
+
+
+def test_example_py_is_the_packaged_file_read_as_data(protonet_model):
+    """example.py is core/export/program/example.py as it is, for every model: nothing is
+    filled into it in code; what differs between exports (the class names, the input's
+    name, the preparation's arguments) it reads from classes.json when it runs."""
+    from core.export import EXAMPLE_SOURCE, INPUT_NAME, example_program
+
+    shipped = EXAMPLE_SOURCE.read_text(encoding="utf-8")
+    export = export_classifier(protonet_model.adapt(*_lesson_of_two()))
+    assert export.example == example_program() == shipped
+    assert export.files()[EXAMPLE_FILE] == EXAMPLE_SOURCE.read_bytes()
+    assert f'(here / "{CLASSES_FILE}")' in shipped and f'(here / "{MODEL_FILE}")' in shipped
+    assert 'info["input"]["name"]' in shipped and export.info["input"]["name"] == INPUT_NAME
+    assert "{{" not in shipped and "{preprocess}" not in shipped  # no template left over
+    compile(shipped, str(EXAMPLE_SOURCE), "exec")
 
 
 def test_size_text():

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from core import evaluate, predict
+from core.commands import evaluate, predict
 from core.data import image_folder
 from core.images import MAX_FILE_BYTES, ImageRejected, read_image_file
 from lab.labels import (
@@ -273,7 +273,7 @@ def test_names_are_shown_as_typed_in_markdown_and_keep_their_direction():
 
 def test_user_files_are_never_unpickled():
     """Uploads and session files pass through ui/, app_pages/, core/images.py, lab/session.py,
-    lab/workspace.py, lab/labels.py, core/data.py and core/predict.py: none of them may
+    lab/workspace.py, lab/labels.py, core/data.py and core/predict/: none of them may
     unpickle anything."""
     paths = [
         *sorted((ROOT / "ui").glob("*.py")),
@@ -287,7 +287,8 @@ def test_user_files_are_never_unpickled():
             "lab/workspace.py",
             "lab/labels.py",
             "core/data.py",
-            "core/predict.py",
+            "core/predict/__init__.py",
+            "core/commands/predict.py",
         )
     ]
     pattern = re.compile(r"\bpickle\b|torch\.load\(|allow_pickle\s*=\s*True|joblib|dill\b")

@@ -1,28 +1,26 @@
 """Classify a folder of query images from a support folder of class subfolders.
 
-    python -m core.predict --model omniglot-protonet --support support/ --query queries/ --json
+    from core.predict import predict
+    result = predict("omniglot-protonet", Path("support"), Path("queries"))
 
 support/<class name>/<images>: the classes to learn; query/: images to classify (subfolders
 are searched too). Files that cannot be used are listed with the reason and skipped; the
-rest are still classified. Exit status 0 on success, 2 when the input cannot be used (a
-class without any valid image, fewer than two classes, an unknown model).
+rest are still classified. The command line is core.commands.predict
+(`python -m core.predict`).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
 from tqdm import tqdm
 
-from core.checkpoints import CheckpointError
 from core.constants import IMAGE_SUFFIXES, MAX_CLASSES, MIN_CLASSES
-from core.files import atomic_write_bytes
 from core.images import ImageRejected, read_image_file
 from core.learner import load_model
-from core.rows import result_rows, to_csv
+from core.rows import result_rows
 
 
 def _read_images(paths: list[Path], root: Path, rejected: list[dict]) -> tuple[list, list[str]]:
@@ -117,47 +115,3 @@ def predict(model_name: str, support: Path, query: Path, progress: bool = False)
         "rejected": rejected,
         "rows": rows,
     }
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m core.predict",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--model", required=True, help="a name from assets/models")
-    parser.add_argument("--support", required=True, type=Path, help="folder of class subfolders")
-    parser.add_argument("--query", required=True, type=Path, help="folder (or file) to classify")
-    parser.add_argument("--json", action="store_true", help="print one JSON document")
-    parser.add_argument(
-        "--csv",
-        type=Path,
-        help="also write one row per image here (- for standard output): file, predicted, "
-        "probability, p(<class>)..., distance(<class>)... for ProtoNet",
-    )
-    args = parser.parse_args(argv)
-    try:
-        result = predict(args.model, args.support, args.query, progress=not args.json)
-    except (ValueError, CheckpointError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    if args.csv is not None:
-        text = to_csv(result["rows"])
-        if str(args.csv) == "-":
-            sys.stdout.write(text)
-        else:
-            atomic_write_bytes(args.csv, text.encode("utf-8"))
-    if args.json:
-        print(json.dumps({k: v for k, v in result.items() if k != "rows"}, ensure_ascii=False))
-        return 0
-    if str(args.csv) != "-":  # standard output holds the CSV, not these lines
-        for item in result["predictions"]:
-            p = item["probabilities"][item["predicted"]]
-            print(f"{item['file']}: {item['predicted']} ({p:.0%})")
-    for item in result["rejected"]:
-        print(f"skipped {item['file']}: {item['reason']}", file=sys.stderr)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

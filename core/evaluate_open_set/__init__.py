@@ -1,14 +1,17 @@
 """Choose and measure "none of these" (core.open_set) on Omniglot or a folder dataset.
 
-    python -m core.evaluate_open_set --model omniglot-protonet --split val --record
-    python -m core.evaluate_open_set --model omniglot-protonet --split test --log-test "why"
+    from core.evaluate_open_set import OpenSetConfig, measure, record_threshold
+    result = measure(OpenSetConfig("omniglot-protonet", split="val", ways=5))
+    record_threshold(OpenSetConfig("omniglot-protonet", ways=5), result)
+
+The command line is core.commands.evaluate_open_set (`python -m core.evaluate_open_set`).
 
 Episodes: N-way K-shot with Q queries per class, plus Q queries from each of U further
 classes that have no support images (the unknown). On val the threshold is the one that
 maximises Youden's J (the share of known queries kept minus the share of unknown kept);
---record writes it into the model card, for the --ways it was chosen at (card
-"open_set.by_ways"): run it once per number of classes (2, 5, 10, 20), since the scores
-move with N; the app applies the threshold of the nearest N chosen.
+record_threshold (--record) writes it into the model card, for the number of classes it
+was chosen at (card "open_set.by_ways"): run it once per number of classes (2, 5, 10, 20),
+since the scores move with N; the app applies the threshold of the nearest N chosen.
 Both splits report the AUROC of known against unknown and, at the card's threshold, the
 accuracy on known queries (a known query answered "none of these" counts as wrong) and the
 share of unknown queries answered "none of these".
@@ -16,18 +19,17 @@ share of unknown queries answered "none of these".
 
 from __future__ import annotations
 
-import argparse
 import json
-import shlex
-import sys
 import time
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from core.learner import FewShotModel
 from core.open_set import SCORES, auroc, novelty, threshold_of, youden_threshold
+from core.testlog import TEST_LOG, append_test_log, log_entry
 
 
 @dataclass(frozen=True)
@@ -108,39 +110,9 @@ def measure(config: OpenSetConfig, model: FewShotModel | None = None, data=None)
     return result
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m core.evaluate_open_set",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--model", required=True)
-    for name, default in asdict(OpenSetConfig("")).items():
-        if name != "model":
-            flag = "--" + name.replace("_", "-")
-            parser.add_argument(flag, type=type(default), default=default)
-    parser.add_argument("--record", action="store_true", help="val only: write the threshold")
-    parser.add_argument("--log-test", metavar="WHY", help="test only: log this evaluation")
-    args = parser.parse_args(argv)
-    options = {k: v for k, v in vars(args).items() if k not in ("record", "log_test")}
-    config = OpenSetConfig(**options)
-    if args.record and config.split == "test":
-        parser.error("--record chooses the threshold: only on val, never on test")
-    if args.log_test is not None and config.split != "test":
-        parser.error("--log-test logs test-split evaluations only")
-    command = "python -m core.evaluate_open_set " + shlex.join(
-        argv if argv is not None else sys.argv[1:]
-    )
-    result = measure(config) | {"command": command}
-    print(json.dumps(result), flush=True)
-    if args.record:
-        _record(config, result)
-    if args.log_test is not None:
-        _log(result, args.log_test)
-    return 0
-
-
-def _record(config: OpenSetConfig, result: dict) -> None:
+def record_threshold(config: OpenSetConfig, result: dict) -> None:
+    """Write the val result's threshold (Youden's J) into the model card, for config.ways
+    classes (card "open_set.by_ways"), keeping those chosen for other numbers of classes."""
     from core.checkpoints import models_dir, read_card
     from core.files import atomic_write_bytes
 
@@ -167,10 +139,9 @@ def _record(config: OpenSetConfig, result: dict) -> None:
     atomic_write_bytes(path, json.dumps(card, indent=2).encode())
 
 
-def _log(result: dict, why: str) -> None:
-    """One line in docs/results/test_log.jsonl, as core.evaluate --log-test writes."""
-    from core.evaluate import TEST_LOG, append_test_log, log_entry
-
+def log_test(result: dict, why: str, path: Path = TEST_LOG) -> None:
+    """One line in docs/results/test_log.jsonl (core.testlog), as core.evaluate --log-test
+    writes, for a test-split `result` of measure() with the "command" that ran it."""
     shaped = result | {"accuracy": None, "ci95": None, "inner_steps": None}
     shaped |= {"inner_lr_scale": None, "device": "cpu"}
     line = log_entry(shaped, why)
@@ -181,8 +152,7 @@ def _log(result: dict, why: str) -> None:
     }
     line["settings"] |= {"unknown_ways": result["unknown_ways"], "first": result["first"]}
     line["source"] = "python -m core.evaluate_open_set --log-test"
-    append_test_log(TEST_LOG, line)
+    append_test_log(path, line)
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+_record = record_threshold  # the name it had when it lived beside the command line

@@ -1,0 +1,3 @@
+from core.commands.evaluate import main
+
+raise SystemExit(main())

@@ -1,0 +1,3 @@
+from core.commands.evaluate_open_set import main
+
+raise SystemExit(main())

@@ -1,0 +1,3 @@
+from core.commands.export import main
+
+raise SystemExit(main())

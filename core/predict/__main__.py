@@ -1,0 +1,3 @@
+from core.commands.predict import main
+
+raise SystemExit(main())
