@@ -1,24 +1,24 @@
 """The one public entry: FewShotModel -> adapt() -> AdaptedClassifier.
 
-A FewShotModel wraps a loaded, frozen network shared by every user (st.cache_resource in
-the app). adapt() never changes it: it returns a new AdaptedClassifier that holds the
-per-support-set state (prototypes, or MAML's adapted parameters).
+A FewShotModel wraps a loaded, frozen network shared by every user (one copy per process in
+the app). adapt() never changes it: it returns a new AdaptedClassifier (core.classifier)
+that holds the per-support-set state (prototypes, or MAML's adapted parameters). What a
+person may set for an adaptation is typed: core.settings.MamlSettings and ProtoSettings.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
-from core import maml, protonet
+from core import functional, maml, protonet
 from core.checkpoints import (
     CheckpointError,
     list_checkpoints,
@@ -26,150 +26,21 @@ from core.checkpoints import (
     models_dir,
     read_card,
 )
+from core.classifier import (  # noqa: F401 - also the learner's names
+    AdaptedClassifier,
+    Answer,
+    Answers,
+    ProtoTrace,
+)
 from core.constants import MAX_CLASSES, MIN_CLASSES
 from core.encoders import Encoder, build_encoder
-
-_KEPT_ANSWERS = 512  # per classifier: more than the check images a page holds
-
-
-@dataclass(frozen=True)
-class Answer:
-    """One image's answer: its embedding (D,), probabilities (N,), ProtoNet distances (N,)."""
-
-    embedding: np.ndarray
-    probabilities: np.ndarray
-    distances: np.ndarray | None
-
-
-@dataclass(frozen=True)
-class Answers:
-    """AdaptedClassifier.answers() of B images: (B, D), (B, N) and (B, N) or None."""
-
-    embeddings: np.ndarray
-    probabilities: np.ndarray
-    distances: np.ndarray | None
-
-
-@dataclass
-class ProtoTrace:
-    """What the embedding page plots for ProtoNet."""
-
-    support_embeddings: torch.Tensor  # (S, D)
-    support_labels: torch.Tensor  # (S,) indices into classes
-    prototypes: torch.Tensor  # (N, D)
-
-
-class AdaptedClassifier:
-    """A classifier for one support set. Cheap to keep per user; never shared."""
-
-    def __init__(
-        self,
-        model: FewShotModel,
-        classes: tuple[Hashable, ...],
-        trace: ProtoTrace | list[maml.StepRecord],
-        head: Callable[[torch.Tensor], torch.Tensor],
-        embed: Callable[[torch.Tensor], torch.Tensor],
-        settings: dict[str, Any],
-        *,
-        params: maml.Params | None = None,
-        logit_scale: float = 1.0,
-    ) -> None:
-        self.model = model
-        self.classes = classes
-        self.trace = trace
-        self.settings = settings
-        # What predictions are computed from, for exporting them (core.export): MAML's
-        # adapted parameters (network and head, named as in state_dict()), and ProtoNet's
-        # logits = -logit_scale * distance to each prototype.
-        self.params = params
-        self.logit_scale = logit_scale
-        self._head = head  # (B, D) embeddings -> (B, N) logits
-        self._embed = embed  # (B, ...) encoded inputs -> (B, D) embeddings
-        self._answered: dict[Hashable, Answer] = {}
-
-    def predict_proba_tensors(self, inputs: torch.Tensor) -> np.ndarray:
-        """(B, ...) encoded inputs -> (B, N) probabilities; each row depends on its input only."""
-        if inputs.shape[0] == 0:
-            return np.zeros((0, len(self.classes)), dtype=np.float32)
-        with torch.no_grad():
-            return self._head(self._embed(inputs)).softmax(-1).cpu().numpy()
-
-    def predict_proba(self, images: Sequence[Image.Image]) -> np.ndarray:
-        """PIL images -> (B, N) probabilities, columns in the order of `classes`."""
-        return self.predict_proba_tensors(self.model.encode(images))
-
-    def predict(self, images: Sequence[Image.Image]) -> list[Hashable]:
-        return [self.classes[i] for i in self.predict_proba(images).argmax(1)]
-
-    def embed(self, images: Sequence[Image.Image]) -> np.ndarray:
-        """(B, D) embeddings in the space the classifier decides in (after adaptation)."""
-        with torch.no_grad():
-            return self._embed(self.model.encode(images)).cpu().numpy()
-
-    def distances(self, images: Sequence[Image.Image]) -> np.ndarray:
-        """(B, N) distances to each prototype (ProtoNet only), in the model's distance."""
-        return self.distances_tensors(self.model.encode(images))
-
-    def distances_tensors(self, inputs: torch.Tensor) -> np.ndarray:
-        """distances() of (B, ...) encoded inputs."""
-        if not isinstance(self.trace, ProtoTrace):
-            raise TypeError("distances to prototypes exist for ProtoNet models only")
-        with torch.no_grad():
-            return self._distances(self._embed(inputs))
-
-    def _distances(self, embedded: torch.Tensor) -> np.ndarray:
-        distance = self.settings["distance"]
-        return protonet.distances(embedded, self.trace.prototypes, distance).cpu().numpy()
-
-    def answers(
-        self, images: Sequence[Image.Image], keys: Sequence[Hashable] | None = None
-    ) -> Answers:
-        """embed(), predict_proba() and (ProtoNet) distances() of the images at once, each
-        image encoded and embedded once.
-
-        keys: one hashable per image that names it for good (an upload's id): an image whose
-            key was answered before by this classifier is not computed again, so a page that
-            shows the same check images on every run computes only the new ones.
-        """
-        keys = list(keys) if keys is not None else [None] * len(images)
-        if len(keys) != len(images):
-            raise ValueError(f"got {len(images)} images but {len(keys)} keys")
-        new, named = [], set()  # the images to compute: a key given twice is computed once
-        for i, key in enumerate(keys):
-            if key is None or (key not in self._answered and key not in named):
-                new.append(i)
-                named.add(key)
-        if new:
-            with torch.no_grad():
-                embedded = self._embed(self.model.encode([images[i] for i in new]))
-                probabilities = self._head(embedded).softmax(-1).cpu().numpy()
-                distances = (
-                    self._distances(embedded) if self.model.algorithm == "protonet" else None
-                )
-            embedded = embedded.cpu().numpy()
-        rows: list[Answer] = []
-        fresh = iter(range(len(new)))
-        for key in keys:
-            if key is not None and key in self._answered:
-                rows.append(self._answered[key])
-                continue
-            j = next(fresh)
-            row = Answer(embedded[j], probabilities[j], None if distances is None else distances[j])
-            rows.append(row)
-            if key is not None:
-                self._answered[key] = row
-        for old in list(self._answered)[: max(0, len(self._answered) - _KEPT_ANSWERS)]:
-            del self._answered[old]
-        if not rows:
-            empty = np.zeros((0, len(self.classes)), dtype=np.float32)
-            protonet_model = self.model.algorithm == "protonet"
-            return Answers(np.zeros((0, 0), np.float32), empty, empty if protonet_model else None)
-        distances = None if rows[0].distances is None else np.stack([r.distances for r in rows])
-        return Answers(
-            np.stack([r.embedding for r in rows]),
-            np.stack([r.probabilities for r in rows]),
-            distances,
-        )
+from core.settings import (
+    ProtoSettings,
+    Settings,
+    card_inner_steps,
+    keywords,
+    settings_for,
+)
 
 
 class FewShotModel:
@@ -184,8 +55,8 @@ class FewShotModel:
         self.algorithm: str = card["algorithm"]
         self.input_kind: str = card["input"]
         self.encode = encoder
-        self._features = maml.make_features_fn(self.net)
-        self._params, self._buffers = maml.split_state(self.net)
+        self._features = functional.make_features_fn(self.net)
+        self._params, self._buffers = functional.split_state(self.net)
 
     def __repr__(self) -> str:
         return (
@@ -202,7 +73,7 @@ class FewShotModel:
     def default_inner_loop(self) -> maml.InnerLoop:
         settings = self.card.get("maml", {})
         return maml.InnerLoop(
-            steps=int(settings.get("test_steps", settings.get("steps", 10))),
+            steps=card_inner_steps(settings),
             lr=settings.get("lr", 0.1),
             first_order=False,
             head_init=settings.get("head_init", "proto"),
@@ -232,7 +103,8 @@ class FewShotModel:
 
     def embed_tensors(self, inputs: torch.Tensor) -> torch.Tensor:
         """(B, ...) -> (B, D) with the meta-trained (unadapted) network."""
-        lock = maml.module_lock(self.net) if maml.swaps_tensors(self.net) else nullcontext()
+        net = self.net
+        lock = functional.module_lock(net) if functional.swaps_tensors(net) else nullcontext()
         with torch.no_grad(), lock:
             return self.net(inputs)
 
@@ -241,26 +113,35 @@ class FewShotModel:
         images: Sequence[Image.Image],
         labels: Sequence[Hashable],
         *,
+        settings: Settings | None = None,
         query_images: Sequence[Image.Image] | None = None,
         on_step: Callable[[maml.StepRecord], None] | None = None,
         keep_features: bool = False,
-        **settings: Any,
+        inner_steps: int | None = None,
+        inner_lr: float | None = None,
+        inner_lr_scale: float | None = None,
+        head_init: str | None = None,
+        distance: str | None = None,
     ) -> AdaptedClassifier:
         """Learn the classes of a support set; returns a NEW classifier.
 
         Args:
             images: support images (PIL, any mode and size); labels: one hashable per image.
                 Classes are ordered by first appearance in `labels`.
+            settings: core.settings.MamlSettings or ProtoSettings (None: the model's own).
+                Or give their fields as keywords, by the same names: MAML: inner_steps,
+                inner_lr (one rate for all tensors), inner_lr_scale (multiplies the learned
+                per-tensor rates), head_init ("proto": start from class centres; "zero":
+                start from an all-zero head); ProtoNet: distance ("sq_euclidean",
+                "euclidean", "cosine"). The other algorithm's fields are ignored.
             query_images: optional images whose probabilities MAML records at every step.
             on_step: MAML only, called with each StepRecord as it is made (live plots).
-            settings: MAML: inner_steps, inner_lr (one rate for all tensors), inner_lr_scale
-                (multiplies the learned per-tensor rates), first_order (no effect here),
-                head_init ("proto": start from class centres, as trained; "zero": start
-                from an all-zero head and let the inner steps do all the learning);
-                ProtoNet: distance ("sq_euclidean", "euclidean", "cosine").
         """
         if len(images) != len(labels):
             raise ValueError(f"got {len(images)} images but {len(labels)} labels")
+        fields = {"inner_steps": inner_steps, "inner_lr": inner_lr, "distance": distance}
+        fields |= {"inner_lr_scale": inner_lr_scale, "head_init": head_init}
+        chosen = self._settings(settings, fields)
         classes = tuple(dict.fromkeys(labels))
         index = {label: i for i, label in enumerate(classes)}
         support_labels = torch.tensor([index[label] for label in labels], dtype=torch.long)
@@ -272,7 +153,7 @@ class FewShotModel:
             query_inputs=queries,
             on_step=on_step,
             keep_features=keep_features,
-            **settings,
+            **keywords(chosen),
         )
 
     def adapt_tensors(
@@ -281,17 +162,20 @@ class FewShotModel:
         support_labels: torch.Tensor,
         classes: Sequence[Hashable],
         *,
+        settings: Settings | None = None,
         query_inputs: torch.Tensor | None = None,
         on_step: Callable[[maml.StepRecord], None] | None = None,
         keep_features: bool = False,
         inner_steps: int | None = None,
         inner_lr: float | None = None,
         inner_lr_scale: float | None = None,
-        first_order: bool | None = None,
         head_init: str | None = None,
         distance: str | None = None,
     ) -> AdaptedClassifier:
         """adapt() on encoded inputs: (S, ...) and (S,) label indices into `classes`."""
+        fields = {"inner_steps": inner_steps, "inner_lr": inner_lr, "distance": distance}
+        fields |= {"inner_lr_scale": inner_lr_scale, "head_init": head_init}
+        chosen = self._settings(settings, fields)
         classes = tuple(classes)
         n_classes = len(classes)
         if not MIN_CLASSES <= n_classes <= MAX_CLASSES:
@@ -302,15 +186,16 @@ class FewShotModel:
         if bool((counts == 0).any()):
             empty = [str(classes[i]) for i in torch.nonzero(counts == 0).flatten().tolist()]
             raise ValueError(f"every class needs at least one image; empty: {', '.join(empty)}")
-        if self.algorithm == "protonet":
-            return self._adapt_protonet(support_inputs, support_labels, classes, distance)
+        if isinstance(chosen, ProtoSettings):
+            return self._adapt_protonet(support_inputs, support_labels, classes, chosen.distance)
         loop = self.default_inner_loop
+        steps, lr = chosen.inner_steps, chosen.inner_lr
         loop = replace(
             loop,
-            steps=loop.steps if inner_steps is None else int(inner_steps),
-            lr=_scaled(loop.lr if inner_lr is None else float(inner_lr), inner_lr_scale),
-            first_order=bool(first_order),
-            head_init=loop.head_init if head_init is None else head_init,
+            steps=loop.steps if steps is None else int(steps),
+            lr=_scaled(loop.lr if lr is None else float(lr), chosen.inner_lr_scale),
+            first_order=False,
+            head_init=chosen.head_init or loop.head_init,
         )
         one_hot = F.one_hot(support_labels, n_classes).float()
         adapted = maml.adapt_with_trace(
@@ -334,6 +219,13 @@ class FewShotModel:
             {"inner_steps": loop.steps, "inner_lr": loop.lr, "head_init": loop.head_init},
             params=fast,
         )
+
+    def _settings(self, settings: Settings | None, fields: dict[str, Any]) -> Settings:
+        """The settings of an adapt() call: `settings`, or its fields given as keywords."""
+        given = {name: value for name, value in fields.items() if value is not None}
+        if settings is not None and given:
+            raise TypeError(f"give settings= or {', '.join(given)} as keywords, not both")
+        return settings_for(self.algorithm, settings if settings is not None else given)
 
     def _adapt_protonet(self, support_inputs, support_labels, classes, distance):
         distance = distance or self.default_distance

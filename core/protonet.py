@@ -12,8 +12,9 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 
+from core.settings import DISTANCES  # noqa: F401 - also protonet's name
+
 Distance = Literal["sq_euclidean", "euclidean", "cosine"]
-DISTANCES: tuple[str, ...] = ("sq_euclidean", "euclidean", "cosine")
 
 
 def prototypes(embeddings: torch.Tensor, labels: torch.Tensor, n_classes: int) -> torch.Tensor:

@@ -169,3 +169,66 @@ def test_answers_equal_the_separate_calls_and_compute_each_keyed_image_once(mode
     assert classifier.answers([], keys=[]).probabilities.shape == (0, 3)
     with pytest.raises(ValueError, match="keys"):
         classifier.answers(checks, keys=[1])
+
+
+def test_typed_settings_adapt_as_their_keywords_do(maml_model, protonet_model):
+    from core.settings import MamlSettings, ProtoSettings
+
+    images, labels = support_set()
+    typed = maml_model.adapt(
+        images, labels, settings=MamlSettings(inner_steps=2, inner_lr_scale=0.5, head_init="proto")
+    )
+    keywords = maml_model.adapt(
+        images, labels, inner_steps=2, inner_lr_scale=0.5, head_init="proto"
+    )
+    assert typed.settings["inner_steps"] == 2 and typed.settings["head_init"] == "proto"
+    assert len(typed.trace) == 3
+    np.testing.assert_array_equal(typed.predict_proba(images), keywords.predict_proba(images))
+    own = maml_model.adapt(images, labels, settings=MamlSettings())  # None: the card's own
+    assert own.settings["inner_steps"] == maml_model.default_inner_loop.steps
+    cosine = protonet_model.adapt(images, labels, settings=ProtoSettings("cosine"))
+    assert cosine.settings == {"distance": "cosine"}
+    assert maml_model.adapt(images, labels, distance="cosine").settings["head_init"] == "zero"
+
+
+def test_bad_settings_are_named(maml_model, protonet_model):
+    from core.settings import MamlSettings, ProtoSettings, settings_for
+
+    images, labels = support_set()
+    with pytest.raises(TypeError, match="not both"):
+        maml_model.adapt(images, labels, settings=MamlSettings(inner_steps=1), inner_steps=2)
+    with pytest.raises(TypeError, match="ProtoSettings given for a maml model"):
+        maml_model.adapt(images, labels, settings=ProtoSettings("cosine"))
+    with pytest.raises(TypeError, match="unknown adaptation setting 'steps'"):
+        settings_for("maml", {"steps": 3})
+    with pytest.raises(ValueError, match="head_init must be 'proto' or 'zero', got 'random'"):
+        MamlSettings(head_init="random")
+    with pytest.raises(ValueError, match="between 0 and 100, got 101"):
+        MamlSettings(inner_steps=101)
+    with pytest.raises(ValueError, match="inner_lr_scale must be a number >= 0, got -1"):
+        MamlSettings(inner_lr_scale=-1)
+    with pytest.raises(ValueError, match="unknown distance 'manhattan'"):
+        protonet_model.adapt(images, labels, distance="manhattan")
+
+
+def test_the_cards_step_count_is_read_in_one_place(maml_model):
+    from core.settings import CARD_INNER_STEPS, card_inner_steps
+
+    card = maml_model.card["maml"]
+    assert CARD_INNER_STEPS == "test_steps" and CARD_INNER_STEPS in card  # the shipped key
+    assert maml_model.default_inner_loop.steps == card["test_steps"] == card_inner_steps(card)
+    assert card_inner_steps({"steps": 3}) == 3  # a card from before test steps were recorded
+    assert card_inner_steps({}) == 10
+
+
+def test_protonet_loads_without_maml():
+    """ProtoNet embeds through core.functional; neither it nor core.protonet needs core.maml."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, core.functional, core.protonet, core.classifier, core.settings\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('core.maml', 'core.inner'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
