@@ -7,7 +7,7 @@ import streamlit as st
 
 import ui
 from lab.workspace import MAX_QUERIES
-from ui import exact_view, teach, why_verdict
+from ui import exact_view, lesson_check, teach, why_verdict
 from ui.export import onnx_download
 
 ws = ui.workspace()
@@ -51,3 +51,4 @@ elif ws.queries:
     st.caption(f"{len(ws.queries)} image(s) waiting to be classified.")
 if classifier is not None:
     onnx_download(ws, classifier)  # "Take it with you": the classifier as ONNX
+lesson_check.teach(ws, classifier)  # which examples matter, mislabels, the wrong cue
