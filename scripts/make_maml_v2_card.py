@@ -14,13 +14,11 @@ core.evaluate's output.
 
 from __future__ import annotations
 
-import argparse
 import json
-import shlex
-import sys
 from pathlib import Path
 
 from core.checkpoints import models_dir, read_card
+from core.cli import command_line, command_parser
 from core.files import atomic_write_bytes
 from scripts.choose_maml_v2 import variant
 
@@ -28,9 +26,7 @@ CHOICE = Path("docs/results/maml-v2/choose-val.jsonl")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m scripts.make_maml_v2_card", description=__doc__
-    )
+    parser = command_parser("scripts.make_maml_v2_card", __doc__)
     parser.add_argument("--steps", type=int, required=True)
     parser.add_argument("--scale", type=float, required=True)
     args = parser.parse_args(argv)
@@ -66,8 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     card["metrics"] = {}
     card["previous"] = previous
     card["v2"] = {
-        "command": "python -m scripts.make_maml_v2_card "
-        + shlex.join(sys.argv[1:] if argv is None else argv),
+        "command": command_line("scripts.make_maml_v2_card", argv),
         "weights": "unchanged from v1 (meta-trained by core.train; training record above)",
         "continuation_attempts": [
             "docs/results/maml-v2/attempt1-learned-rates.json: 150 meta-steps, step sizes "

@@ -10,13 +10,11 @@ appends each line to docs/results/test_log.jsonl, as every test-split number mus
 
 from __future__ import annotations
 
-import argparse
 import json
-import shlex
-import sys
 import time
 from pathlib import Path
 
+from core.cli import command_line, command_parser
 from core.data import omniglot
 from core.learner import load_model
 from lab import oneshot
@@ -25,7 +23,7 @@ MODELS = ("omniglot-protonet", "omniglot-maml")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m scripts.within_alphabet", description=__doc__)
+    parser = command_parser("scripts.within_alphabet", __doc__)
     parser.add_argument("--split", default="val", choices=("val", "test"))
     parser.add_argument("--trials", type=int, default=200)
     parser.add_argument("--ways", type=int, default=20)
@@ -36,9 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.log_test is not None and args.split != "test":
         parser.error("--log-test logs test-split evaluations only")
-    command = "python -m scripts.within_alphabet " + shlex.join(
-        argv if argv is not None else sys.argv[1:]
-    )
+    command = command_line("scripts.within_alphabet", argv)
     data = omniglot(args.split)
     for name in args.models:
         started = time.perf_counter()
