@@ -31,7 +31,7 @@ with left:
     if game.round is not None:
         done = len(game.round)
         st.progress(done / ROUND_LENGTH, text=f"Round: {done} of {ROUND_LENGTH} trials answered")
-    if outcome is not None and not game.round_over:
+    if outcome is not None:  # after a round's last trial, free play goes on
         st.button("Next trial →", key="game_next", type="primary", on_click=view.on_next)
     if game.round is None or game.round_over:
         label = "Play again" if game.round_over else f"Play {ROUND_LENGTH} trials"
@@ -62,7 +62,10 @@ with right:
 if outcome is not None:
     st.subheader("Who got it?")
     columns = st.columns(1 + len(outcome.answers), gap="large")
-    columns[0].markdown(view.verdict_html("you", outcome), unsafe_allow_html=True)
+    columns[0].markdown(
+        view.verdict_html("you", outcome) + view.pair_html(query, candidates, outcome),
+        unsafe_allow_html=True,
+    )
     for column, answer in zip(columns[1:], outcome.answers, strict=True):
         with column:
             st.markdown(view.verdict_html(answer.model, outcome), unsafe_allow_html=True)

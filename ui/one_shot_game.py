@@ -111,12 +111,13 @@ def candidate_html(image: Image.Image, position: int, outcome: Outcome | None) -
         if outcome.visitor == position and position != outcome.trial.target:
             border = WRONG
     tags = "".join(badges) or "&nbsp;"
+    height = "1.3em" if outcome is None else "2.6em"  # room for three tags, rows stay even
     return (
         f'<div data-testid="fsl-game-candidate" data-position="{position + 1}" '
         f'style="border:2px solid {border};border-radius:10px;padding:4px;text-align:center;'
         f'background:white">{_img(image, 72, f"candidate {position + 1}")}'
         f'<div style="font-size:0.75rem;color:#555">#{position + 1}</div>'
-        f'<div style="min-height:1.3em;line-height:1.1">{tags}</div></div>'
+        f'<div style="min-height:{height};line-height:1.1">{tags}</div></div>'
     )
 
 
@@ -206,3 +207,19 @@ def on_round() -> None:
     from lab.game import start_round
 
     set_game(start_round(game_state()))
+
+
+def pair_html(query: Image.Image, candidates: list[Image.Image], outcome: Outcome) -> str:
+    """The drawing to match, the visitor's pick and (if that was wrong) the twin, side by side."""
+    right = outcome.visitor == outcome.trial.target
+    colour = RIGHT if right else WRONG
+    cells = [("the drawing", query, "#0072B2"), ("your pick", candidates[outcome.visitor], colour)]
+    if not right:
+        cells.append(("the twin", candidates[outcome.trial.target], RIGHT))
+    figures = "".join(
+        f'<figure style="margin:0;text-align:center"><div style="border:2px solid {colour};'
+        f'border-radius:8px;padding:2px;background:white">{_img(image, 64, words)}</div>'
+        f'<figcaption style="font-size:0.75rem;color:#555">{words}</figcaption></figure>'
+        for words, image, colour in cells
+    )
+    return f'<div style="display:flex;gap:12px;margin-top:6px">{figures}</div>'

@@ -79,6 +79,30 @@ def test_play_twenty_trials_starts_the_fixed_round(omniglot_test):
     assert "1 of 20" in at.get("progress")[0].proto.text
     assert at.session_state[view_key()].round_tally.right["you"] == 1
 
+    # the round's last answer: a summary, and the round can be played again
+    outcomes = []
+    for n in range(game.ROUND_LENGTH):
+        trial = game.draw_trial(omniglot_test, game.ROUND_SEED + n)
+        answers = tuple(game.ModelAnswer(m, trial.target, (0.05,) * 20, None) for m in game.MODELS)
+        outcomes.append(
+            game.Outcome(trial, trial.target if n < 12 else (trial.target + 1) % 20, answers)
+        )
+    tally = game.Tally()
+    for outcome in outcomes:
+        tally = tally.add(outcome)
+    at.session_state[view_key()] = game.Game(
+        game.ROUND_SEED + 19, 5, outcomes[-1], tally, tuple(outcomes)
+    )
+    at.run()
+    assert not at.exception
+    assert [s.value for s in at.success] == [
+        "Round over! Out of 20: You 12 / 20, ProtoNet 20 / 20, MAML 20 / 20."
+    ]
+    assert at.button(key="game_round").label == "Play again"
+    assert at.button(key="game_next").label == "Next trial →"  # or back to free play
+    at.button(key="game_round").click().run()
+    assert at.session_state[view_key()].round == () and not at.success
+
 
 def test_without_omniglot_the_page_says_where_it_looked(tmp_path, monkeypatch):
     monkeypatch.setenv("FEWSHOT_DATA", str(tmp_path))
