@@ -198,6 +198,10 @@ def protonet_leave_one_out(
 ) -> LeaveOneOut:
     """LeaveOneOut of a ProtoNet classifier in closed form, from its support embeddings.
 
+    Leaving example i of class c out moves only centre c, to (sum_c - e_i) / (n_c - 1); so
+    each image's distances to the full centres are computed once and only the one column of
+    the moved centre is computed again: O(S^2 D) for the whole table, no image re-encoded.
+
     Args:
         classifier: adapted by a ProtoNet FewShotModel (its trace holds the embeddings).
         check_embeddings: (Q, D) the check images embedded by the same network.
@@ -213,29 +217,40 @@ def protonet_leave_one_out(
     one_hot = torch.nn.functional.one_hot(labels, n_classes).double()  # (S, N)
     sums, counts = one_hot.T @ embeddings, one_hot.sum(0)  # (N, D), (N,)
     checks = check_embeddings.double()
+    rows = torch.arange(n_examples)
 
-    def centres(drop: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """drop: (B, S) 0/1 rows of examples to leave out -> (B, N, D) centres, (B, N) counts."""
-        left = counts[None, :] - drop @ one_hot
-        dropped = torch.einsum("bs,sn,sd->bnd", drop, one_hot, embeddings)
-        return (sums[None] - dropped) / left.clamp_min(1)[:, :, None], left
+    def rowwise(x: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
+        """(B, D), (B, D) -> (B,): each row's distance to its own centre."""
+        return _batched_distances(x, centres[:, None, :], distance)[:, 0]
 
-    def classified(x: torch.Tensor, drop: torch.Tensor) -> torch.Tensor:
-        """x: (B, D), each classified by the centres without its row of `drop` -> (B, N)."""
-        centre, left = centres(drop)
-        return _log_softmax(-scale * _batched_distances(x, centre, distance), left)
-
-    eye = torch.eye(n_examples, dtype=torch.float64)
-    alone = classified(embeddings, eye)  # (S, N)
-    everything = sums / counts[:, None]
-    checks_all = _log_softmax(-scale * protonet.distances(checks, everything, distance), counts)
+    # (S, D) each example's own class centre without it (a zero vector for a class of one,
+    # whose count of 0 masks it out)
+    without = (sums[labels] - embeddings) / (counts[labels] - 1).clamp_min(1)[:, None]
+    alone_distances = protonet.distances(embeddings, sums / counts[:, None], distance)
+    alone_distances[rows, labels] = rowwise(embeddings, without)  # each j without itself
+    alone_counts = counts[None, :] - one_hot  # (S, N)
+    alone = _log_softmax(-scale * alone_distances, alone_counts)
+    check_distances = protonet.distances(checks, sums / counts[:, None], distance)  # (Q, N)
+    checks_all = _log_softmax(-scale * check_distances, counts)
+    check_to_without = protonet.distances(checks, without, distance)  # (Q, S)
     checks_without, others_without = [], []
     for i in range(n_examples):
-        centre, left = centres(eye[i : i + 1])
-        checks_without.append(
-            _log_softmax(-scale * protonet.distances(checks, centre[0], distance), left[0])
-        )
-        both = classified(embeddings, (eye + eye[i : i + 1]).clamp_max(1))  # j and i out
+        c = int(labels[i])
+        moved = check_distances.clone()
+        moved[:, c] = check_to_without[:, i]
+        left = counts.clone()
+        left[c] -= 1
+        checks_without.append(_log_softmax(-scale * moved, left))
+        # every other example j classified without j and without i
+        both = alone_distances.clone()
+        other = labels != c
+        both[other, c] = rowwise(embeddings[other], without[i].expand(int(other.sum()), -1))
+        same = (labels == c) & (rows != i)
+        pair_centres = (sums[c] - embeddings[i] - embeddings[same]) / max(float(counts[c]) - 2, 1.0)
+        both[same, c] = rowwise(embeddings[same], pair_centres)
+        pair_counts = alone_counts.clone()
+        pair_counts[:, c] -= 1
+        both = _log_softmax(-scale * both, pair_counts)
         both[i] = float("nan")
         others_without.append(both)
     return LeaveOneOut(

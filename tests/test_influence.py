@@ -46,14 +46,14 @@ def test_protonet_closed_form_equals_readapting(protonet_model):
     )
     np.testing.assert_allclose(np.exp(closed.checks_all), np.exp(again.checks_all), atol=1e-5)
     assert np.exp(closed.alone[-1, 3]) == 0.0  # the triangle's class is gone without it
-    # leaving two out (i, and j classified by the rest): adapt without both, ask about j
-    i, j = 1, 4
-    keep = [k for k in range(len(images)) if k not in (i, j)]
-    direct = protonet_model.adapt([images[k] for k in keep], [labels[k] for k in keep])
-    column = direct.classes.index(labels[j])
-    expected = direct.predict_proba([images[j]])[0, column]
-    got = np.exp(closed.others_without[i, j, classes.index(labels[j])])
-    assert got == pytest.approx(expected, abs=1e-5)
+    # leaving two out (i, and j classified by the rest): adapt without both, ask about j;
+    # i and j of two classes, then of one
+    for i, j in ((1, 4), (0, 2)):
+        keep = [k for k in range(len(images)) if k not in (i, j)]
+        direct = protonet_model.adapt([images[k] for k in keep], [labels[k] for k in keep])
+        expected = direct.predict_proba([images[j]])[0]
+        got = np.exp(closed.others_without[i, j, [classes.index(c) for c in direct.classes]])
+        np.testing.assert_allclose(got, expected, atol=1e-5)
     assert np.isnan(closed.others_without[i, i]).all()
 
 
@@ -148,3 +148,20 @@ def test_move_example_keeps_the_image_whole():
         ws.move_example(item.id, 999)
     with pytest.raises(ValueError, match="no support image"):
         ws.move_example(12345, circle.id)
+
+
+def test_example_lesson_is_clean_and_a_real_drawing_planted_in_it_is_flagged(
+    omniglot_root, protonet_model
+):
+    from lab.examples import HANDWRITING_CHARACTERS, _drawings, _evaluation_source, lesson
+
+    found = lesson("character")
+    images = [e.image for examples in found.support for e in examples]
+    labels = [c for c, examples in enumerate(found.support) for _ in examples]
+    assert leave_one_out(protonet_model, images, labels).suspects() == []
+    # a drawing of the second character that the lesson does not hold, labelled as the first
+    name, data = _drawings(_evaluation_source(omniglot_root), HANDWRITING_CHARACTERS[1])[12]
+    images.append(Image.open(io.BytesIO(data)))
+    labels.append(0)
+    flagged = leave_one_out(protonet_model, images, labels).suspects()
+    assert [(s.index, s.looks_like) for s in flagged] == [(len(images) - 1, 1)], name

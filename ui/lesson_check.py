@@ -38,14 +38,15 @@ def teach(ws: Workspace, classifier: AdaptedClassifier | None) -> None:
     if classifier is None:
         return
     st.divider()
-    st.subheader("4. Check the lesson: which examples matter")
-    result = _leave_one_out(ws, classifier)
-    if result is not None:
-        items = [item for card in ws.classes for item in card.items]
-        _suspects(ws, classifier, result, items)
-        _influence(ws, classifier, result, items)
-    if ws.queries:
-        _wrong_cue(ws, classifier)
+    with st.container(key="lesson_check"):
+        st.subheader("4. Check the lesson: which examples matter")
+        result = _leave_one_out(ws, classifier)
+        if result is not None:
+            items = [item for card in ws.classes for item in card.items]
+            _suspects(ws, classifier, result, items)
+            _influence(ws, classifier, result, items)
+        if ws.queries:
+            _wrong_cue(ws, classifier)
 
 
 def _store(kind: str, key: tuple, value) -> None:
