@@ -107,7 +107,12 @@ def draw(ws: Workspace, classifier: AdaptedClassifier, result, near) -> None:
         st.markdown(f"**Why {markdown_text(winner)}?**")
         picture, examples = st.columns([3, 2], gap="medium")
         with picture:
-            st.plotly_chart(occlusion_figure(result, winner), key="why_map", width="stretch")
+            st.plotly_chart(
+                occlusion_figure(result, winner),
+                key="why_map",
+                width="stretch",
+                config={"displayModeBar": False},
+            )
             unit = "distance" if result.measure.startswith("distance") else "probability"
             st.caption(
                 f"Orange: {HURTS_WORDS}; blue: {HELPS_WORDS}. Measured: the {result.measure} "
@@ -126,5 +131,5 @@ def draw(ws: Workspace, classifier: AdaptedClassifier, result, near) -> None:
                 columns = st.columns(NEAREST)
                 for column, neighbour in zip(columns, found, strict=False):
                     column.image(items[neighbour.index].image, width=72)
-                    column.caption(f"{neighbour.distance:.3g}")
+                    column.caption(f"distance {neighbour.distance:.3g}")
             st.caption(f"Under each example: {distance_name(classifier)}.")

@@ -40,7 +40,7 @@ def picture_rgb(picture: np.ndarray) -> np.ndarray:
     return np.asarray(picture, dtype=np.uint8)
 
 
-def occlusion_figure(result: Occlusion, winner_name: str, height: int = 330) -> go.Figure:
+def occlusion_figure(result: Occlusion, winner_name: str, height: int = 280) -> go.Figure:
     """Two panels: what the model reads, and the occlusion map over it with a colour bar
     whose ends say which colour means what."""
     rgb = picture_rgb(result.picture)
@@ -84,7 +84,7 @@ def occlusion_figure(result: Occlusion, winner_name: str, height: int = 330) -> 
         )
         figure.update_yaxes(**{**axis, "range": [size - 0.5, -0.5]}, row=1, col=column)
     figure.update_layout(
-        **{**PLOT_LAYOUT, "margin": {"l": 10, "r": 10, "t": 40, "b": 10}},
+        **{**PLOT_LAYOUT, "margin": {"l": 0, "r": 0, "t": 30, "b": 0}},
         height=height,
         showlegend=False,
     )

@@ -52,7 +52,7 @@ def test_teach_explains_the_chosen_check_image(app):
     for found in near.values():
         distances = [n.distance for n in found]
         assert distances == sorted(distances)
-        assert f"{distances[0]:.3g}" in captions
+        assert f"distance {distances[0]:.3g}" in captions
     # Another image: a second explanation; the first stays cached.
     other = ws.queries[0]
     app.selectbox(key="why_teach_pick").set_value(other.id).run()
