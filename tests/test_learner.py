@@ -172,7 +172,7 @@ def test_answers_equal_the_separate_calls_and_compute_each_keyed_image_once(mode
 
 
 def test_typed_settings_adapt_as_their_keywords_do(maml_model, protonet_model):
-    from core.settings import MamlSettings, ProtoSettings
+    from core import MamlSettings, ProtoSettings
 
     images, labels = support_set()
     typed = maml_model.adapt(
