@@ -4,13 +4,17 @@ hurts the verdict, blue where covering helps it, clear where covering changes no
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lab.labels import plot_text
-from lab.occlusion import Occlusion
 from lab.style import OKABE_ITO, PLOT_LAYOUT
+
+if TYPE_CHECKING:
+    from lab.occlusion import Occlusion
 
 HURTS = OKABE_ITO["vermillion"]  # covering this place moves the image away from its class
 HELPS = OKABE_ITO["blue"]  # covering this place moves it closer
