@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from ui import compare, compare_splits
+from ui import compare, compare_splits, shots_curve
 
 ws = ui.workspace()
 st.title("Compare")
@@ -40,3 +40,5 @@ st.write(
 results = compare_splits.run_splits(ws, models, config, compare_splits.split_settings())
 if results is not None:
     compare_splits.show_splits(results)
+
+shots_curve.shots_curve(ws, models, config)
