@@ -198,9 +198,8 @@ def protonet_leave_one_out(
 ) -> LeaveOneOut:
     """LeaveOneOut of a ProtoNet classifier in closed form, from its support embeddings.
 
-    Leaving example i of class c out moves only centre c, to (sum_c - e_i) / (n_c - 1); so
-    each image's distances to the full centres are computed once and only the one column of
-    the moved centre is computed again: O(S^2 D) for the whole table, no image re-encoded.
+    Leaving example i of class c out moves only centre c, to (sum_c - e_i) / (n_c - 1): only
+    that column of the distances is computed again, O(S^2 D) in all, no image re-encoded.
 
     Args:
         classifier: adapted by a ProtoNet FewShotModel (its trace holds the embeddings).
@@ -233,35 +232,41 @@ def protonet_leave_one_out(
     check_distances = protonet.distances(checks, sums / counts[:, None], distance)  # (Q, N)
     checks_all = _log_softmax(-scale * check_distances, counts)
     check_to_without = protonet.distances(checks, without, distance)  # (Q, S)
-    checks_without, others_without = [], []
-    for i in range(n_examples):
-        c = int(labels[i])
-        moved = check_distances.clone()
-        moved[:, c] = check_to_without[:, i]
-        left = counts.clone()
-        left[c] -= 1
-        checks_without.append(_log_softmax(-scale * moved, left))
-        # every other example j classified without j and without i
-        both = alone_distances.clone()
-        other = labels != c
-        both[other, c] = rowwise(embeddings[other], without[i].expand(int(other.sum()), -1))
-        same = (labels == c) & (rows != i)
-        pair_centres = (sums[c] - embeddings[i] - embeddings[same]) / max(float(counts[c]) - 2, 1.0)
-        both[same, c] = rowwise(embeddings[same], pair_centres)
-        pair_counts = alone_counts.clone()
-        pair_counts[:, c] -= 1
-        both = _log_softmax(-scale * both, pair_counts)
-        both[i] = float("nan")
-        others_without.append(both)
+    # As (S, ...) tables, row i: example i left out (a loop of small ops costs more in overhead)
+    n_checks = checks.shape[0]
+    moved = check_distances[None].repeat(n_examples, 1, 1)  # (S, Q, N)
+    moved[rows[:, None], torch.arange(n_checks)[None, :], labels[:, None]] = check_to_without.T
+    left = counts[None].repeat(n_examples, 1)
+    left[rows, labels] -= 1
+    checks_without = _log_softmax(-scale * moved, left[:, None, :])
+    # (S, S, N): example j classified without j and without i. Class y_i's centre is
+    # without[i] for j of another class, (sum - e_i - e_j) / (n - 2) for j of the same.
+    both = alone_distances[None].repeat(n_examples, 1, 1)
+    columns = labels[:, None].expand(n_examples, n_examples)
+    both[rows[:, None], rows[None, :], columns] = protonet.distances(
+        embeddings, without, distance
+    ).T
+    first, second = torch.nonzero(
+        (labels[:, None] == labels[None, :]) & (rows[:, None] != rows[None, :]), as_tuple=True
+    )
+    c = labels[first]
+    pair_centres = (sums[c] - embeddings[first] - embeddings[second]) / (counts[c] - 2).clamp_min(
+        1
+    )[:, None]
+    both[first, second, c] = rowwise(embeddings[second], pair_centres)
+    pair_counts = alone_counts[None].repeat(n_examples, 1, 1)
+    pair_counts[rows[:, None], rows[None, :], columns] -= 1
+    others_without = _log_softmax(-scale * both, pair_counts)
+    others_without[rows, rows] = float("nan")
     return LeaveOneOut(
         "protonet",
         labels.numpy().copy(),
         alone.numpy(),
         checks_all.numpy(),
-        torch.stack(checks_without).numpy(),
+        checks_without.numpy(),
         np.asarray(check_truth, dtype=int),
         alone.numpy(),
-        torch.stack(others_without).numpy(),
+        others_without.numpy(),
     )
 
 

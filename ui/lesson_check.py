@@ -186,18 +186,19 @@ def _influence(ws: Workspace, classifier, result: LeaveOneOut, items: list[Item]
     names = ws.names(classifier.classes)
     helpful = result.helpfulness()
     st.markdown(HELPFUL_SENTENCE[result.measure])
-    for index, pair in enumerate(result.extremes()):
-        if pair is None:
-            continue
-        with st.container(border=True, key=f"influence_class_{index}"):
-            st.markdown(chip(index, names[index]), unsafe_allow_html=True)
-            columns = st.columns(4, vertical_alignment="center")
-            for offset, (label, example) in enumerate(zip(("Most", "Least"), pair, strict=True)):
-                thumbnails(ws, [items[example]], THUMB, where=columns[2 * offset])
-                columns[2 * offset + 1].markdown(
-                    f"{label} helpful: {markdown_text(items[example].name)}  \n"
-                    f"{_number(float(helpful[example]))}"
-                )
+    shown = [(index, pair) for index, pair in enumerate(result.extremes()) if pair is not None]
+    for start in range(0, len(shown), 3):
+        for column, (index, pair) in zip(st.columns(3), shown[start : start + 3], strict=False):
+            with column.container(border=True, key=f"influence_class_{index}"):
+                st.markdown(chip(index, names[index]), unsafe_allow_html=True)
+                for place, (label, example) in zip(
+                    st.columns(2), zip(("Most", "Least"), pair, strict=True), strict=True
+                ):
+                    thumbnails(ws, [items[example]], THUMB, where=place)
+                    place.caption(
+                        f"{label} helpful: {markdown_text(items[example].name)}, "
+                        f"{_number(float(helpful[example]))}"
+                    )
     changes = result.verdict_changes()
     moves = result.others_move()
     alone = result.alone_probabilities
