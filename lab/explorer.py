@@ -3,13 +3,12 @@ centres, nearest neighbours and regions, from this session's images or a benchma
 
 Every distance here is measured in the model's real embedding space (core.protonet's
 distances), never in a 2-D or 3-D picture of it: the picture (lab.embedding.project) only
-says where to draw. Pure (no Streamlit); app_pages/embedding.py and ui/explorer.py draw it.
+says where to draw. Pure (no Streamlit); ui.explorer and ui.embedding draw it. The
+benchmark slices themselves are read by lab.slices.
 
     ExplorerData          images, their roles (support / query), classes, embeddings, centres
     from_classifier       a taught classifier's support set and queries (the session's images)
-    omniglot_test_slice   characters of Omniglot's test split, read straight from the zip
-    photo_test_slice      a few mini-ImageNet test classes
-    from_slice            a slice taught with its first `shots` images per class
+    from_slice            a slice (lab.slices) taught with its first `shots` images per class
     nearest_images        the k nearest images of one image, in the model's distance
     region_rows           a table (and CSV) of a set of images with their distances
     centres_growing       ProtoNet's class centres as the images arrive one at a time
@@ -20,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,9 +29,6 @@ from core import protonet
 from lab.embedding import class_means, class_space
 
 SUPPORT, QUERY = "support", "query"
-# The benchmark slices: small enough to embed in a few seconds on a CPU.
-OMNIGLOT_CHARACTERS, OMNIGLOT_DRAWINGS = 20, 20
-PHOTO_CLASSES, PHOTO_IMAGES = 5, 20  # photo features take ~60 ms each on a CPU: 100 photos
 
 
 @dataclass(frozen=True)
@@ -248,92 +243,6 @@ def from_slice(
         title=title,
         note=note,
     )
-
-
-# --- benchmark slices -----------------------------------------------------------------------
-
-
-def omniglot_test_slice(
-    n_characters: int = OMNIGLOT_CHARACTERS,
-    drawings: int = OMNIGLOT_DRAWINGS,
-    seed: int = 0,
-    root: Path | None = None,
-) -> tuple[list[str], list[list[Image.Image]]]:
-    """`n_characters` characters of Omniglot's test split (Vinyals et al. 2016, unrotated),
-    drawn at random with `seed`, `drawings` drawings each, read straight from the zip (only
-    these files are decoded, unlike core.data.load_dataset, which decodes all 1623 once).
-
-    Raises:
-        core.data.DatasetMissing: the Omniglot files or the split file are not under root.
-    """
-    from core.data import DatasetMissing
-    from core.paths import data_root
-    from lab.examples import (
-        _drawings,
-        _evaluation_source,
-        character_class_name,
-        handwriting_missing,
-    )
-
-    root = Path(root or data_root() / "omniglot")
-    source = _evaluation_source(root)
-    split = root / "splits" / "vinyals" / "test.txt"
-    if source is None:
-        raise DatasetMissing(handwriting_missing(root))
-    if not split.exists():
-        raise DatasetMissing(f"Omniglot's test split file is missing: {split}")
-    characters = sorted(
-        {line.strip().rsplit("/", 1)[0] for line in split.read_text().splitlines() if line.strip()}
-    )
-    chosen = np.random.default_rng(seed).choice(len(characters), n_characters, replace=False)
-    names, images = [], []
-    for character in (characters[i] for i in sorted(chosen)):
-        files = _drawings(source, character)[:drawings]
-        names.append(character_class_name(character))
-        images.append([_open_image(data) for _, data in files])
-    return names, images
-
-
-def photo_test_slice(
-    n_classes: int = PHOTO_CLASSES,
-    photos: int = PHOTO_IMAGES,
-    seed: int = 0,
-    root: Path | None = None,
-) -> tuple[list[str], list[list[Image.Image]]]:
-    """`n_classes` mini-ImageNet test classes drawn with `seed`, their first `photos` photos,
-    named by their words from classes.tsv when it is there (else their WordNet ids).
-
-    Raises:
-        core.data.DatasetMissing: mini-ImageNet's test split is not on this machine.
-    """
-    from core.data import miniimagenet
-
-    data = miniimagenet("test", root)
-    chosen = sorted(np.random.default_rng(seed).choice(len(data.classes), n_classes, replace=False))
-    words = _class_words(data.root.parent / "classes.tsv")
-    names = [words.get(data.classes[k], data.classes[k]) for k in chosen]
-    return names, [data.images(int(k), range(photos)) for k in chosen]
-
-
-def _class_words(path: Path) -> dict[str, str]:
-    """WordNet id -> its first word, from a 'wnid<TAB>split<TAB>words' file (the last
-    column holds the words); empty when absent."""
-    if not path.exists():
-        return {}
-    words = {}
-    for line in path.read_text().splitlines()[1:]:
-        parts = line.split("\t")
-        if len(parts) >= 2:
-            words[parts[0]] = parts[-1].split(",")[0].strip()
-    return words
-
-
-def _open_image(data: bytes) -> Image.Image:
-    import io
-
-    image = Image.open(io.BytesIO(data))
-    image.load()
-    return image
 
 
 # --- learning you can watch ------------------------------------------------------------------

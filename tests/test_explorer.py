@@ -238,3 +238,29 @@ def test_pca_basis_maps_other_points_into_the_same_picture():
     moved = last + np.array([1.0, 0, 0, 0, 0])  # a shift in the space is a shift in the picture
     shift = pca_apply(moved, basis) - pca_apply(last, basis)
     np.testing.assert_allclose(shift, np.tile(basis[1][:, 0], (12, 1)), atol=1e-12)
+
+
+def test_benchmark_slices_name_the_missing_folder(tmp_path):
+    from core.data import DatasetMissing
+    from lab.slices import omniglot_test_slice, photo_test_slice
+
+    with pytest.raises(DatasetMissing, match=str(tmp_path / "omniglot")):
+        omniglot_test_slice(root=tmp_path / "omniglot")
+    with pytest.raises(DatasetMissing):
+        photo_test_slice(root=tmp_path / "miniimagenet")
+
+
+def test_omniglot_slice_is_seeded_and_from_the_test_split(omniglot_root):
+    from lab.slices import omniglot_test_slice
+
+    names, images = omniglot_test_slice(n_characters=3, drawings=4, root=omniglot_root)
+    assert len(names) == len(set(names)) == 3
+    assert [len(per_class) for per_class in images] == [4, 4, 4]
+    again, _ = omniglot_test_slice(n_characters=3, drawings=4, root=omniglot_root)
+    other, _ = omniglot_test_slice(n_characters=3, drawings=4, seed=1, root=omniglot_root)
+    assert again == names != other
+    test_split = (omniglot_root / "splits" / "vinyals" / "test.txt").read_text()
+    alphabets = {line.split("/")[0] for line in test_split.splitlines() if line.strip()}
+    assert all(any(name.startswith(a.replace("_", " ")) for a in alphabets) for name in names), (
+        names
+    )

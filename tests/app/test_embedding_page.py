@@ -50,6 +50,7 @@ def test_session_images_thumbnails_neighbours_and_maml(app):
     app.switch_page("app_pages/embedding.py").run()
     assert not app.exception
     assert app.radio(key="emb_source").value == "session"
+    app.radio(key="emb_projection").set_value("pca").run()  # the exact picture comes first
     spec = _explorer_spec(app)
     legend = _legend(spec)
     assert "class centres (prototypes)" in legend
@@ -117,6 +118,7 @@ def test_handwriting_slice_marks_mistakes_and_grows_centres(app, omniglot_root):
     # An empty session explores a benchmark slice at once.
     assert app.radio(key="emb_source").value == "handwriting"
     assert not app.exception
+    app.radio(key="emb_projection").set_value("pca").run()  # the exact picture comes first
     spec = _explorer_spec(app)
     assert len(spec["layout"]["images"]) == 400
     wrong = [t for t in spec["data"] if str(t.get("name", "")).startswith("✗")]
@@ -139,6 +141,7 @@ def test_photo_slice(app, miniimagenet_root):
     app.switch_page("app_pages/embedding.py").run()
     app.radio(key="emb_source").set_value("photos").run()
     assert not app.exception
+    app.radio(key="emb_projection").set_value("pca").run()  # the exact picture comes first
     assert len(_explorer_spec(app)["layout"]["images"]) == 100
     assert any("mini-ImageNet's test split" in c.value for c in app.caption)
 
@@ -147,6 +150,7 @@ def test_without_benchmark_files_the_example_lesson(app, tmp_path, monkeypatch):
     monkeypatch.setenv("FEWSHOT_DATA", str(tmp_path))
     app.switch_page("app_pages/embedding.py").run()
     assert not app.exception
+    app.radio(key="emb_projection").set_value("pca").run()  # the exact picture comes first
     note = next(c.value for c in app.caption if "example lesson instead" in c.value)
     assert str(tmp_path) in note
     # The photo example (textures): 3 classes x 7 crops.

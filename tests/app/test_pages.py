@@ -108,6 +108,8 @@ def test_embedding_page_projects_and_tables_exact_distances(app):
     add_queries(app, shapes=(2,))
     app.switch_page("app_pages/embedding.py").run()
     assert not app.exception
+    app.radio(key="emb_projection").set_value("pca").run()  # the exact picture comes first
+    assert not app.exception
     spec = chart_specs(app)[0]
     queries = next(t for t in spec["data"] if t.get("name") == "images to check (queries)")
     assert queries["marker"]["symbol"] == "diamond" and len(queries["x"]) == 1
