@@ -1,7 +1,7 @@
 """The embedding explorer in a real browser: load the handwriting example, open Embedding
-space, click an image on the chart and see it (larger, with its nearest images) beside the
-chart, then drag a box over a region and download its list as CSV. Screenshots go to
-test-artifacts/ (look at them)."""
+space, pick the PCA picture, click an image on the chart and see it (larger, with its
+nearest images) beside the chart, then drag a box over a region and download its list as
+CSV. Screenshots go to test-artifacts/ (look at them)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_journey import _settle, _shot, _wait_or_shoot, browser, playwright  # noqa: F401
+from tests.e2e.test_journey import (  # noqa: F401
+    _radio,
+    _settle,
+    _shot,
+    _wait_or_shoot,
+    browser,
+    playwright,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -51,6 +58,7 @@ def test_click_an_image_then_box_select_a_region_and_download(server_url, browse
     chart = page.locator(".js-plotly-plot").first
     _wait_or_shoot(chart, page, "debug-explorer", 90_000)
     _settle(page)
+    _radio(page, "PCA")  # the exact picture comes first; this test is about the projection's
     chart.scroll_into_view_if_needed()
     page.wait_for_function(
         "() => document.querySelectorAll('.js-plotly-plot')[0]?._fullLayout?.images?.length == 21"
