@@ -22,7 +22,13 @@ DEFAULT_SPLITS = 20
 
 
 def shots_curve(ws: Workspace, models: dict[str, str | None], config: BaselineConfig) -> None:
-    """The section: why, the settings, the button, the run with its progress, the result."""
+    """The section: why, the settings, the button, the run with its progress, the result (in
+    a keyed container: .st-key-shots_curve for the browser test)."""
+    with st.container(key="shots_curve"):
+        _section(ws, models, config)
+
+
+def _section(ws: Workspace, models: dict[str, str | None], config: BaselineConfig) -> None:
     from lab.compare import labelled_images
     from lab.labels import markdown_text
     from lab.shots import ShotSettings, class_counts, shortage, shot_counts
@@ -139,7 +145,12 @@ def _show(results: list, n_classes: int) -> None:
             st.error(f"{name} could not be scored: {markdown_text(str(curve))}")
     if not curves:
         return
-    st.plotly_chart(shots_figure(curves, n_classes), width="stretch", key="shots_chart")
+    st.plotly_chart(
+        shots_figure(curves, n_classes),
+        width="stretch",
+        key="shots_chart",
+        config={"displayModeBar": False},
+    )
     shots = [p.shots for p in curves[0].points]
     table = {"examples per class": shots, "images scored": [p.queries for p in curves[0].points]}
     for curve in curves:

@@ -1,4 +1,4 @@
-"""Accuracy against examples per class (lab.shots): one line per learner, with its 95% band."""
+"""Accuracy against examples per class (lab.shots): one line per learner, with 95% intervals."""
 
 from __future__ import annotations
 
@@ -9,17 +9,13 @@ import plotly.graph_objects as go
 from lab.shots import ShotCurve
 from lab.style import PALETTE, PLOT_LAYOUT
 
+DODGE = 0.08  # shots between two learners' points at the same shot count
 SYMBOLS = ("circle", "square", "diamond")  # learners differ in shape too, not colour alone
 TITLE = "Accuracy on the held-out images (plain: share of all of them right), by examples per class"
 
 
-def _rgba(colour: str, alpha: float) -> str:
-    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
-    return f"rgba({red}, {green}, {blue}, {alpha})"
-
-
 def shots_figure(curves: Sequence[ShotCurve], n_classes: int) -> go.Figure:
-    """Mean accuracy (%) against shots, a band for its 95% interval, and the random-guess
+    """Mean accuracy (%) against shots with error bars for its 95% interval, and the random-guess
     level (1 in N: a uniform guess scores that on any set of queries).
 
     Args:
@@ -30,43 +26,40 @@ def shots_figure(curves: Sequence[ShotCurve], n_classes: int) -> go.Figure:
     shots = sorted({p.shots for curve in curves for p in curve.points})
     for index, curve in enumerate(curves):
         colour = PALETTE[index % len(PALETTE)]
-        x = [p.shots for p in curve.points]
+        # Each learner a little to the side, so that equal points (all 100%) stay visible.
+        offset = DODGE * (index - (len(curves) - 1) / 2)
         mean = [100 * p.mean for p in curve.points]
         half = [0.0 if p.ci95 != p.ci95 else 100 * p.ci95 for p in curve.points]  # nan: 0
-        upper = [min(100.0, m + h) for m, h in zip(mean, half, strict=True)]
-        lower = [max(0.0, m - h) for m, h in zip(mean, half, strict=True)]
         figure.add_scatter(
-            x=x + x[::-1],
-            y=upper + lower[::-1],
-            fill="toself",
-            fillcolor=_rgba(colour, 0.15),
-            line={"width": 0},
-            hoverinfo="skip",
-            legendgroup=curve.name,
-            showlegend=False,
-            name=f"{curve.name}: 95% interval",
-        )
-        figure.add_scatter(
-            x=x,
+            x=[p.shots + offset for p in curve.points],
             y=mean,
             mode="lines+markers",
             name=curve.name,
-            legendgroup=curve.name,
-            line={"color": colour, "width": 3},
+            line={"color": colour, "width": 2.5},
             marker={"size": 9, "color": colour, "symbol": SYMBOLS[index % len(SYMBOLS)]},
-            error_y={"type": "data", "array": half, "visible": True, "color": colour, "width": 4},
+            error_y={  # the interval, cut at 0% and 100% where it would pass them
+                "type": "data",
+                "symmetric": False,
+                "array": [min(h, 100 - m) for m, h in zip(mean, half, strict=True)],
+                "arrayminus": [min(h, m) for m, h in zip(mean, half, strict=True)],
+                "visible": True,
+                "color": colour,
+                "thickness": 1.5,
+                "width": 5,
+            },
             customdata=[
-                [h, len(p.accuracies), p.queries] for h, p in zip(half, curve.points, strict=True)
+                [p.shots, h, len(p.accuracies), p.queries]
+                for h, p in zip(half, curve.points, strict=True)
             ],
             hovertemplate=(
-                f"{curve.name}, %{{x}} per class: %{{y:.1f}}% ± %{{customdata[0]:.1f}} "
-                "(95% interval, %{customdata[1]} splits of %{customdata[2]} images each)"
-                "<extra></extra>"
+                f"{curve.name}, %{{customdata[0]}} per class: %{{y:.1f}}% "
+                "± %{customdata[1]:.1f} (95% interval over %{customdata[2]} splits, "
+                "%{customdata[3]} images scored in each)<extra></extra>"
             ),
         )
     if shots:
         figure.add_scatter(
-            x=[shots[0] - 0.3, shots[-1] + 0.3],
+            x=[shots[0] - 0.4, shots[-1] + 0.4],
             y=[100 / n_classes] * 2,
             mode="lines",
             line={"color": "#666666", "dash": "dot", "width": 1.5},
@@ -81,9 +74,9 @@ def shots_figure(curves: Sequence[ShotCurve], n_classes: int) -> go.Figure:
             "title": "examples per class (shots); the rest of each class is scored",
             "tickmode": "array",
             "tickvals": shots,
-            "range": [shots[0] - 0.3, shots[-1] + 0.3] if shots else None,
+            "range": [shots[0] - 0.4, shots[-1] + 0.4] if shots else None,
         },
-        yaxis={"title": "accuracy (%): mean and 95% interval", "range": [0, 103]},
+        yaxis={"title": "accuracy (%): mean and 95% interval", "range": [0, 104]},
         legend={"orientation": "h", "y": -0.22},
         hovermode="closest",
     )
