@@ -169,7 +169,9 @@ def _miniimagenet_lesson():
     ]
 
 
-def time_leave_one_out(runs: int, maml_runs: int, only: list[str] | None = None) -> list[dict]:
+def time_leave_one_out(
+    runs: int, maml_runs: int, only: list[str] | None = None, classes: int = 10, shots: int = 10
+) -> list[dict]:
     """Seconds for lab.influence.leave_one_out on a 10 x 10 lesson with 20 check images of
     known class, per shipped model: the first call (photos: the backbone encodes every image)
     and the median of the runs after it (the images' features cached, as on Teach, where the
@@ -185,10 +187,12 @@ def time_leave_one_out(runs: int, maml_runs: int, only: list[str] | None = None)
         images_by_class = lesson()
         if images_by_class is None:
             continue
-        support = [i for images in images_by_class for i in images[:LESSON_SHOTS]]
-        labels = [c for c, images in enumerate(images_by_class) for _ in images[:LESSON_SHOTS]]
-        checks = [i for images in images_by_class for i in images[LESSON_SHOTS:]]
-        truth = [c for c, images in enumerate(images_by_class) for _ in images[LESSON_SHOTS:]]
+        images_by_class = [images[:shots] + images[LESSON_SHOTS:] for images in images_by_class]
+        images_by_class = images_by_class[:classes]
+        support = [i for images in images_by_class for i in images[:shots]]
+        labels = [c for c, images in enumerate(images_by_class) for _ in images[:shots]]
+        checks = [i for images in images_by_class for i in images[shots:]]
+        truth = [c for c, images in enumerate(images_by_class) for _ in images[shots:]]
         for name in models:
             if only and name not in only:
                 continue
@@ -208,7 +212,7 @@ def time_leave_one_out(runs: int, maml_runs: int, only: list[str] | None = None)
             rows.append(
                 {
                     "model": name,
-                    "classes": LESSON_CLASSES,
+                    "classes": classes,
                     "examples": len(support),
                     "check_images": len(checks),
                     "suspects_found": len(result.suspects()),
@@ -230,13 +234,17 @@ def leave_one_out_main(argv: list[str]) -> int:
     parser.add_argument("--runs", type=int, default=7, help="timed runs per ProtoNet model")
     parser.add_argument("--maml-runs", type=int, default=3, help="timed runs per MAML model")
     parser.add_argument("--models", nargs="*", help="only these models (default: all four)")
+    parser.add_argument("--classes", type=int, default=LESSON_CLASSES, help="at most 10")
+    parser.add_argument("--shots", type=int, default=LESSON_SHOTS, help="at most 10")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "results" / "why")
     args = parser.parse_args(argv)
     import torch
 
     started = datetime.now(UTC)
     load_at_start = round(os.getloadavg()[0], 2)
-    rows = time_leave_one_out(args.runs, args.maml_runs, args.models)
+    if not (2 <= args.classes <= LESSON_CLASSES and 1 <= args.shots <= LESSON_SHOTS):
+        parser.error(f"--classes 2..{LESSON_CLASSES} and --shots 1..{LESSON_SHOTS}")
+    rows = time_leave_one_out(args.runs, args.maml_runs, args.models, args.classes, args.shots)
     record = {
         "command": "python -m benchmarks.why leave-one-out " + " ".join(argv),
         "date": started.isoformat(timespec="seconds"),
@@ -246,7 +254,8 @@ def leave_one_out_main(argv: list[str]) -> int:
         "rows": rows,
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"leave-one-out-{started:%Y-%m-%dT%H%M%S}.json"
+    size = f"{args.classes}x{args.shots}"
+    path = args.out / f"leave-one-out-{size}-{started:%Y-%m-%dT%H%M%S}.json"
     path.write_text(json.dumps(record, indent=1) + "\n")
     print(f"wrote {path}")
     return 0
