@@ -89,9 +89,12 @@ def _section(ws: Workspace, models: dict[str, str | None], config: BaselineConfi
         if not chosen:
             st.caption("Choose at least one learner.")
         else:
+            fits = len(shots) * settings.splits
             st.caption(
-                "Press the button to draw the curve: ProtoNet takes seconds; MAML and the "
-                "from-scratch learner adapt on every split and take longer."
+                f"Press the button to draw the curve. ProtoNet takes a second or so; MAML and "
+                f"the from-scratch learner adapt {fits} times each (once a split), and the "
+                "from-scratch learner trains a network every time: seconds each, minutes in "
+                "all. Fewer splits, or fewer learners, are quicker."
             )
         return
     _show(cache[key], len(class_counts(labels)))
