@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import PurePath
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import plotly.graph_objects as go
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
     from core.encoders import Encoder
     from core.learner import FewShotModel
+    from core.settings import Settings
     from lab.workspace import Workspace
 
 
@@ -180,13 +181,14 @@ def score_learner(
 
 
 def model_learner(
-    name: str, model: FewShotModel, images: Sequence[Image.Image], settings: dict[str, Any]
+    name: str, model: FewShotModel, images: Sequence[Image.Image], settings: Settings
 ) -> Learner:
     """A meta-trained model as a Learner: the images through its own encoder, and
-    model.adapt_tensors(..., **settings) on each split (ProtoNet and MAML use no seed)."""
+    model.adapt_tensors(..., settings=settings) on each split (ProtoNet and MAML use no
+    seed)."""
 
     def fit(x: torch.Tensor, y: torch.Tensor, classes: tuple, seed: int) -> Predictor:
-        return model.adapt_tensors(x, y, classes, **settings)
+        return model.adapt_tensors(x, y, classes, settings=settings)
 
     return Learner(name, model.encode(images), fit)
 

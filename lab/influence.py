@@ -30,6 +30,7 @@ from PIL import Image
 from core import protonet
 from core.constants import MIN_CLASSES
 from core.learner import AdaptedClassifier, FewShotModel, ProtoTrace
+from core.settings import Settings
 
 MISLABEL_PROBABILITY = 0.8  # the rest of the lesson must call it another class this surely
 
@@ -276,7 +277,7 @@ def readapted_without(
     labels: torch.Tensor,
     classes: tuple[Hashable, ...],
     drop: int,
-    settings: dict,
+    settings: Settings | None,
 ) -> tuple[AdaptedClassifier | None, list[int]]:
     """The model adapted on every example but `drop`; a class left empty is left out.
 
@@ -292,7 +293,7 @@ def readapted_without(
     remap = torch.full((len(classes),), -1, dtype=torch.long)
     remap[present] = torch.arange(len(present))
     classifier = model.adapt_tensors(
-        inputs[keep], remap[labels[keep]], [classes[c] for c in present], **settings
+        inputs[keep], remap[labels[keep]], [classes[c] for c in present], settings=settings
     )
     return classifier, present
 
@@ -319,7 +320,7 @@ def maml_leave_one_out(
     classes: tuple[Hashable, ...],
     check_inputs: torch.Tensor,
     check_truth: np.ndarray,
-    settings: dict,
+    settings: Settings | None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> LeaveOneOut:
     """LeaveOneOut by re-adapting once per example (MAML, or any algorithm: the reference
@@ -328,7 +329,7 @@ def maml_leave_one_out(
     on_progress(done, total) is called after each adaptation.
     """
     n_examples, n_classes = len(labels), len(classes)
-    full = model.adapt_tensors(inputs, labels, classes, **settings)
+    full = model.adapt_tensors(inputs, labels, classes, settings=settings)
     both = torch.cat([inputs, check_inputs])
     everything = log_probabilities(full, both)
     alone = np.full((n_examples, n_classes), np.nan)
@@ -362,7 +363,7 @@ def leave_one_out(
     labels: Sequence[Hashable],
     check_images: Sequence[Image.Image] = (),
     check_labels: Sequence[Hashable | None] = (),
-    settings: dict | None = None,
+    settings: Settings | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> LeaveOneOut:
     """Every example of a lesson left out in turn, each image encoded once.
@@ -372,14 +373,13 @@ def leave_one_out(
             order of first appearance, as FewShotModel.adapt orders them).
         check_images: images to check; check_labels: their classes (None where unknown), or
             empty when none is known.
-        settings: FewShotModel.adapt's settings (e.g. distance, inner_steps).
+        settings: FewShotModel.adapt's settings (core.settings), None for the model's own.
         on_progress: MAML only, called with (done, total) after each re-adaptation.
     """
     if len(images) != len(labels):
         raise ValueError(f"got {len(images)} images but {len(labels)} labels")
     if check_labels and len(check_labels) != len(check_images):
         raise ValueError(f"got {len(check_images)} check images but {len(check_labels)} labels")
-    settings = dict(settings or {})
     classes = tuple(dict.fromkeys(labels))
     index = {label: i for i, label in enumerate(classes)}
     support_labels = torch.tensor([index[label] for label in labels], dtype=torch.long)
@@ -391,7 +391,7 @@ def leave_one_out(
     inputs = model.encode(images)
     check_inputs = model.encode(check_images) if len(check_images) else inputs[:0]
     if model.algorithm == "protonet":
-        classifier = model.adapt_tensors(inputs, support_labels, classes, **settings)
+        classifier = model.adapt_tensors(inputs, support_labels, classes, settings=settings)
         check_embeddings = model.embed_tensors(check_inputs)
         return protonet_leave_one_out(classifier, check_embeddings, truth)
     return maml_leave_one_out(

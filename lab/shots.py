@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
     from core.learner import FewShotModel
+    from core.settings import Settings
 
 MAX_SPLITS = 200
 
@@ -166,13 +167,13 @@ class _Prototypes:
 
 
 def protonet_learner(
-    name: str, model: FewShotModel, images: Sequence[Image.Image], settings: dict[str, Any]
+    name: str, model: FewShotModel, images: Sequence[Image.Image], settings: Settings
 ) -> Learner:
     """A ProtoNet model as a Learner that embeds every image once.
 
     lab.compare.model_learner would embed each split's images again; a curve has R splits at
     every shot count, and the embedding is by far the costliest part of ProtoNet. The
-    answers are the same as model.adapt_tensors(..., **settings) gives (the embedding of an
+    answers are the same as model.adapt_tensors(..., settings=settings) gives (the embedding of an
     image does not depend on the others in its batch; tests/test_shots.py checks it).
     """
     if model.algorithm != "protonet":
@@ -181,7 +182,7 @@ def protonet_learner(
     with torch.no_grad():
         embedded = model.embed_tensors(inputs)
     # The model's own distance and logit scale for these settings, read from one adaptation.
-    probe = model.adapt_tensors(inputs[:2], torch.tensor([0, 1]), (0, 1), **settings)
+    probe = model.adapt_tensors(inputs[:2], torch.tensor([0, 1]), (0, 1), settings=settings)
     distance, scale = probe.settings["distance"], probe.logit_scale
 
     def fit(x: torch.Tensor, y: torch.Tensor, classes: tuple, seed: int) -> Predictor:

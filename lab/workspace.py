@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -18,6 +17,7 @@ from PIL import Image
 from core.constants import MAX_CLASSES, MIN_CLASSES
 from core.images import decode_image, looks_like_character
 from core.protonet import DISTANCES
+from core.settings import MamlSettings, ProtoSettings, Settings
 from lab.labels import clean_label, label_key
 from lab.session import SessionData, StoredImage
 
@@ -173,26 +173,25 @@ class Workspace:
             return f"Add at least one image to each class (still empty: {', '.join(empty)})."
         return None
 
-    def adapt_settings(self, algorithm: str) -> dict[str, Any]:
-        """The keyword arguments of FewShotModel.adapt for this algorithm's settings."""
+    def adapt_settings(self, algorithm: str) -> Settings:
+        """FewShotModel.adapt's settings for this algorithm (core.settings), as set here."""
         if algorithm != "maml":
-            return {"distance": self.distance}
-        settings: dict[str, Any] = {"inner_lr_scale": self.inner_lr_scale}
-        if self.head_init is not None:
-            settings["head_init"] = self.head_init
-        if self.inner_steps is not None:
-            settings["inner_steps"] = self.inner_steps
-        return settings
+            return ProtoSettings(distance=self.distance)
+        return MamlSettings(
+            inner_steps=self.inner_steps,
+            inner_lr_scale=self.inner_lr_scale,
+            head_init=self.head_init,
+        )
 
-    def shipped_settings(self, algorithm: str) -> dict[str, Any]:
-        """The keyword arguments of FewShotModel.adapt outside Inside MAML.
+    def shipped_settings(self, algorithm: str) -> Settings:
+        """FewShotModel.adapt's settings outside Inside MAML.
 
         MAML's settings (inner steps, learning-rate scale, classifier start) are experiments
         of the Inside MAML page and apply there only; every other page adapts with the
-        model's own settings from its model card (an empty dict), so a setting tried there
-        never changes what Teach & classify answers.
+        model's own settings from its model card (MamlSettings(), every field the model's
+        own), so a setting tried there never changes what Teach & classify answers.
         """
-        return {} if algorithm == "maml" else self.adapt_settings(algorithm)
+        return MamlSettings() if algorithm == "maml" else self.adapt_settings(algorithm)
 
     def maml_changes(self, default_steps: int, default_head_init: str) -> list[str]:
         """The Inside MAML settings that differ from the model's own, in words.

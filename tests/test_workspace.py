@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from core.constants import MAX_CLASSES
+from core.settings import MamlSettings, ProtoSettings
 from lab.labels import LabelRejected
 from lab.session import SessionData, StoredImage, export_session, read_session
 from lab.workspace import (
@@ -118,17 +119,17 @@ def test_support_lists_images_class_by_class_with_their_names_and_key():
 
 def test_adapt_settings_per_algorithm():
     ws = Workspace(distance="cosine", inner_lr_scale=3.0, head_init="zero")
-    assert ws.adapt_settings("protonet") == {"distance": "cosine"}
-    assert ws.adapt_settings("maml") == {"inner_lr_scale": 3.0, "head_init": "zero"}
+    assert ws.adapt_settings("protonet") == ProtoSettings(distance="cosine")
+    assert ws.adapt_settings("maml") == MamlSettings(inner_lr_scale=3.0, head_init="zero")
     ws.inner_steps = 7
-    assert ws.adapt_settings("maml")["inner_steps"] == 7
+    assert ws.adapt_settings("maml").inner_steps == 7
 
 
 def test_maml_settings_stay_on_inside_maml():
     """Other pages adapt with the model's own settings, whatever Inside MAML set."""
     ws = Workspace(distance="cosine", inner_lr_scale=30.0, head_init="zero", inner_steps=9)
-    assert ws.shipped_settings("maml") == {}
-    assert ws.shipped_settings("protonet") == {"distance": "cosine"}
+    assert ws.shipped_settings("maml") == MamlSettings()
+    assert ws.shipped_settings("protonet") == ProtoSettings(distance="cosine")
     assert ws.maml_changes(2, "proto") == [
         "9 inner steps (the model's own: 2)",
         "learning rate x30",
@@ -140,7 +141,7 @@ def test_maml_settings_stay_on_inside_maml():
     ws.reset_maml()
     assert ws.maml_changes(2, "proto") == [] and ws.maml_changes(2, "zero") == []
     # None: the model card's own start, whichever it is
-    assert ws.adapt_settings("maml") == {"inner_lr_scale": 1.0}
+    assert ws.adapt_settings("maml") == MamlSettings(inner_lr_scale=1.0)
     ws.inner_steps = 2  # the slider's value when untouched: the model's own
     assert ws.maml_changes(2, "proto") == []
 

@@ -65,7 +65,7 @@ def run_splits(
         tuple(zip(ids, labels, strict=True)),
         settings,
         config,
-        tuple(sorted(ws.shipped_settings("maml").items())),
+        ws.shipped_settings("maml"),
         ws.distance,
     )
     cache = session_cache()

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from core.settings import SETTINGS, Settings, settings_for
+from core.settings import SETTINGS, Settings
 from ui.session_state import session_cache
 
 if TYPE_CHECKING:
@@ -200,8 +200,7 @@ def _settings(ws: Workspace, algorithm: str, experiment: bool) -> Settings | Non
     own; None for an algorithm no model has."""
     if algorithm not in SETTINGS:
         return None
-    values = ws.adapt_settings(algorithm) if experiment else ws.shipped_settings(algorithm)
-    return settings_for(algorithm, values)
+    return ws.adapt_settings(algorithm) if experiment else ws.shipped_settings(algorithm)
 
 
 def _adapted_key(

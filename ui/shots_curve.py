@@ -79,7 +79,7 @@ def _section(ws: Workspace, models: dict[str, str | None], config: BaselineConfi
         settings,
         tuple(chosen),
         config,
-        tuple(sorted(ws.shipped_settings("maml").items())),
+        ws.shipped_settings("maml"),
         ws.distance,
     )
     cache = session_cache()
