@@ -3,9 +3,10 @@
 Each value has one name from the slider to the classifier: Workspace.inner_steps, the widget
 key maml_inner_steps, MamlSettings.inner_steps, FewShotModel.adapt(inner_steps=...) and the
 adapted classifier's settings["inner_steps"]. A field left None means the model's own value
-(its card's). The model card keeps the key it was written with, "test_steps" (training's
---test-inner-steps): renaming it would change the card's digest and unship the test log's
-lines for unchanged weights, so CARD_INNER_STEPS maps it here, in this one place.
+(its card's), and the card's "maml" section names it "inner_steps" too (CARD_INNER_STEPS;
+training's --test-inner-steps writes it). Cards written before the rename said "test_steps";
+card_inner_steps still reads them, and core.testlog.model_digest hashes both spellings alike,
+so the rename did not unship any logged test result.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Any
 
 HEAD_INITS = ("proto", "zero")
 DISTANCES: tuple[str, ...] = ("sq_euclidean", "euclidean", "cosine")  # ProtoNet's
-CARD_INNER_STEPS = "test_steps"  # the card's maml key for MamlSettings.inner_steps
+CARD_INNER_STEPS = "inner_steps"  # the card's maml key for MamlSettings.inner_steps
+LEGACY_CARD_INNER_STEPS = "test_steps"  # the same value in cards written before the rename
 
 
 @dataclass(frozen=True)
@@ -89,5 +91,9 @@ def keywords(settings: Settings) -> dict[str, Any]:
 
 def card_inner_steps(maml_card: Mapping[str, Any], default: int = 10) -> int:
     """The model's own inner steps from its card's "maml" section (CARD_INNER_STEPS; cards
-    written before it was recorded have only the training steps, "steps")."""
-    return int(maml_card.get(CARD_INNER_STEPS, maml_card.get("steps", default)))
+    written before the rename say LEGACY_CARD_INNER_STEPS, and cards written before it was
+    recorded have only the training steps, "steps")."""
+    for key in (CARD_INNER_STEPS, LEGACY_CARD_INNER_STEPS, "steps"):
+        if key in maml_card:
+            return int(maml_card[key])
+    return default

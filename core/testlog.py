@@ -16,6 +16,7 @@ from pathlib import Path
 
 from core.checkpoints import models_dir
 from core.files import atomic_write_bytes
+from core.settings import CARD_INNER_STEPS, LEGACY_CARD_INNER_STEPS
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_LOG = ROOT / "docs" / "results" / "test_log.jsonl"
@@ -75,7 +76,12 @@ def model_digest(card: dict) -> str:
     and algorithm settings (MAML's inner loop, ProtoNet's distance), not its metrics or
     history."""
     notes = ("test_loop_chosen_on", "what_the_steps_do")  # words about the loop, not the loop
-    maml_settings = {k: v for k, v in card.get("maml", {}).items() if k not in notes}
+    # The inner steps were "test_steps" until the card took the settings' name: one spelling
+    # here, so a renamed key is not a changed model.
+    spelling = {CARD_INNER_STEPS: LEGACY_CARD_INNER_STEPS}
+    maml_settings = {
+        spelling.get(k, k): v for k, v in card.get("maml", {}).items() if k not in notes
+    }
     parts = {k: card.get(k) for k in ("network", "encoder", "protonet")} | {"maml": maml_settings}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 

@@ -66,7 +66,7 @@ print(json.dumps({"val_mean": scores, "chosen": {"head": best[0], "steps": best[
 if args.record:
     path = models_dir() / f"{args.model}.json"
     card = read_card(path)
-    card["maml"] = dict(per_class if best[0] == "per_class" else plain, test_steps=best[1])
+    card["maml"] = dict(per_class if best[0] == "per_class" else plain, inner_steps=best[1])
     card["maml"]["test_loop_chosen_on"] = {
         "split": "val",
         "settings": args.settings,

@@ -34,7 +34,7 @@ parser.add_argument(
     "--first", type=int, default=0, help="val: only each class's first N images (0: all)"
 )
 parser.add_argument(
-    "--record", action="store_true", help="write the choice into the card (maml.test_steps)"
+    "--record", action="store_true", help="write the choice into the card (maml.inner_steps)"
 )
 args = parser.parse_args()
 settings = [parse_setting(s) for s in args.settings]
@@ -72,7 +72,7 @@ print(json.dumps({"val_mean_by_steps": scores, "chosen_steps": best}), flush=Tru
 if args.record:  # the app and core.evaluate then use it by default
     card_path = models_dir() / f"{args.model}.json"
     card = read_card(card_path)
-    card["maml"]["test_steps"] = best
+    card["maml"]["inner_steps"] = best
     card["maml"]["test_steps_chosen_on"] = {
         "split": "val",
         "settings": args.settings,

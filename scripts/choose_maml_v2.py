@@ -29,7 +29,7 @@ def variant(model: FewShotModel, steps: int, scale: float) -> FewShotModel:
     head = (maml.HEAD_WEIGHT, maml.HEAD_BIAS)
     ways = int(card["training"]["config"]["ways"][0])
     rates = {k: (v / ways if k in head else v) * scale for k, v in card["maml"]["lr"].items()}
-    card["maml"] |= {"lr": rates, "test_steps": steps, "head_lr_per_class": True}
+    card["maml"] |= {"lr": rates, "inner_steps": steps, "head_lr_per_class": True}
     return FewShotModel(model.net, card, model.encode)
 
 

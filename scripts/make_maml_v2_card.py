@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     card["maml"] = {
         **{k: v for k, v in card["maml"].items() if k != "test_loop_chosen_on"},
         "lr": v2["lr"],
-        "test_steps": args.steps,
+        "inner_steps": args.steps,
         "head_lr_per_class": True,
         "test_loop_chosen_on": {
             "split": "val",

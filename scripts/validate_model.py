@@ -14,6 +14,7 @@ import json
 
 from core.checkpoints import load_checkpoint
 from core.data import omniglot
+from core.settings import card_inner_steps
 from core.training.config import OmniglotConfig
 from core.training.trainer import validate
 
@@ -29,7 +30,7 @@ config = OmniglotConfig(
     algorithm=card["algorithm"],
     val_episodes=args.val_episodes,
     val_settings=tuple(args.val_settings),
-    test_inner_steps=maml.get("test_steps", 1),
+    test_inner_steps=card_inner_steps(maml, 1),
     head_init=maml.get("head_init", "proto"),
 )
 scores = validate(net, config, omniglot("val"), "cpu", maml.get("lr", {}))

@@ -192,3 +192,20 @@ def test_shipped_now_is_computed_when_the_log_is_read(tmp_path):
     log = tmp_path / "test_log.jsonl"
     log.write_text("".join(json.dumps(line) + "\n" for line in lines))
     assert [line["shipped_now"] for line in read_test_log(log)] == [True, False, False, None]
+
+
+def test_the_card_key_rename_is_not_a_model_change():
+    """The card's inner steps took the settings' name (test_steps -> inner_steps, issue 29):
+    the same value under either spelling has one digest, another value another."""
+    from core.settings import CARD_INNER_STEPS, LEGACY_CARD_INNER_STEPS, card_inner_steps
+    from core.testlog import ROOT, model_digest
+
+    card = json.loads((ROOT / "assets" / "models" / "omniglot-maml.json").read_text())
+    steps = card["maml"][CARD_INNER_STEPS]
+    old = {k: v for k, v in card["maml"].items() if k != CARD_INNER_STEPS}
+    legacy = dict(card, maml=old | {LEGACY_CARD_INNER_STEPS: steps})
+    assert model_digest(legacy) == model_digest(card)
+    assert card_inner_steps(legacy["maml"]) == card_inner_steps(card["maml"]) == steps
+    assert model_digest(dict(card, maml=card["maml"] | {CARD_INNER_STEPS: steps + 1})) != (
+        model_digest(card)
+    )

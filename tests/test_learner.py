@@ -215,8 +215,8 @@ def test_the_cards_step_count_is_read_in_one_place(maml_model):
     from core.settings import CARD_INNER_STEPS, card_inner_steps
 
     card = maml_model.card["maml"]
-    assert CARD_INNER_STEPS == "test_steps" and CARD_INNER_STEPS in card  # the shipped key
-    assert maml_model.default_inner_loop.steps == card["test_steps"] == card_inner_steps(card)
+    assert CARD_INNER_STEPS == "inner_steps" and CARD_INNER_STEPS in card  # the shipped key
+    assert maml_model.default_inner_loop.steps == card["inner_steps"] == card_inner_steps(card)
     assert card_inner_steps({"steps": 3}) == 3  # a card from before test steps were recorded
     assert card_inner_steps({}) == 10
 

@@ -27,6 +27,7 @@ from core.checkpoints import load_checkpoint, models_dir, save_checkpoint
 from core.encoders import build_encoder
 from core.episodes import check_episode_shape, episode_batch
 from core.networks import build_network
+from core.settings import CARD_INNER_STEPS
 from core.training.config import RunConfig, parse_setting
 from core.training.run import MetaTrainingRun, hardware, lineage
 
@@ -356,7 +357,7 @@ class Trainer(MetaTrainingRun):
         else:
             card["maml"] = {
                 "steps": c.inner_steps,
-                "test_steps": c.test_inner_steps,
+                CARD_INNER_STEPS: c.test_inner_steps,
                 "lr": self.best_rates or self.inner_rates(),
                 "lr_start": self.start_rates,
                 "head_init": c.head_init,
