@@ -151,6 +151,7 @@ def test_projections_in_3d(method):
     assert not result.subsampled and result.note() is None
 
 
+@pytest.mark.slow  # UMAP's first call compiles with numba (about 25 s): outside the fast tier
 def test_umap_is_repeatable_with_a_seed_and_keeps_its_settings():
     points = np.random.default_rng(1).normal(size=(40, 6))
     a = project(points, "umap", n_neighbors=5, min_dist=0.3, seed=3)

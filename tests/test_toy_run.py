@@ -127,6 +127,7 @@ def test_starts_are_refused_while_training():
         toy.TrainingRun(_config()).starts()
 
 
+@pytest.mark.slow  # meta-trains a toy run in a thread for about 25 s: outside the fast tier
 def test_a_background_run_can_be_read_while_it_trains():
     run = toy.TrainingRun(_config(meta_steps=30))
     thread = run.start_thread()
