@@ -91,23 +91,69 @@ def _leave_one_out(ws: Workspace, classifier: AdaptedClassifier) -> LeaveOneOut 
     return None
 
 
-@st.fragment
 def _maml_runner(ws: Workspace, classifier: AdaptedClassifier, key: tuple) -> None:
-    """MAML: a button that re-adapts once per example, with a progress bar; only this part
-    of the page runs meanwhile, and the whole page is drawn again with the result."""
-    count = sum(len(card.items) for card in ws.classes)
-    st.write(
-        f"MAML checks each example by learning the lesson again without it: {count} "
-        "adaptations. The rest of the page stays as it is meanwhile."
-    )
-    if not st.button(f"Check the {count} examples", key="lesson_check_maml"):
+    """MAML: a button that starts the re-adaptations in the background (lab.jobs); the rest
+    of the page stays usable, a progress bar follows them, and the whole page is drawn again
+    with the result."""
+    jobs = session_cache().setdefault("lesson_check_jobs", {})
+    if key not in jobs:
+        count = sum(len(card.items) for card in ws.classes)
+        st.write(
+            f"MAML checks each example by learning the lesson again without it: {count} "
+            "adaptations, in the background: the rest of the page stays usable meanwhile."
+        )
+        if not st.button(f"Check the {count} examples", key="lesson_check_maml"):
+            return
+        jobs.clear()  # one check at a time per session: an older lesson's is dropped
+        jobs[key] = _start(ws, classifier)
+    _job_progress(key)
+
+
+def _start(ws: Workspace, classifier: AdaptedClassifier):
+    """The leave-one-out of this lesson as a background job, on copies of what it needs."""
+    from lab.influence import leave_one_out
+    from lab.jobs import BackgroundJob
+
+    images, labels = ws.support()
+    checks = [(q.image, q.label) for q in ws.queries]
+    settings = ws.shipped_settings(classifier.model.algorithm)
+    model = classifier.model  # shared and read-only: adapt() returns new classifiers
+
+    def work(progress):
+        return leave_one_out(
+            model,
+            images,
+            labels,
+            [image for image, _ in checks],
+            [label for _, label in checks],
+            settings,
+            on_progress=progress,
+        )
+
+    return BackgroundJob(work, name="fewshot-lesson-check").start()
+
+
+@st.fragment(run_every=0.5)
+def _job_progress(key: tuple) -> None:
+    """The job's progress bar, redrawn every half second; when it is done, the result is
+    kept and the whole page drawn again with it."""
+    jobs = session_cache().get("lesson_check_jobs", {})
+    job = jobs.get(key)
+    if job is None:
         return
-    bar = st.progress(0.0, text="Adapting without each example in turn...")
-
-    def on_progress(done: int, total: int) -> None:
-        bar.progress(done / total, text=f"Adapted without {done} of {total} examples")
-
-    _store("lesson_check", key, _compute(ws, classifier, on_progress))
+    state = job.state()
+    if not state.finished:
+        st.progress(
+            state.fraction,
+            text=f"Adapted without {state.done} of {state.total or '...'} examples "
+            "(in the background)",
+        )
+        return
+    del jobs[key]
+    if state.error is not None:
+        st.error(f"The check of the lesson stopped: {state.error}")
+        return
+    _store("lesson_check", key, state.result)
     st.rerun(scope="app")
 
 
@@ -147,7 +193,7 @@ def _suspects(ws: Workspace, classifier, result: LeaveOneOut, items: list[Item])
         target = classifier.classes[suspect.looks_like]
         with st.container(border=True, key=f"suspect_{item.id}"):
             picture, words, move, remove = st.columns([1, 4, 2, 2], vertical_alignment="center")
-            thumbnails(ws, [item], THUMB, where=picture)
+            thumbnails(ws, [item], THUMB, where=picture, role="suspected mislabel")
             words.markdown(
                 f"**{markdown_text(item.name)}** is in *{markdown_text(own)}*, but this looks "
                 f"like a **{markdown_text(other)}** ({percent(suspect.probability)}) to the "
@@ -194,7 +240,9 @@ def _influence(ws: Workspace, classifier, result: LeaveOneOut, items: list[Item]
                 for place, (label, example) in zip(
                     st.columns(2), zip(("Most", "Least"), pair, strict=True), strict=True
                 ):
-                    thumbnails(ws, [items[example]], THUMB, where=place)
+                    thumbnails(
+                        ws, [items[example]], THUMB, where=place, role=f"{label.lower()} helpful"
+                    )
                     place.caption(
                         f"{label} helpful: {markdown_text(items[example].name)}, "
                         f"{_number(float(helpful[example]))}"

@@ -95,9 +95,11 @@ def thumbnail_uris(ws: Workspace, items: list, size: int) -> list[str]:
     return uris
 
 
-def thumbnails(ws: Workspace, items: list, size: int, where=st) -> None:
+def thumbnails(ws: Workspace, items: list, size: int, where=st, role: str = "") -> None:
     """The images of `items` (lab.workspace.Item) as a row of small pictures, each an inline
-    data: URI with its file name as alt text and tooltip.
+    data: URI with its file name as alt text and tooltip; `role` (e.g. "most helpful")
+    goes before the name there when the same image is shown again elsewhere on the page, so
+    that an image's alt text names one place.
 
     Not st.image: that serves each picture from /media/, and a rerun (a webcam snapshot,
     the next upload) can retire the file before the browser has fetched it, which the
@@ -105,7 +107,7 @@ def thumbnails(ws: Workspace, items: list, size: int, where=st) -> None:
     """
     tags = []
     for item, uri in zip(items, thumbnail_uris(ws, items, size), strict=True):
-        name = escape(item.name, quote=True)
+        name = escape(f"{role}: {item.name}" if role else item.name, quote=True)
         tags.append(
             f'<img src="{uri}" alt="{name}" title="{name}" '
             f'style="max-width:{size}px;max-height:{size}px;margin:0 4px 4px 0">'

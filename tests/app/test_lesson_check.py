@@ -84,4 +84,10 @@ def test_maml_checks_on_a_click(app):
     assert "Suspected mislabels" not in words(app)  # nothing runs before the click
     app.button(key="lesson_check_maml").click().run()
     assert not app.exception
+    jobs = ui_state(app).cache["lesson_check_jobs"]  # it runs in the background
+    assert len(jobs) == 1
+    for job in jobs.values():
+        assert job.wait(600).error is None
+    app.run()
+    assert not app.exception
     assert any("Most helpful:" in c.value for c in app.caption)
