@@ -31,6 +31,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def summary(seconds: list[float], cpu: list[float], loads: list[float]) -> dict[str, float]:
+    """Median, min and max wall time, median CPU time and load of the timed runs."""
+    return {
+        "median_s": round(statistics.median(seconds), 3),
+        "min_s": round(min(seconds), 3),
+        "max_s": round(max(seconds), 3),
+        "cpu_s_median": round(statistics.median(cpu), 3),
+        "load_average_1min_median": round(statistics.median(loads), 2),
+    }
+
+
 def _lesson_task(kind: str):
     from lab.examples import ExampleMissing, lesson
 
@@ -78,12 +89,8 @@ def time_occlusion(runs: int) -> list[dict]:
                     "patch": result.patch,
                     "stride": result.stride,
                     "runs": runs,
-                    "median_s": round(statistics.median(seconds), 3),
-                    "min_s": round(min(seconds), 3),
-                    "max_s": round(max(seconds), 3),
-                    "cpu_s_median": round(statistics.median(cpu), 3),
-                    "load_average_1min_median": round(statistics.median(loads), 2),
                 }
+                | summary(seconds, cpu, loads)
             )
             print(json.dumps(rows[-1]), flush=True)
     return rows
@@ -218,12 +225,8 @@ def time_leave_one_out(
                     "suspects_found": len(result.suspects()),
                     "first_s": round(first, 3),
                     "runs": count,
-                    "median_s": round(statistics.median(seconds), 3),
-                    "min_s": round(min(seconds), 3),
-                    "max_s": round(max(seconds), 3),
-                    "cpu_s_median": round(statistics.median(cpu), 3),
-                    "load_average_1min_median": round(statistics.median(loads), 2),
                 }
+                | summary(seconds, cpu, loads)
             )
             print(json.dumps(rows[-1]), flush=True)
     return rows

@@ -138,22 +138,10 @@ def occlude_inputs(
     copies = inputs.repeat(len(corners), 1, 1, 1)
     for i, (y, x) in enumerate(corners):
         copies[i, :, y : y + patch, x : x + patch] = fill
-    winner, runner_up = _ranked(classifier, inputs)
-    scores = _scores(classifier, torch.cat([inputs, copies]), winner)
-    changes = _effects(classifier, scores[0], scores[1:])
     picture = inputs[0].permute(1, 2, 0).numpy()
     picture = picture[..., 0] if picture.shape[-1] == 1 else picture
-    return Occlusion(
-        picture.copy(),
-        spread(changes, corners, (height, width), patch),
-        winner,
-        runner_up,
-        MEASURES[classifier.model.algorithm],
-        float(scores[0]),
-        patch,
-        stride,
-        len(corners),
-    )
+    rows = torch.cat([inputs, copies])
+    return _occlusion(classifier, rows, picture.copy(), corners, (height, width), patch, stride)
 
 
 def occlude_photo(
@@ -178,12 +166,26 @@ def occlude_photo(
     # One batched call: photo_features splits the copies into chunks of views for the
     # backbone's workers (the original is row 0, computed the same way as its copies).
     features = photo_features(copies, size, encoder.crops, encoder.network)
-    winner, runner_up = _ranked(classifier, features[:1])
-    scores = _scores(classifier, features, winner)
+    return _occlusion(classifier, features, square, corners, (size, size), patch, stride)
+
+
+def _occlusion(
+    classifier: AdaptedClassifier,
+    rows: torch.Tensor,
+    picture: np.ndarray,
+    corners: list[tuple[int, int]],
+    shape: tuple[int, int],
+    patch: int,
+    stride: int,
+) -> Occlusion:
+    """The map from the model inputs of the image (row 0) and of its covered copies (one row
+    per corner, in order): the winner and runner-up of the image, each copy's change."""
+    winner, runner_up = _ranked(classifier, rows[:1])
+    scores = _scores(classifier, rows, winner)
     changes = _effects(classifier, scores[0], scores[1:])
     return Occlusion(
-        square,
-        spread(changes, corners, (size, size), patch),
+        picture,
+        spread(changes, corners, shape, patch),
         winner,
         runner_up,
         MEASURES[classifier.model.algorithm],
