@@ -84,3 +84,19 @@ def make_features_fn(net: nn.Module) -> FeaturesFn:
 
         features.over_tasks = features_over_tasks  # type: ignore[attr-defined]
     return features
+
+
+def frozen_features(features_fn: FeaturesFn, params: Params, buffers: Params) -> FeaturesFn:
+    """features_fn at fixed `params`, each input computed once (no graph): for an inner loop
+    that adapts the classifier only, whose backbone is the same at every step. The returned
+    function ignores the parameters it is given; an input is known by its storage and shape."""
+    cache: dict[tuple[int, tuple[int, ...]], torch.Tensor] = {}
+
+    def features(_params: Params, _buffers: Params, x: torch.Tensor) -> torch.Tensor:
+        key = (x.data_ptr(), tuple(x.shape))
+        if key not in cache:
+            with torch.no_grad():
+                cache[key] = features_fn(params, buffers, x)
+        return cache[key]
+
+    return features

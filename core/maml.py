@@ -5,11 +5,10 @@ it returns new parameters and never touches the module it was given.
 
 The classifier head is not a meta-parameter: it is built per task from the support set
 ("proto" or "zero", core.maml_head). The inner loop then updates every parameter (backbone
-and head) with plain gradient steps. Batch norm runs in eval mode on stored statistics, so
-nothing depends on the batch. The records of a loop and the reports read from them
-(divergence, first_step_report) are in core.inner_trace; the network as a function of its
-tensors (make_features_fn, split_state) in core.functional. Their names are imported here
-too, so `maml.X` keeps working for each of them.
+and head) with plain gradient steps; where the backbone's step sizes are all 0 it computes
+the features once (core.maml_head.head_steps). Batch norm runs in eval mode on stored
+statistics. Records of a loop and their reports are in core.inner_trace, the network as a
+function of its tensors in core.functional; their names are imported here too.
 """
 
 from __future__ import annotations
@@ -23,6 +22,7 @@ from torch.func import grad, vmap
 
 from core.functional import (  # noqa: F401 - also maml's names
     Params,
+    frozen_features,
     make_features_fn,
     module_lock,
     split_state,
@@ -41,7 +41,10 @@ from core.maml_head import (  # noqa: F401 - also maml's names
     HEAD_BIAS,
     HEAD_WEIGHT,
     HeadInit,
+    adapts_head_only,
     head_logits,
+    head_loss,
+    head_steps,
     init_head,
     step_sizes,
     task_step_sizes,
@@ -86,17 +89,9 @@ def _support_loss(features_fn, params, buffers, x, one_hot):
     return soft_cross_entropy(logits, one_hot)
 
 
-def _head_loss(features, one_hot, head):
-    """Per-task (loss, accuracy) of features (..., Q, D) under a head (..., N, D), (..., N)."""
-    logits = features @ head[HEAD_WEIGHT].transpose(-1, -2) + head[HEAD_BIAS].unsqueeze(-2)
-    losses = -(one_hot * F.log_softmax(logits, -1)).sum(-1).mean(-1)
-    accuracy = (logits.argmax(-1) == one_hot.argmax(-1)).float().mean(-1)
-    return losses, accuracy.detach()
-
-
 def _summed_support_loss(features_fn, params, buffers, x, one_hot):
     """Sum over tasks of each task's mean support loss: x (T, S, ...), one_hot (T, S, N)."""
-    return _head_loss(features_fn(params, buffers, x), one_hot, params)[0].sum()
+    return head_loss(features_fn(params, buffers, x), one_hot, params)[0].sum()
 
 
 def _unbind_tasks(params: Params) -> list[Params]:
@@ -123,8 +118,7 @@ def _starting_head(features_fn, params, buffers, support_x, support_one_hot, con
 
 
 def _step_zero_features(features_fn, params, buffers, support_x, config):
-    """The support features at θ for zero_head_step: first order drops the step's gradient
-    from the meta-gradient, so no graph is kept for it."""
+    """The support features at θ for zero_head_step (no graph for first order)."""
     with torch.set_grad_enabled(torch.is_grad_enabled() and not config.first_order):
         return features_fn(params, buffers, support_x)
 
@@ -137,6 +131,11 @@ def _gradient_steps(
     summed: `fast`, the inputs and the features have a leading task dimension; the loss is the
     sum of the tasks' losses, so each task's slice of the gradient is its own task's."""
     rates = task_step_sizes(config, fast, support_one_hot.shape[-1])
+    if steps and adapts_head_only(rates):  # the backbone stays: its features once
+        head = {k: fast[k] for k in (HEAD_WEIGHT, HEAD_BIAS)}
+        features = features_fn(fast, buffers, support_x)
+        head = head_steps(features, support_one_hot, head, rates, steps, config.first_order)
+        return {**fast, **head}
     loss = _summed_support_loss if summed else _support_loss
     step_grad = grad(lambda p: loss(features_fn, p, buffers, support_x, support_one_hot))
     for _ in range(steps):
@@ -236,13 +235,10 @@ def meta_loss(
     return losses.mean(), accuracies.mean()
 
 
-# Tasks whose inner steps run as one grouped convolution (meta_loss on a CPU). All 32 tasks
-# of the benchmark's meta-batch at once made a first-layer activation of 5 x 2048 x 28 x 28
-# (32 MB), above glibc's largest mmap threshold: every such buffer was mapped afresh and
-# page-faulted on first touch (zero-filling max-pool's gradients was 9% of the step). Groups
-# of 8 tasks keep it at 8 MB, reused from the heap: the 5-step meta-step took 1.21 s instead
-# of 1.44 s (16 tasks: 1.38 s; 4: 1.23 s; 2: 1.31 s; python -m scripts.time_task_groups,
-# docs/results/maml-task-groups-2026-12-01.txt, 2-core Zen 5).
+# Tasks whose inner steps run as one grouped convolution (meta_loss on a CPU). 32 at once
+# made 32 MB activations, above glibc's mmap threshold (mapped and page-faulted afresh);
+# 8 keep them at 8 MB: 1.21 s a 5-step meta-step instead of 1.44 s (16: 1.38 s; 4: 1.23 s;
+# docs/results/maml-task-groups-2026-12-01.txt, python -m scripts.time_task_groups).
 TASKS_PER_GROUP = 8
 
 
@@ -254,19 +250,27 @@ def _zero_head_meta_loss(
 
     Every task's first step starts from the same θ, so one forward of all tasks' support
     images gives every task's closed-form first step (zero_head_step). On a CPU the remaining
-    steps then run for TASKS_PER_GROUP tasks at once when the network can
-    (features_fn.over_tasks: one grouped convolution per layer instead of one small one per
-    task), and each task's query pass, large enough to run well alone, follows.
+    steps then run for TASKS_PER_GROUP tasks at once when the network can (over_tasks: one
+    grouped convolution per layer instead of one per task), then each task's query pass.
     """
     tasks, shots = support_x.shape[:2]
     all_support = support_x.flatten(0, 1)
     support_features = _step_zero_features(features_fn, params, buffers, all_support, config)
-    heads = zero_head_step(support_features.unflatten(0, (tasks, shots)), support_one_hot, config)
+    support_features = support_features.unflatten(0, (tasks, shots))
+    heads = zero_head_step(support_features, support_one_hot, config)
     remaining = config.steps - 1
+    rates = task_step_sizes(config, {**params, **heads}, support_one_hot.shape[-1])
+    if adapts_head_only(rates):  # one backbone pass for every task's support and queries
+        queries = features_fn(params, buffers, query_x.flatten(0, 1)).unflatten(0, (tasks, -1))
+        heads = head_steps(
+            support_features, support_one_hot, heads, rates, remaining, config.first_order
+        )
+        losses, accuracies = head_loss(queries, query_one_hot, heads)
+        return losses.mean(), accuracies.mean()
     over_tasks = getattr(features_fn, "over_tasks", None)
 
     def query_loss(fast, qx, qy):
-        return _head_loss(features_fn(fast, buffers, qx), qy, fast)
+        return head_loss(features_fn(fast, buffers, qx), qy, fast)
 
     if remaining and over_tasks is not None and not vectorize:
         results = []
@@ -341,10 +345,8 @@ def adapt_with_trace(
     keep_features: bool = False,
     on_step: Callable[[StepRecord], None] | None = None,
 ) -> Adapted:
-    """Adapt for prediction (no meta-gradient), recording every step from 0 to K.
-
-    on_step, if given, is called with each record as soon as it exists (live plots).
-    """
+    """Adapt for prediction (no meta-gradient), recording every step from 0 to K; on_step,
+    if given, is called with each record as soon as it exists (live plots)."""
     params = {k: v.detach() for k, v in params.items()}
     with torch.no_grad():
         head = _starting_head(features_fn, params, buffers, support_x, support_one_hot, config)
@@ -352,6 +354,8 @@ def adapt_with_trace(
     rates = {
         k: float(v) for k, v in task_step_sizes(config, fast, support_one_hot.shape[-1]).items()
     }
+    if adapts_head_only(rates):  # the backbone stays: each image's features once
+        features_fn = frozen_features(features_fn, params, buffers)
     # The forward that gives a step's gradient also gives its record: one support pass a step.
     step_grad = grad(
         lambda p: _support_loss_and_outputs(features_fn, p, buffers, support_x, support_one_hot),

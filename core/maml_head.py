@@ -8,7 +8,10 @@ The head is not a meta-parameter, so one checkpoint serves any number of classes
   - "zero": W = 0, b = 0 (Kao et al., ICLR 2022); every class starts equal and the
     first inner step moves each row towards its class's features (zero_head_step, in
     closed form).
-Also here: the inner step sizes, one per parameter tensor, the head's optionally per class.
+Also here: the inner step sizes, one per parameter tensor, the head's optionally per class,
+and the inner loop of a model whose backbone step sizes are all zero (only the classifier
+adapts, as in ANIL, Raghu et al., ICLR 2020): the features are computed once and the steps
+run on them, the same result as the general loop without a backbone pass per step.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Literal
 
 import torch
+import torch.nn.functional as F
+from torch.func import grad
 
 from core.functional import Params
 
@@ -85,3 +90,47 @@ def zero_head_step(
         grads = {k: g.detach() for k, g in grads.items()}
     rates = task_step_sizes(config, grads, n)
     return {k: -rates[k] * g for k, g in grads.items()}
+
+
+def head_loss(
+    features: torch.Tensor, one_hot: torch.Tensor, head: Params
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-task (loss, accuracy) of features (..., Q, D) under a head (..., N, D), (..., N)."""
+    logits = features @ head[HEAD_WEIGHT].transpose(-1, -2) + head[HEAD_BIAS].unsqueeze(-2)
+    losses = -(one_hot * F.log_softmax(logits, -1)).sum(-1).mean(-1)
+    accuracy = (logits.argmax(-1) == one_hot.argmax(-1)).float().mean(-1)
+    return losses, accuracy.detach()
+
+
+def adapts_head_only(rates: dict[str, Any]) -> bool:
+    """Whether every step size but the classifier's is a constant zero (no meta-gradient)."""
+    for name, rate in rates.items():
+        if name in (HEAD_WEIGHT, HEAD_BIAS):
+            continue
+        if isinstance(rate, torch.Tensor) and (rate.requires_grad or rate.numel() != 1):
+            return False
+        if float(rate) != 0.0:
+            return False
+    return True
+
+
+def head_steps(
+    features: torch.Tensor,
+    one_hot: torch.Tensor,
+    head: Params,
+    rates: dict[str, Any],
+    steps: int,
+    first_order: bool,
+) -> Params:
+    """`steps` gradient steps of the classifier alone on fixed support features.
+
+    Batched over any leading (task) dimensions: the loss is the sum of the tasks' mean
+    losses, so each task's gradient is its own. Differentiable through `features` and the
+    rates (second order) unless first_order."""
+    step_grad = grad(lambda h: head_loss(features, one_hot, h)[0].sum())
+    for _ in range(steps):
+        grads = step_grad(head)
+        if first_order:
+            grads = {k: g.detach() for k, g in grads.items()}
+        head = {k: head[k] - rates[k] * grads[k] for k in head}
+    return head

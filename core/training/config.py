@@ -61,6 +61,9 @@ class RunConfig:
         1.0, "MAML: multiply the --init-from model's inner step sizes by this at the start"
     )
     learn_inner_lr: bool = option(True, "MAML: meta-learn one inner lr per parameter tensor")
+    inner_backbone: bool = option(
+        True, "MAML: the inner loop adapts the backbone too (off: the classifier only, ANIL)"
+    )
     inner_lr_lr: float = option(0.003, "MAML: Adam step for the log inner learning rates")
     init_from: str = option("", "start from a shipped model (e.g. MAML from ProtoNet)")
     eval_every: int = option(500, "steps between validations")

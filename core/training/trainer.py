@@ -177,17 +177,25 @@ class Trainer(MetaTrainingRun):
             rates = self._start_from(config.init_from, names) or rates
         else:
             inputs.initialise(self.net, self.generator)
+        head = (maml.HEAD_WEIGHT, maml.HEAD_BIAS)
+        if not config.inner_backbone:  # the classifier alone adapts: the others' steps are 0
+            rates = {k: (v if k in head else 0.0) for k, v in rates.items()}
         self.start_rates = {k: float(v) for k, v in rates.items()}  # the card's maml.lr_start
         learn_rates = config.learn_inner_lr and config.algorithm == "maml"
         self.log_inner_lr = {
-            k: torch.tensor(math.log(rates[k]), device=self.device, requires_grad=learn_rates)
+            k: torch.tensor(
+                math.log(rates[k]) if rates[k] > 0 else -math.inf,
+                device=self.device,
+                requires_grad=learn_rates and rates[k] > 0,
+            )
             for k in names
         }
         groups: list[dict[str, Any]] = [
             {"params": list(self.net.parameters()), "weight_decay": config.weight_decay}
         ]
         if learn_rates:
-            groups.append({"params": list(self.log_inner_lr.values()), "lr": config.inner_lr_lr})
+            learned = [v for v in self.log_inner_lr.values() if v.requires_grad]
+            groups.append({"params": learned, "lr": config.inner_lr_lr})
         self.optimizer = torch.optim.Adam(groups, lr=config.lr)
         self.scheduler = torch.optim.lr_scheduler.StepLR(
             self.optimizer, step_size=max(config.lr_halve_every, 1), gamma=0.5
