@@ -89,10 +89,10 @@ def class_mean_verdicts(
     """(Q,) answers of the class-mean classifier: class k scores f . (c_k - c), with c_k the
     mean support feature of class k and c the mean of the class means.
 
-    From the zero head, MAML's first step sets row k to a multiple of (c_k - mean feature)
-    (zero_head_step) and leaves the backbone where it is, so with as many examples in every
-    class its first-step answers are exactly these; with uneven shots its bias favours the
-    larger classes a little. Inside MAML counts how often they agree on a person's images.
+    From the zero head, MAML's first step sets row k to a multiple of (c_k - c) and leaves
+    the backbone where it is (zero_head_step; the support loss weighs every class the same),
+    so its first-step answers are exactly these, with even or uneven shots. Inside MAML
+    counts how often they agree on a person's images.
     """
     n = int(support_labels.max()) + 1
     one_hot = F.one_hot(support_labels, n).to(support_features.dtype)

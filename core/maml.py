@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch.func import grad, vmap
 
 from core.functional import (  # noqa: F401 - also maml's names
@@ -42,6 +41,7 @@ from core.maml_head import (  # noqa: F401 - also maml's names
     HEAD_WEIGHT,
     HeadInit,
     adapts_head_only,
+    balanced_cross_entropy,
     head_logits,
     head_loss,
     head_steps,
@@ -80,17 +80,17 @@ class InnerLoop:
 
 
 def soft_cross_entropy(logits: torch.Tensor, one_hot: torch.Tensor) -> torch.Tensor:
-    """Cross-entropy with one-hot float targets (integer-free, so it runs under vmap)."""
-    return -(one_hot * F.log_softmax(logits, -1)).sum(-1).mean()
+    """The query loss: mean cross-entropy with one-hot float targets (runs under vmap)."""
+    return -(one_hot * logits.log_softmax(-1)).sum(-1).mean()
 
 
-def _support_loss(features_fn, params, buffers, x, one_hot):
-    logits = head_logits(features_fn(params, buffers, x), params)
-    return soft_cross_entropy(logits, one_hot)
+def support_loss(logits: torch.Tensor, one_hot: torch.Tensor) -> torch.Tensor:
+    """The inner loop's loss: every class weighs the same (with even shots, the mean)."""
+    return balanced_cross_entropy(logits, one_hot).mean()
 
 
 def _summed_support_loss(features_fn, params, buffers, x, one_hot):
-    """Sum over tasks of each task's mean support loss: x (T, S, ...), one_hot (T, S, N)."""
+    """The support loss, summed over any leading task dimension: x (T, S, ...) or (S, ...)."""
     return head_loss(features_fn(params, buffers, x), one_hot, params)[0].sum()
 
 
@@ -104,7 +104,7 @@ def _support_loss_and_outputs(features_fn, params, buffers, x, one_hot):
     """The support loss, with (logits, features) as auxiliary outputs for the trace."""
     features = features_fn(params, buffers, x)
     logits = head_logits(features, params)
-    return soft_cross_entropy(logits, one_hot), (logits.detach(), features.detach())
+    return support_loss(logits, one_hot), (logits.detach(), features.detach())
 
 
 def _starting_head(features_fn, params, buffers, support_x, support_one_hot, config):
@@ -123,21 +123,18 @@ def _step_zero_features(features_fn, params, buffers, support_x, config):
         return features_fn(params, buffers, support_x)
 
 
-def _gradient_steps(
-    features_fn, fast, buffers, support_x, support_one_hot, config, steps, summed=False
-):
-    """`steps` plain gradient steps on the support loss from `fast` (backbone and head).
-
-    summed: `fast`, the inputs and the features have a leading task dimension; the loss is the
-    sum of the tasks' losses, so each task's slice of the gradient is its own task's."""
+def _gradient_steps(features_fn, fast, buffers, support_x, support_one_hot, config, steps):
+    """`steps` plain gradient steps on the support loss from `fast` (backbone and head). With
+    a leading task dimension the loss is the sum of the tasks': each task's gradient is its own."""
     rates = task_step_sizes(config, fast, support_one_hot.shape[-1])
     if steps and adapts_head_only(rates):  # the backbone stays: its features once
         head = {k: fast[k] for k in (HEAD_WEIGHT, HEAD_BIAS)}
         features = features_fn(fast, buffers, support_x)
         head = head_steps(features, support_one_hot, head, rates, steps, config.first_order)
         return {**fast, **head}
-    loss = _summed_support_loss if summed else _support_loss
-    step_grad = grad(lambda p: loss(features_fn, p, buffers, support_x, support_one_hot))
+    step_grad = grad(
+        lambda p: _summed_support_loss(features_fn, p, buffers, support_x, support_one_hot)
+    )
     for _ in range(steps):
         grads = step_grad(fast)
         if config.first_order:
@@ -265,12 +262,12 @@ def _zero_head_meta_loss(
         heads = head_steps(
             support_features, support_one_hot, heads, rates, remaining, config.first_order
         )
-        losses, accuracies = head_loss(queries, query_one_hot, heads)
+        losses, accuracies = head_loss(queries, query_one_hot, heads, balanced=False)
         return losses.mean(), accuracies.mean()
     over_tasks = getattr(features_fn, "over_tasks", None)
 
     def query_loss(fast, qx, qy):
-        return head_loss(features_fn(fast, buffers, qx), qy, fast)
+        return head_loss(features_fn(fast, buffers, qx), qy, fast, balanced=False)
 
     if remaining and over_tasks is not None and not vectorize:
         results = []
@@ -283,7 +280,7 @@ def _zero_head_meta_loss(
             }
             fast = _gradient_steps(
                 over_tasks, fast, buffers, support_x[group], support_one_hot[group], config,
-                remaining, summed=True,
+                remaining,
             )  # fmt: skip
             tasks_of_group = zip(_unbind_tasks(fast), query_x[group], query_one_hot[group])
             results += [query_loss(*task) for task in tasks_of_group]
@@ -321,7 +318,7 @@ def _record(
     record = StepRecord(
         step=step,
         # + 0.0: a loss that rounds to zero is 0, not -0 (a cross-entropy is never negative)
-        support_loss=float(soft_cross_entropy(logits, support_one_hot)) + 0.0,
+        support_loss=float(support_loss(logits, support_one_hot)) + 0.0,
         support_accuracy=float((logits.argmax(-1) == support_one_hot.argmax(-1)).float().mean()),
     )
     if query_x is not None and query_x.shape[0] > 0:

@@ -70,18 +70,20 @@ def zero_head_step(
 ) -> Params:
     """The head after the first inner step from the zero head, in closed form.
 
-    From W = 0, b = 0 every logit is 0 and the softmax is uniform, so the mean support loss's
-    gradient is (1/N - y) / S per logit: the head's gradient is R^T F and sum_s R with
-    R = (1/N - Y) / S, and the backbone's gradient is exactly zero (it reaches the backbone
-    through W = 0). The first step therefore leaves θ's backbone as it is, and needs one
-    support forward and no backward. Its graph runs through `support_features` (second
-    order) unless config.first_order. Batched over any leading dimensions (tasks).
+    From W = 0, b = 0 every logit is 0 and the softmax is uniform, so the support loss's
+    gradient is w_s (1/N - y) per logit (w: class_weights, 1/S with even shots): the head's
+    gradient is R^T F and sum_s R with R = w (1/N - Y), the bias's is 0 and the backbone's
+    exactly zero (it reaches the backbone through W = 0). Row k moves along (mean of the class
+    means - c_k): the class-mean classifier, with even or uneven shots. It needs one support
+    forward and no backward; its graph runs through `support_features` (second order) unless
+    config.first_order. Batched over any leading dimensions (tasks).
 
     Args:
         support_features: (..., S, D) at θ; support_one_hot: (..., S, N).
     """
-    n, s = support_one_hot.shape[-1], support_one_hot.shape[-2]
-    residual = (1.0 / n - support_one_hot) / s  # d loss / d logits at zero logits
+    n = support_one_hot.shape[-1]
+    weights = class_weights(support_one_hot).unsqueeze(-1)
+    residual = (1.0 / n - support_one_hot) * weights  # d loss / d logits at zero logits
     grads = {
         HEAD_WEIGHT: residual.transpose(-1, -2) @ support_features,  # (..., N, D)
         HEAD_BIAS: residual.sum(-2),  # (..., N)
@@ -92,12 +94,30 @@ def zero_head_step(
     return {k: -rates[k] * g for k, g in grads.items()}
 
 
+def class_weights(one_hot: torch.Tensor) -> torch.Tensor:
+    """(..., S, N) one-hot labels -> (..., S) weights 1 / (N x the example's class count):
+    every class weighs the same in a loss, whatever its number of examples (with as many in
+    every class, each weight is 1/S and the weighted sum is the plain mean)."""
+    counts = one_hot.sum(-2, keepdim=True).clamp(min=1.0)
+    return (one_hot / counts).sum(-1) / one_hot.shape[-1]
+
+
+def balanced_cross_entropy(logits: torch.Tensor, one_hot: torch.Tensor) -> torch.Tensor:
+    """(..., S) -> (...): cross-entropy with one-hot float targets, each class weighing the
+    same (class_weights). Integer-free, so it runs under vmap."""
+    return (class_weights(one_hot) * -(one_hot * F.log_softmax(logits, -1)).sum(-1)).sum(-1)
+
+
 def head_loss(
-    features: torch.Tensor, one_hot: torch.Tensor, head: Params
+    features: torch.Tensor, one_hot: torch.Tensor, head: Params, balanced: bool = True
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-task (loss, accuracy) of features (..., Q, D) under a head (..., N, D), (..., N)."""
+    """Per-task (loss, accuracy) of features (..., Q, D) under a head (..., N, D), (..., N).
+    balanced: every class weighs the same (the support loss); else the mean (queries)."""
     logits = features @ head[HEAD_WEIGHT].transpose(-1, -2) + head[HEAD_BIAS].unsqueeze(-2)
-    losses = -(one_hot * F.log_softmax(logits, -1)).sum(-1).mean(-1)
+    if balanced:
+        losses = balanced_cross_entropy(logits, one_hot)
+    else:
+        losses = -(one_hot * F.log_softmax(logits, -1)).sum(-1).mean(-1)
     accuracy = (logits.argmax(-1) == one_hot.argmax(-1)).float().mean(-1)
     return losses, accuracy.detach()
 

@@ -181,12 +181,36 @@ def test_zero_head_step_is_the_first_gradient_step_and_leaves_the_backbone():
     rates = {"0.weight": 0.3, "0.bias": 0.2, maml.HEAD_WEIGHT: 0.5, maml.HEAD_BIAS: 0.7}
     config = maml.InnerLoop(1, rates, head_init="zero")
     start = {**params, maml.HEAD_WEIGHT: torch.zeros(WAYS, 4), maml.HEAD_BIAS: torch.zeros(WAYS)}
-    grads = torch.func.grad(lambda p: maml._support_loss(features, p, buffers, sx[0], sy[0]))(start)
-    assert all(float(grads[k].abs().max()) == 0.0 for k in params)
-    head = maml.zero_head_step(features(params, buffers, sx[0]), sy[0], config)
-    for name in (maml.HEAD_WEIGHT, maml.HEAD_BIAS):
-        assert float(grads[name].abs().max()) > 0
-        torch.testing.assert_close(head[name], -rates[name] * grads[name])
+    for labels in (sy[0], F.one_hot(torch.tensor([0, 0, 0, 1, 2, 2]), WAYS).float()):  # uneven
+
+        def loss(p, labels=labels):
+            return maml._summed_support_loss(features, p, buffers, sx[0], labels)
+
+        grads = torch.func.grad(loss)(start)
+        assert all(float(grads[k].abs().max()) == 0.0 for k in params)
+        head = maml.zero_head_step(features(params, buffers, sx[0]), labels, config)
+        assert float(grads[maml.HEAD_WEIGHT].abs().max()) > 0
+        for name in (maml.HEAD_WEIGHT, maml.HEAD_BIAS):
+            torch.testing.assert_close(head[name], -rates[name] * grads[name])
+        # every class weighs the same in the support loss: the bias does not move
+        torch.testing.assert_close(head[maml.HEAD_BIAS], torch.zeros(WAYS))
+
+
+def test_the_support_loss_weighs_every_class_the_same_and_the_query_loss_every_image():
+    """With 3, 1 and 2 examples, each class's examples share one third of the support loss;
+    with even shots it is the plain mean. The query loss stays the mean over images."""
+    logits = torch.randn(6, 3, generator=torch.Generator().manual_seed(0))
+    labels = torch.tensor([0, 0, 0, 1, 2, 2])
+    one_hot = F.one_hot(labels, 3).float()
+    per_image = F.cross_entropy(logits, labels, reduction="none")
+    by_class = torch.stack([per_image[labels == c].mean() for c in range(3)]).mean()
+    torch.testing.assert_close(maml.support_loss(logits, one_hot), by_class)
+    assert abs(float(by_class - per_image.mean())) > 1e-3  # the two differ here
+    torch.testing.assert_close(maml.soft_cross_entropy(logits, one_hot), per_image.mean())
+    even = F.one_hot(torch.tensor([0, 1, 2, 0, 1, 2]), 3).float()
+    torch.testing.assert_close(
+        maml.support_loss(logits, even), maml.soft_cross_entropy(logits, even)
+    )
 
 
 @pytest.mark.parametrize("group", [8, 2], ids=["one-group", "groups-of-2"])
@@ -273,17 +297,21 @@ def test_divergence_names_the_first_step_that_is_not_a_number():
         maml.divergence([record(0, float("inf"))])
 
 
-def test_one_step_from_zero_is_the_class_mean_classifier_with_even_shots():
-    """With as many examples per class, the first step's answers from the zero head equal
-    the class-mean classifier's on every query (issue 28: what one step from zero is)."""
+@pytest.mark.parametrize("uneven", [False, True], ids=["even", "uneven"])
+def test_one_step_from_zero_is_the_class_mean_classifier(uneven):
+    """With as many examples per class or not (the support loss weighs every class the
+    same), the first step's answers from the zero head equal the class-mean classifier's on
+    every query (issue 28: what one step from zero is)."""
     torch.manual_seed(0)
     net = nn.Sequential(nn.Linear(6, 5), nn.Tanh()).eval()
     features = maml.make_features_fn(net)
     params, buffers = maml.split_state(net)
     names = [*params, maml.HEAD_WEIGHT, maml.HEAD_BIAS]
     for ways in (2, 5, 20):
-        x = torch.randn(ways * 3, 6, generator=torch.Generator().manual_seed(ways))
         labels = torch.arange(ways * 3) % ways
+        if uneven:  # class k has 1 + (k % 4) examples
+            labels = torch.cat([torch.full((1 + k % 4,), k) for k in range(ways)])
+        x = torch.randn(len(labels), 6, generator=torch.Generator().manual_seed(ways))
         queries = torch.randn(40, 6, generator=torch.Generator().manual_seed(100 + ways))
         loop = maml.InnerLoop(1, dict.fromkeys(names, 0.7), head_init="zero")
         adapted = maml.adapt_with_trace(
@@ -295,3 +323,9 @@ def test_one_step_from_zero_is_the_class_mean_classifier_with_even_shots():
         )
         assert torch.equal(first_step, expected)
         assert len(set(expected.tolist())) > 1  # the queries are not all one class
+        # the rows themselves: 0.7 / N (c_k - the mean of the class means), bias 0
+        support = features(params, buffers, x)
+        means = torch.stack([support[labels == k].mean(0) for k in range(ways)])
+        rows = 0.7 / ways * (means - means.mean(0))
+        torch.testing.assert_close(adapted.params[maml.HEAD_WEIGHT], rows)
+        torch.testing.assert_close(adapted.params[maml.HEAD_BIAS], torch.zeros(ways))
