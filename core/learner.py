@@ -98,6 +98,16 @@ class FewShotModel:
         return {k: float(v) for k, v in start.items()}, {k: float(v) for k, v in learned.items()}
 
     @property
+    def adapts_backbone(self) -> bool:
+        """MAML: whether the inner loop moves the network's own weights, or only the
+        classifier (every other step size 0, as in ANIL). False for ProtoNet."""
+        if self.algorithm != "maml":
+            return False
+        _, learned = self.step_sizes
+        head = (maml.HEAD_WEIGHT, maml.HEAD_BIAS)
+        return any(rate > 0 for name, rate in learned.items() if name not in head)
+
+    @property
     def default_distance(self) -> str:
         return self.card.get("protonet", {}).get("distance", "sq_euclidean")
 

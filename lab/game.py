@@ -10,7 +10,7 @@ returns a new one, so a page keeps the newest in its session state and nothing i
 The models are only read (adapt_tensors returns new objects).
 
 The models' scores on many trials are not computed here: scripts/within_alphabet.py
-measured them once on 400 test trials (docs/results/maml-v2/within-alphabet-test.jsonl),
+measured them once on 400 test trials (docs/results/maml-v3/within-alphabet-test.jsonl),
 and stored_scores reads that file.
 """
 
@@ -34,7 +34,7 @@ PLAYERS = (YOU, *MODELS)
 WAYS = 20
 ROUND_LENGTH = 20
 ROUND_SEED = 2015  # "Play 20 trials" is the same round for everyone: seeds 2015 .. 2034
-SCORES_FILE = PROJECT_ROOT / "docs" / "results" / "maml-v2" / "within-alphabet-test.jsonl"
+SCORES_FILE = PROJECT_ROOT / "docs" / "results" / "maml-v3" / "within-alphabet-test.jsonl"
 
 
 @dataclass(frozen=True)

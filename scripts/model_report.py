@@ -112,9 +112,13 @@ def plot_step_sizes() -> None:
         if model.algorithm != "maml":
             continue
         start, learned = model.step_sizes
+        # Tensors the inner loop does not move (step 0: a classifier-only loop) have no
+        # place on a log axis; the title says how many there are.
+        frozen = [k for k in learned if learned[k] <= 0]
+        learned = {k: v for k, v in learned.items() if v > 0}
         labels = [tensor_label(k) for k in learned]
         rows = range(len(labels))
-        fig, ax = plt.subplots(figsize=(6, 0.6 + 0.24 * len(labels)), dpi=110)
+        fig, ax = plt.subplots(figsize=(6, 1.4 + 0.24 * len(labels)), dpi=110)
         for row, key in zip(rows, learned):
             ax.plot([start[key], learned[key]], [row, row], color="#BBBBBB", zorder=1)
         ax.scatter(
@@ -129,8 +133,17 @@ def plot_step_sizes() -> None:
         ax.set_yticks(list(rows), labels, fontsize=8)
         ax.invert_yaxis()
         ax.set_xscale("log")
+        values = [*learned.values(), *(start[k] for k in learned)]
+        low, high = min(values), max(values)
+        if high / low < 10:  # at least a decade, so equal values do not look apart
+            middle = (low * high) ** 0.5
+            ax.set_xlim(middle / 10**0.5, middle * 10**0.5)
+            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_xlabel("inner step size (log scale)")
-        ax.set_title(f"{name}: MAML's inner step size per tensor", fontsize=10)
+        title = f"{name}: MAML's inner step size per tensor"
+        if frozen:
+            title += f"\n(the other {len(frozen)} tensors' steps are 0)"
+        ax.set_title(title, fontsize=9)
         ax.grid(alpha=0.3, axis="x")
         ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
         fig.tight_layout()

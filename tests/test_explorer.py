@@ -5,6 +5,7 @@ and its figures."""
 from __future__ import annotations
 
 import base64
+import copy
 import io
 
 import numpy as np
@@ -13,6 +14,7 @@ import torch
 from PIL import Image
 
 from core import protonet
+from core.learner import FewShotModel
 from lab.embedding import MAX_NONLINEAR_POINTS, project
 from lab.explorer import (
     centres_growing,
@@ -99,6 +101,16 @@ def test_maml_data_uses_class_means_and_steps_move(maml_model):
         [data.images[i] for i in range(4)], data.labels[:4].tolist(), inner_steps=3
     )
     np.testing.assert_allclose(steps.embeddings[-1], again.embed(data.images), rtol=1e-4, atol=1e-4)
+    # The shipped model adapts its classifier only: the images stay, the answers change.
+    assert not maml_model.adapts_backbone
+    assert movement(steps.embeddings[0], steps.embeddings[-1], steps.centres[-1]) == 0
+    assert (steps.predictions[0] != steps.predictions[-1]).any()
+    # With step sizes for the network too, every step moves the images.
+    card = copy.deepcopy(maml_model.card)
+    card["maml"]["lr"] = {k: (v or 0.01) for k, v in card["maml"]["lr"].items()}
+    moving = FewShotModel(maml_model.net, card, maml_model.encode)
+    assert moving.adapts_backbone
+    steps = maml_steps(moving, data, inner_steps=3)
     assert movement(steps.embeddings[0], steps.embeddings[-1], steps.centres[-1]) > 0
 
 

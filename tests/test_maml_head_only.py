@@ -113,3 +113,19 @@ def test_the_trace_of_a_head_only_loop_equals_the_general_loops():
         torch.testing.assert_close(a.support_features, b.support_features)
     assert short.trace[-1].support_loss < short.trace[0].support_loss
     torch.testing.assert_close(short.params, general.params)
+
+
+def test_the_step_size_figure_shows_the_tensors_the_inner_loop_moves():
+    """A log axis has no 0: a classifier-only model's figure has the classifier's two rows."""
+    from lab.viz.inner_loop import step_sizes_figure
+
+    start = {"encoder.0.0.weight": 0.0, "head.weight": 0.02, "head.bias": 0.02}
+    learned = {"encoder.0.0.weight": 0.0, "head.weight": 0.03, "head.bias": 0.01}
+    fig = step_sizes_figure(start, learned)
+    rows = {y for trace in fig.data for y in trace.y}
+    assert len(rows) == 2 and not any("0.0" in str(y) or "encoder" in str(y) for y in rows)
+    assert sorted(x for x in fig.data[-1].x) == [0.01, 0.03]
+    both = step_sizes_figure(
+        {**start, "encoder.0.0.weight": 0.1}, {**learned, "encoder.0.0.weight": 0.2}
+    )
+    assert len({y for trace in both.data for y in trace.y}) == 3

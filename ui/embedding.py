@@ -24,7 +24,7 @@ SOURCES = {
     HANDWRITING: "Handwriting: 20 Omniglot test characters × 20 drawings",
     PHOTOS: "Photos: 5 mini-ImageNet test classes × 20 photos",
 }
-MAML_WAYS = 5  # the classes at a time MAML was meta-trained on (its steps are shown for so many)
+MAML_WAYS = 20  # the most classes at a time MAML was meta-trained on (its steps shown for so many)
 SHOTS = 5  # a benchmark slice's default: 5 drawings per class to teach with, 15 to check
 
 # --- where the images come from -------------------------------------------------------------
@@ -203,11 +203,18 @@ def learning(data: ExplorerData, algorithm: str) -> None:
         first = 1
         labels = [f"{t + 1} example{'s' if t else ''} per class" for t in range(steps)]
     else:
+        model = get_model(data.model_name)
         st.caption(
-            "MAML changes the network itself at every inner step, so every image moves. Stars: "
-            "the class means of the examples at that step. Diamonds: the images to check, in "
-            "the colour of MAML's answer at that step; grey lines: where each image has moved "
-            "since step 0. Press Play or drag the slider."
+            (
+                "MAML changes the network itself at every inner step, so every image moves. "
+                if model.adapts_backbone
+                else "This MAML model's inner loop adapts only its classifier (the last layer): "
+                "the network's features stay as meta-training left them, so the images stay "
+                "put and what changes at each step is the classifier's answer. "
+            )
+            + "Stars: the class means of the examples at that step. Diamonds: the images to "
+            "check, in the colour of MAML's answer at that step; grey lines: where each image "
+            "has moved since step 0. Press Play or drag the slider."
         )
         if len(data.class_names) > MAML_WAYS:
             st.caption(
@@ -225,7 +232,6 @@ def learning(data: ExplorerData, algorithm: str) -> None:
         ):
             return
         if key not in cache:
-            model = get_model(data.model_name)
             with st.spinner(f"Running MAML's inner loop on {data.n_support} examples..."):
                 cache[key] = maml_steps(model, data)
         run = cache[key]

@@ -235,6 +235,12 @@ def embeddings_moving(ws: Workspace, steps: Steps) -> None:
         key="maml_embedding",
         width="stretch",
     )
+    if not steps.classifier.model.adapts_backbone:
+        st.caption(
+            "This model's inner loop adapts its classifier only, so the points stay where they "
+            "are: what changes from step to step is the classifier's answer for each image to "
+            "check (its colour)."
+        )
     st.caption(
         "Move the Inner step slider above to see each step. Every step is projected with the "
         "same PCA, so positions can be compared; the 2-D picture is an approximation of the "
@@ -258,10 +264,11 @@ def step_sizes(model: FewShotModel) -> None:
     """What one inner step does, and the per-tensor step sizes meta-training learned."""
     from lab import viz
 
+    moved = "every weight" if model.adapts_backbone else "the classifier's weights"
     st.info(
         "What one inner step does: the model measures how wrong it is on your examples (the "
         "loss), computes which way each weight should move to be less wrong (the gradient), "
-        "and moves every weight a small step that way. Meta-training chose the starting "
+        f"and moves {moved} a small step that way. Meta-training chose the starting "
         "weights so that a few such steps are enough."
     )
     with st.expander("How it works: the step sizes MAML learned"):
@@ -272,6 +279,16 @@ def step_sizes(model: FewShotModel) -> None:
             "new task; one whose step shrank is better left nearly as it is. Open circles: where "
             "meta-training started them; filled: the values this model uses."
         )
+        if not model.adapts_backbone:
+            st.write(
+                "**This model's inner loop moves only its classifier** (the last layer): the "
+                "step sizes of every convolution are 0, so the network's features stay as "
+                "meta-training left them and the steps fit a linear classifier on them, a "
+                "convex problem: with steps small enough (the model's own are) its loss falls "
+                "at every step. Raghu et al. (ICLR 2020, "
+                "ANIL) found that MAML's inner loop mostly changes this layer anyway; the "
+                "outer loop still meta-trains the whole network for it."
+            )
         st.plotly_chart(
             viz.step_sizes_figure(*model.step_sizes), key="maml_step_sizes", width="stretch"
         )

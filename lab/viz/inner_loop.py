@@ -200,9 +200,10 @@ def step_sizes_figure(start: dict[str, float], learned: dict[str, float]) -> go.
 
     Args:
         start, learned: tensor name -> step size (the model card's maml.lr_start and
-            maml.lr); the rows are the names of `learned`, in its order.
+            maml.lr); the rows are the names of `learned` whose step is above 0 (the tensors
+            the inner loop moves; a log axis has no 0), in its order.
     """
-    names = list(learned)
+    names = [name for name in learned if learned[name] > 0]
     labels = [tensor_label(name) for name in names]
     fig = go.Figure()
     for a, b, label in zip((start.get(n) for n in names), (learned[n] for n in names), labels):

@@ -17,8 +17,28 @@ def _page_text(app) -> str:
     return "\n".join(parts)
 
 
+@pytest.fixture
+def every_tensor_maml(monkeypatch):
+    """omniglot-maml as the app's one shared copy, with v2's step sizes for every tensor
+    (kept in its card under "previous"): the shipped v3 moves only its classifier, a convex
+    loop that x100 steps from zero cannot send to NaN (the next test)."""
+    import copy
+
+    from core.learner import FewShotModel, load_model
+    from ui import models
+
+    shipped = load_model("omniglot-maml")
+    card = copy.deepcopy(shipped.card)
+    card["maml"] = {**card["maml"], "lr": card["previous"]["maml"]["lr"]}
+    variant = FewShotModel(shipped.net, card, shipped.encode)
+    assert variant.adapts_backbone and not shipped.adapts_backbone
+    monkeypatch.setitem(models._LOADED, models._files_key("omniglot-maml"), variant)
+
+
 @pytest.mark.parametrize("scale, start", [(100.0, "zero"), (100.0, "proto")])
-def test_inside_maml_stops_its_charts_where_the_steps_diverge_and_says_so(app, scale, start):
+def test_inside_maml_stops_its_charts_where_the_steps_diverge_and_says_so(
+    app, every_tensor_maml, scale, start
+):
     """Eight classes with x100 steps (or the class-centre start) sent the loss past
     1e6 to NaN: the page said 'Looks like circle (nan%)', then showed LinAlgError's
     traceback. Now: the charts up to the last finite step, and one sentence."""
@@ -40,6 +60,21 @@ def test_inside_maml_stops_its_charts_where_the_steps_diverge_and_says_so(app, s
     assert len(loss) == step and all(math.isfinite(v) for v in loss)
     table = next(f for f in app.dataframe if "loss" in f.value.columns).value
     assert len(table) == step and table["loss"].map(math.isfinite).all()
+
+
+def test_the_shipped_classifier_only_loop_stays_finite_at_x100(app):
+    """v3's inner loop fits a linear classifier on fixed features: at x100 its steps overshoot
+    (far past what keeps the convex loss falling) but every loss stays a number, so the page
+    shows every step and no 'diverged'."""
+    fill_support(app, classes=8)
+    add_queries(app, shapes=(1,))
+    app.switch_page("app_pages/inside_maml.py").run()
+    app.select_slider(key="maml_lr_scale").set_value(100.0).run()
+    assert not app.exception
+    assert not [e for e in app.error if "diverged" in e.value]
+    curves = next(s for s in chart_specs(app) if any(t.get("name") == "loss" for t in s["data"]))
+    loss = next(t for t in curves["data"] if t["name"] == "loss")["y"]
+    assert len(loss) == workspace(app).inner_steps + 1 and all(math.isfinite(v) for v in loss)
 
 
 EXPERIMENT = {"inner_lr_scale", "head_init", "inner_steps", "inner_lr"}
