@@ -13,4 +13,6 @@ if ! .venv/bin/python -c "import learn2learn, easyfsl" 2>/dev/null; then
 fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-.venv/bin/python -m pytest -q --timeout 900 --durations=25 "$@"
+# Two workers, whole files each (a file's server and browser fixtures stay with its tests):
+# much of a browser or AppTest test waits on another process, so two overlap on two cores.
+.venv/bin/python -m pytest -q -n 2 --dist loadfile --timeout 900 --durations=25 "$@"
