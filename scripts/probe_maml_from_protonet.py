@@ -46,8 +46,13 @@ def main(argv=None) -> int:
         for ways, shots in settings:
             cfg = EvalConfig("x", "omniglot", "val", ways, shots, 15, a.episodes, seed=3)
             r = evaluate(cfg, model)
-            line = {"candidate": label, "setting": f"{ways}w{shots}s", "accuracy": r["accuracy"],
-                    "ci95": r["ci95"], "s": r["wall_time_s"]}
+            line = {
+                "candidate": label,
+                "setting": f"{ways}w{shots}s",
+                "accuracy": r["accuracy"],
+                "ci95": r["ci95"],
+                "s": r["wall_time_s"],
+            }
             print(json.dumps(line), flush=True)
             if a.out:
                 with open(a.out, "a") as f:
