@@ -28,6 +28,6 @@ st.subheader("Watch the steps")
 steps = inside_maml.watch_steps(ws, name)
 inside_maml.first_step(ws, steps)  # one step from zero is a class-mean classifier
 
-st.subheader("How the embeddings move")
+st.subheader("The embeddings at each step")
 inside_maml.embeddings_moving(ws, steps)
 inside_maml.step_sizes(model)

@@ -183,7 +183,7 @@ def handwriting_journey(browser, url: str, seed: int, checks: int) -> dict[str, 
     started = waits.start()
     page.get_by_role("link", name="Inside MAML").click()
     page.get_by_text("Inner steps").first.wait_for(timeout=300_000)
-    waits.record("inside_maml_first_view_s", started, waits.text("How the embeddings move"))
+    waits.record("inside_maml_first_view_s", started, waits.text("The embeddings at each step"))
     # The card's own 20 steps were adapted for the first view; a slider change to 20 steps
     # that adapts anew: the other head start, the slider to 1 step, the largest learning
     # rate, then the slider to 20.

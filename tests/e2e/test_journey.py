@@ -130,7 +130,7 @@ def test_teach_adapt_and_classify(server_url, browser):
     _shot(page, "03-teach-maml")
 
     page.get_by_role("link", name="Inside MAML").click()
-    page.get_by_text("How the embeddings move").wait_for(timeout=60_000)
+    page.get_by_text("The embeddings at each step").wait_for(timeout=60_000)
     _settle(page)
     _shot(page, "04-inside-maml")
 

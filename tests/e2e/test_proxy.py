@@ -192,7 +192,7 @@ def test_two_replicas_behind_nginx_keep_each_browser_on_its_own_replica():
         routes = [_route_to(url, replica) for replica in replicas]
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            seen = {}
+            seen, first_static = {}, {}
             for user, route, replica in zip(("ann", "bob"), routes, replicas, strict=True):
                 answered, text, recorded = _teach_and_classify(browser, url, route, user)
                 assert re.search(rf"Looks like {user} cross \(\d+%\)", text), text[-600:]
@@ -202,11 +202,16 @@ def test_two_replicas_behind_nginx_keep_each_browser_on_its_own_replica():
                 proxied = {u: r for u, r in answered.items() if u.startswith(url)}
                 proxied = {u: r for u, r in proxied.items() if u not in static}
                 assert proxied and set(proxied.values()) == {replica}, proxied
-                # The page files pass the proxy's cache: the second browser gets them all
-                # from it, without asking its replica.
+                # The page files pass the proxy's cache: the second browser gets every file
+                # the first one loaded from it, without asking its replica (a chunk only the
+                # second page happened to load, e.g. under load, is its first request: MISS).
                 assert static and set(static.values()) <= {"MISS", "HIT"}, static
                 if user == "bob":
-                    assert set(static.values()) == {"HIT"}, static
+                    again = {u: r for u, r in static.items() if u in first_static}
+                    assert len(again) >= 0.8 * len(static), (first_static, static)
+                    assert set(again.values()) == {"HIT"}, again
+                else:
+                    first_static = static
                 seen[user] = replica
             # From the cache, gzipped, the same bytes as the replica's own (uncompressed).
             bundle = next(u for u in static if "/static/js/index." in u)  # 480 KB of JavaScript

@@ -71,11 +71,33 @@ def test_first_visit_draws_the_whole_home_page_at_once(browser):  # noqa: F811
     context.close()
 
 
+@pytest.fixture
+def every_tensor_server(tmp_path, monkeypatch):
+    """A server whose omniglot-maml adapts every tensor, with v2's step sizes (kept in its
+    card under "previous"): the shipped v3 moves only its classifier, and its x100 steps stay
+    finite, so only such a model shows the page's handling of a loop that diverges."""
+    import json
+    import shutil
+
+    from core.checkpoints import models_dir
+
+    folder = tmp_path / "models"
+    shutil.copytree(models_dir(), folder)
+    path = folder / "omniglot-maml.json"
+    card = json.loads(path.read_text())
+    card["maml"]["lr"] = card["previous"]["maml"]["lr"]
+    path.write_text(json.dumps(card))
+    monkeypatch.setenv("FEWSHOT_MODELS", str(folder))  # the server inherits it
+    with serve() as url:
+        yield url
+
+
 def test_a_shared_session_with_link_names_and_a_diverging_step_size(
-    server_url,
+    every_tensor_server,
     browser,  # noqa: F811
     omniglot_test,
 ):
+    server_url = every_tensor_server
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     errors: list[str] = []
@@ -189,7 +211,7 @@ def test_inside_maml_settings_do_not_change_compares_random_splits(server_url, b
     settle(page, 800, timeout_ms=120_000)
     before = page.locator('[data-testid="stMain"]').inner_text()
     page.get_by_role("link", name="Inside MAML").click()
-    page.get_by_text("How the embeddings move").wait_for(timeout=120_000)
+    page.get_by_text("The embeddings at each step").wait_for(timeout=120_000)
     page.locator('[data-testid="stRadio"] label').filter(has_text="the class centres").click()
     page.get_by_text(re.compile("Not the model's own settings")).wait_for(timeout=60_000)
     settle(page, 800, timeout_ms=60_000)
