@@ -42,6 +42,7 @@ from core.maml_head import (  # noqa: F401 - also maml's names
     HeadInit,
     adapts_head_only,
     balanced_cross_entropy,
+    cross_entropies,
     head_logits,
     head_loss,
     head_steps,
@@ -81,7 +82,7 @@ class InnerLoop:
 
 def soft_cross_entropy(logits: torch.Tensor, one_hot: torch.Tensor) -> torch.Tensor:
     """The query loss: mean cross-entropy with one-hot float targets (runs under vmap)."""
-    return -(one_hot * logits.log_softmax(-1)).sum(-1).mean()
+    return cross_entropies(logits, one_hot).mean()
 
 
 def support_loss(logits: torch.Tensor, one_hot: torch.Tensor) -> torch.Tensor:
@@ -123,18 +124,17 @@ def _step_zero_features(features_fn, params, buffers, support_x, config):
         return features_fn(params, buffers, support_x)
 
 
-def _gradient_steps(features_fn, fast, buffers, support_x, support_one_hot, config, steps):
-    """`steps` plain gradient steps on the support loss from `fast` (backbone and head). With
-    a leading task dimension the loss is the sum of the tasks': each task's gradient is its own."""
+def _gradient_steps(features_fn, fast, buffers, x, support_one_hot, config, steps, at=None):
+    """`steps` plain gradient steps on the support loss from `fast` (backbone and head), the
+    support inputs x. A leading task dimension sums the tasks' losses (each gets its own
+    gradient). at: x's features at fast's backbone if already computed."""
     rates = task_step_sizes(config, fast, support_one_hot.shape[-1])
     if steps and adapts_head_only(rates):  # the backbone stays: its features once
         head = {k: fast[k] for k in (HEAD_WEIGHT, HEAD_BIAS)}
-        features = features_fn(fast, buffers, support_x)
+        features = features_fn(fast, buffers, x) if at is None else at
         head = head_steps(features, support_one_hot, head, rates, steps, config.first_order)
         return {**fast, **head}
-    step_grad = grad(
-        lambda p: _summed_support_loss(features_fn, p, buffers, support_x, support_one_hot)
-    )
+    step_grad = grad(lambda p: _summed_support_loss(features_fn, p, buffers, x, support_one_hot))
     for _ in range(steps):
         grads = step_grad(fast)
         if config.first_order:
@@ -160,6 +160,7 @@ def inner_loop(
     Args:
         support_x: (S, ...) support inputs; support_one_hot: (S, N) float one-hot labels.
     """
+    features = None
     if config.head_init == "zero" and config.steps > 0:
         features = _step_zero_features(features_fn, params, buffers, support_x, config)
         head = zero_head_step(features, support_one_hot, config)
@@ -168,7 +169,9 @@ def inner_loop(
         head = _starting_head(features_fn, params, buffers, support_x, support_one_hot, config)
         steps = config.steps
     fast = {**params, **head}
-    return _gradient_steps(features_fn, fast, buffers, support_x, support_one_hot, config, steps)
+    return _gradient_steps(
+        features_fn, fast, buffers, support_x, support_one_hot, config, steps, at=features
+    )
 
 
 def task_loss(

@@ -102,10 +102,15 @@ def class_weights(one_hot: torch.Tensor) -> torch.Tensor:
     return (one_hot / counts).sum(-1) / one_hot.shape[-1]
 
 
+def cross_entropies(logits: torch.Tensor, one_hot: torch.Tensor) -> torch.Tensor:
+    """(..., S, N) -> (..., S): each example's cross-entropy with one-hot float targets
+    (integer-free, so it runs under vmap)."""
+    return -(one_hot * F.log_softmax(logits, -1)).sum(-1)
+
+
 def balanced_cross_entropy(logits: torch.Tensor, one_hot: torch.Tensor) -> torch.Tensor:
-    """(..., S) -> (...): cross-entropy with one-hot float targets, each class weighing the
-    same (class_weights). Integer-free, so it runs under vmap."""
-    return (class_weights(one_hot) * -(one_hot * F.log_softmax(logits, -1)).sum(-1)).sum(-1)
+    """(..., S, N) -> (...): the cross-entropy, each class weighing the same (class_weights)."""
+    return (class_weights(one_hot) * cross_entropies(logits, one_hot)).sum(-1)
 
 
 def head_loss(
@@ -117,7 +122,7 @@ def head_loss(
     if balanced:
         losses = balanced_cross_entropy(logits, one_hot)
     else:
-        losses = -(one_hot * F.log_softmax(logits, -1)).sum(-1).mean(-1)
+        losses = cross_entropies(logits, one_hot).mean(-1)
     accuracy = (logits.argmax(-1) == one_hot.argmax(-1)).float().mean(-1)
     return losses, accuracy.detach()
 
