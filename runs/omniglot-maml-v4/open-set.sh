@@ -8,7 +8,6 @@ for ways in 2 5 10 20; do
   .venv/bin/python -m core.evaluate_open_set --model omniglot-maml --split val --ways "$ways" \
     --episodes 300 --record >> "$out/val-omniglot-maml-v4-by-ways.jsonl"
 done
-[ "${1:-}" = "--val-only" ] && exit 0
 .venv/bin/python -m core.evaluate_open_set --model omniglot-maml --split test --episodes 600 \
   --log-test "issue 28: 'none of these' for omniglot-maml v4 (thresholds chosen on val per number of classes); first and only test measurement" \
   >> "$out/test-omniglot-maml-v4.jsonl"
