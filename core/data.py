@@ -271,6 +271,21 @@ def first_images(data: FolderDataset, n: int) -> FolderDataset:
     return replace(data, name=f"{data.name}-first{n}", files=[f[:n] for f in data.files])
 
 
+def some_classes(data: TensorDataset | FolderDataset, n: int) -> TensorDataset | FolderDataset:
+    """`n` of the dataset's classes (all of them when n is 0 or at least their number), drawn
+    once by a fixed generator (seed 0) and kept in dataset order, named "<name>-classes<n>": a
+    fixed subset, so its cached features are its own and every model sees the same one."""
+    if n <= 0 or n >= len(data.classes):
+        return data
+    generator = torch.Generator().manual_seed(0)
+    keep = sorted(torch.randperm(len(data.classes), generator=generator)[:n].tolist())
+    name = f"{data.name}-classes{n}"
+    classes = [data.classes[c] for c in keep]
+    if isinstance(data, TensorDataset):
+        return TensorDataset(name, classes, data.data[torch.tensor(keep)])
+    return replace(data, name=name, classes=classes, files=[data.files[c] for c in keep])
+
+
 def load_dataset(name: str, split: str = "test") -> TensorDataset | FolderDataset:
     """'omniglot', 'miniimagenet', or a path to a folder of class subfolders."""
     if name == "omniglot":
@@ -290,6 +305,7 @@ __all__ = [
     "load_dataset",
     "miniimagenet",
     "omniglot",
+    "some_classes",
 ]
 
 

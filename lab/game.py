@@ -10,8 +10,9 @@ returns a new one, so a page keeps the newest in its session state and nothing i
 The models are only read (adapt_tensors returns new objects).
 
 The models' scores on many trials are not computed here: scripts/within_alphabet.py
-measured them once on 400 test trials (docs/results/maml-v3/within-alphabet-test.jsonl),
-and stored_scores reads that file.
+measured them once per shipped model on the same 400 test trials (omniglot-protonet with
+omniglot-maml v3 in docs/results/maml-v3/within-alphabet-test.jsonl, v4 alone in
+docs/results/maml-v4/), and stored_scores reads those files, the newer line of a model winning.
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ PLAYERS = (YOU, *MODELS)
 WAYS = 20
 ROUND_LENGTH = 20
 ROUND_SEED = 2015  # "Play 20 trials" is the same round for everyone: seeds 2015 .. 2034
-SCORES_FILE = PROJECT_ROOT / "docs" / "results" / "maml-v3" / "within-alphabet-test.jsonl"
+SCORES_FILES = tuple(
+    PROJECT_ROOT / "docs" / "results" / version / "within-alphabet-test.jsonl"
+    for version in ("maml-v3", "maml-v4")
+)
 
 
 @dataclass(frozen=True)
@@ -188,33 +192,32 @@ def start_round(game: Game) -> Game:
     return replace(game, seed=ROUND_SEED, outcome=None, round=())
 
 
-def stored_scores(path: Path = SCORES_FILE) -> list[dict]:
-    """The models' measured scores (one JSON line per model, written by
-    scripts/within_alphabet.py), then people's, as {"who", "accuracy", "ci95", "trials",
-    "source"}; accuracy in %.
+def stored_scores(paths: Path | Sequence[Path] = SCORES_FILES) -> list[dict]:
+    """The models' measured scores (JSON lines written by scripts/within_alphabet.py; a
+    model's line in a later file replaces its earlier one), then people's, as {"who",
+    "accuracy", "ci95", "trials", "source"}; accuracy in %.
 
     Raises:
         FileNotFoundError: the results file is missing (the message names it).
         ValueError: a line is not a score (the message names the file and line).
     """
-    if not path.exists():
-        raise FileNotFoundError(f"the models' stored scores are missing: {path}")
-    rows = []
-    for number, line in enumerate(path.read_text().splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            rows.append(
-                {
+    rows: dict[str, dict] = {}
+    for path in [paths] if isinstance(paths, Path) else paths:
+        if not path.exists():
+            raise FileNotFoundError(f"the models' stored scores are missing: {path}")
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                rows[str(record["model"])] = {
                     "who": str(record["model"]),
                     "accuracy": float(record["accuracy"]),
                     "ci95": float(record["ci95"]),
                     "trials": int(record["trials"]),
                     "source": str(record["command"]),
                 }
-            )
-        except (ValueError, KeyError, TypeError) as error:
-            raise ValueError(f"{path} line {number} is not a score: {error}") from error
+            except (ValueError, KeyError, TypeError) as error:
+                raise ValueError(f"{path} line {number} is not a score: {error}") from error
     people = {"who": "people", "accuracy": HUMAN_ACCURACY, "ci95": None, "trials": None}
-    return [*rows, people | {"source": "Lake, Salakhutdinov & Tenenbaum, Science 2015"}]
+    return [*rows.values(), people | {"source": "Lake, Salakhutdinov & Tenenbaum, Science 2015"}]

@@ -182,7 +182,7 @@ def test_shipped_now_is_computed_when_the_log_is_read(tmp_path):
     models = ROOT / "assets" / "models"
     weights = hashlib.sha256((models / "omniglot-maml.safetensors").read_bytes()).hexdigest()
     card = json.loads((models / "omniglot-maml.json").read_text())
-    v1 = dict(card, maml=card["previous"]["maml"])  # the same weights, v1's inner loop
+    v1 = dict(card, maml=card["previous"]["maml"])  # the same weights, v3's inner loop
     lines = [
         {"model": "omniglot-maml", "weights_sha256": weights, "model_sha256": model_digest(card)},
         {"model": "omniglot-maml", "weights_sha256": weights, "model_sha256": model_digest(v1)},

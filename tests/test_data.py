@@ -104,3 +104,28 @@ def test_first_images_is_a_named_fixed_subset(tmp_path):
     assert two.name == "set-first2" and two.class_sizes() == [2, 2]
     assert two.files[1] == data.files[1][:2] and two.classes == data.classes
     assert first_images(data, 0) is data
+
+
+def test_some_classes_is_a_named_fixed_draw_of_whole_classes(tmp_path):
+    """some_classes keeps n whole classes, the same ones on every call (a fixed generator),
+    in dataset order and under their own name; for folders it keeps each class's files."""
+    from PIL import Image
+
+    from core.data import TensorDataset, image_folder, some_classes
+
+    pixels = torch.arange(10).view(10, 1, 1, 1).expand(10, 3, 2, 2).to(torch.uint8)
+    data = TensorDataset("chars/test", [f"c{i}" for i in range(10)], pixels.contiguous())
+    four = some_classes(data, 4)
+    assert four.name == "chars/test-classes4" and four.class_sizes() == [3] * 4
+    kept = [int(c[1:]) for c in four.classes]
+    assert kept == sorted(kept) and len(set(kept)) == 4 and kept != [0, 1, 2, 3]
+    assert [int(four.data[k, 0, 0, 0]) for k in range(4)] == kept  # each class's own images
+    assert some_classes(data, 4).classes == four.classes
+    assert some_classes(data, 0) is data and some_classes(data, 10) is data
+    for class_name in ("a", "b", "c"):
+        (tmp_path / class_name).mkdir()
+        Image.new("RGB", (8, 8)).save(tmp_path / class_name / "0.png")
+    folders = image_folder(tmp_path, "set")
+    two = some_classes(folders, 2)
+    assert two.name == "set-classes2" and len(two.files) == 2
+    assert [f[0].parent.name for f in two.files] == two.classes

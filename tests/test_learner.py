@@ -135,10 +135,11 @@ def test_maml_from_a_zero_head_learns_in_the_inner_loop(maml_model):
     losses = [record.support_loss for record in classifier.trace]
     assert losses[0] == pytest.approx(np.log(3), abs=1e-6)  # every class equally likely
     assert all(later < earlier for earlier, later in zip(losses, losses[1:]))
-    # v3's 10 classifier steps (0.02 a class, chosen on val: confident enough to answer, not
-    # fitted to the last drawing) take it to 32% of the start here and every example is right;
-    # v2's 10 steps of every tensor went to 8%, v1's 20 below 5% (and climbed on 20 classes).
-    assert losses[-1] < 0.5 * losses[0]
+    # v4's 20 classifier steps (0.02 a class, chosen on val: confident enough to answer, not
+    # fitted to the last drawing) take it to 21% of the start here (v3's 10 steps: 32%) and
+    # every example is right; v2's 10 steps of every tensor went to 8%, v1's 20 below 5% (and
+    # climbed on 20 classes).
+    assert len(losses) == 21 and losses[-1] < 0.3 * losses[0]
     assert classifier.trace[-1].support_accuracy == 1.0
     assert classifier.settings["head_init"] == "zero"
 

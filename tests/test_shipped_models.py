@@ -24,13 +24,13 @@ README_FIGURES = [
     ("omniglot-protonet", 5, 5, None, 1000, 99.71, 0.06, 50),
     ("omniglot-protonet", 20, 1, None, 1000, 96.39, 0.15, 50),
     ("omniglot-protonet", 20, 5, None, 1000, 99.06, 0.05, 50),
-    # omniglot-maml v3 at its card's 10 steps (docs/results/maml-v3/eval-test.jsonl), all
+    # omniglot-maml v4 at its card's 20 steps (docs/results/maml-v4/eval-test.jsonl), all
     # four settings: the first 100 / 100 / 60 / 30 of the README's 600 episodes (its
-    # classifier-only inner loop takes 15 to 67 s for all 600 on this CPU).
-    ("omniglot-maml", 5, 1, None, 600, 98.79, 0.24, 100),
+    # classifier-only inner loop takes about 15 to 70 s for all 600 on this CPU).
+    ("omniglot-maml", 5, 1, None, 600, 98.82, 0.23, 100),
     ("omniglot-maml", 5, 5, None, 600, 99.68, 0.08, 100),
-    ("omniglot-maml", 20, 1, None, 600, 96.19, 0.20, 60),
-    ("omniglot-maml", 20, 5, None, 600, 98.88, 0.08, 30),
+    ("omniglot-maml", 20, 1, None, 600, 96.35, 0.20, 60),
+    ("omniglot-maml", 20, 5, None, 600, 99.06, 0.07, 30),
 ]
 
 

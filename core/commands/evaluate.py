@@ -65,6 +65,12 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="folder datasets: only each class's first N images (0: all), e.g. cached features",
     )
+    parser.add_argument(
+        "--classes",
+        type=int,
+        default=0,
+        help="only N of the split's classes, the same fixed draw for every model (0: all)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON line")
     parser.add_argument(
         "--log-test",

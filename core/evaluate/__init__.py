@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 import torch
 from tqdm import tqdm
 
-from core.data import FolderDataset, TensorDataset, first_images, load_dataset
+from core.data import FolderDataset, TensorDataset, first_images, load_dataset, some_classes
 from core.episodes import check_episode_shape, episodes
 from core.learner import FewShotModel, load_model
 from core.stats import mean_ci95
@@ -42,6 +42,7 @@ class EvalConfig:
     inner_lr_scale: float | None = None  # MAML: multiplies the learned inner step sizes
     device: str = "cpu"
     first: int = 0  # folder datasets: only each class's first N images (0: all)
+    classes: int = 0  # only N of the split's classes, a fixed draw (core.data.some_classes)
 
 
 def episode_inputs(model: FewShotModel, data, episode, device, table=None):
@@ -83,6 +84,7 @@ def evaluate(
         data = load_dataset(config.dataset, config.split)
         if config.first:
             data = first_images(data, config.first)
+        data = some_classes(data, config.classes)
     if isinstance(data, FolderDataset):
         # Decode every file once, so episodes are drawn from usable files only; the others
         # are reported in result["rejected"].

@@ -9,6 +9,7 @@ import pytest
 
 from lab.labels import markdown_text
 from tests.app.conftest import add_queries, chart_specs, fill_support, workspace
+from tests.cards import every_tensor_rates
 
 
 def _page_text(app) -> str:
@@ -20,7 +21,7 @@ def _page_text(app) -> str:
 @pytest.fixture
 def every_tensor_maml(monkeypatch):
     """omniglot-maml as the app's one shared copy, with v2's step sizes for every tensor
-    (kept in its card under "previous"): the shipped v3 moves only its classifier, a convex
+    (kept in its card's history, tests.cards): the shipped v4 moves only its classifier, a convex
     loop that x100 steps from zero cannot send to NaN (the next test)."""
     import copy
 
@@ -29,7 +30,7 @@ def every_tensor_maml(monkeypatch):
 
     shipped = load_model("omniglot-maml")
     card = copy.deepcopy(shipped.card)
-    card["maml"] = {**card["maml"], "lr": card["previous"]["maml"]["lr"]}
+    card["maml"] = {**card["maml"], "lr": every_tensor_rates(card)}
     variant = FewShotModel(shipped.net, card, shipped.encode)
     assert variant.adapts_backbone and not shipped.adapts_backbone
     monkeypatch.setitem(models._LOADED, models._files_key("omniglot-maml"), variant)
@@ -63,7 +64,7 @@ def test_inside_maml_stops_its_charts_where_the_steps_diverge_and_says_so(
 
 
 def test_the_shipped_classifier_only_loop_stays_finite_at_x100(app):
-    """v3's inner loop fits a linear classifier on fixed features: at x100 its steps overshoot
+    """The shipped loop fits a linear classifier on fixed features: at x100 its steps overshoot
     (far past what keeps the convex loss falling) but every loss stays a number, so the page
     shows every step and no 'diverged'."""
     fill_support(app, classes=8)

@@ -11,6 +11,7 @@ import time
 import pytest
 
 from benchmarks.browser import serve, settle
+from tests.cards import every_tensor_rates
 from tests.e2e.test_journey import _shot, browser, playwright  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.e2e
@@ -74,7 +75,7 @@ def test_first_visit_draws_the_whole_home_page_at_once(browser):  # noqa: F811
 @pytest.fixture
 def every_tensor_server(tmp_path, monkeypatch):
     """A server whose omniglot-maml adapts every tensor, with v2's step sizes (kept in its
-    card under "previous"): the shipped v3 moves only its classifier, and its x100 steps stay
+    card's history, tests.cards): the shipped v4 moves only its classifier, and its x100 steps stay
     finite, so only such a model shows the page's handling of a loop that diverges."""
     import json
     import shutil
@@ -85,7 +86,7 @@ def every_tensor_server(tmp_path, monkeypatch):
     shutil.copytree(models_dir(), folder)
     path = folder / "omniglot-maml.json"
     card = json.loads(path.read_text())
-    card["maml"]["lr"] = card["previous"]["maml"]["lr"]
+    card["maml"]["lr"] = every_tensor_rates(card)
     path.write_text(json.dumps(card))
     monkeypatch.setenv("FEWSHOT_MODELS", str(folder))  # the server inherits it
     with serve() as url:
