@@ -84,11 +84,12 @@ class FewShotModel:
     def step_sizes(self) -> tuple[dict[str, float], dict[str, float]]:
         """MAML's per-tensor inner step sizes as (start, learned): where meta-training
         started them (the card's maml.lr_start; for cards written before it was recorded,
-        the run's --inner-lr for every tensor) and the meta-learned values (maml.lr)."""
+        the run's --inner-lr for every tensor) and the meta-learned values (maml.lr, or
+        maml.lr_meta_learned where a loop chosen on val scales them: step_size_scale)."""
         if self.algorithm != "maml":
             raise ValueError(f"{self.name} is {self.algorithm}: only MAML has step sizes")
         settings = self.card["maml"]
-        learned = settings["lr"]
+        learned = settings.get("lr_meta_learned", settings["lr"])  # before a val-chosen scale
         if not isinstance(learned, dict):
             learned = {name: float(learned) for name in self._params}
         start = settings.get("lr_start")
@@ -96,6 +97,15 @@ class FewShotModel:
             first = float(self.card["training"]["config"]["inner_lr"])
             start = dict.fromkeys(learned, first)
         return {k: float(v) for k, v in start.items()}, {k: float(v) for k, v in learned.items()}
+
+    @property
+    def step_size_scale(self) -> float | None:
+        """MAML: the factor a loop chosen on val put on the meta-learned step sizes (the card's
+        maml.lr is then maml.lr_meta_learned times it); None when it uses them as learned."""
+        chosen = self.card.get("maml", {}).get("test_loop_chosen_on", {}).get("chosen", {})
+        if "lr_meta_learned" not in self.card.get("maml", {}):
+            return None
+        return float(chosen["scale"])
 
     @property
     def adapts_backbone(self) -> bool:
