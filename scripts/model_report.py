@@ -25,6 +25,7 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 def metric_key(result: dict) -> str:
     dataset = Path(result["dataset"]).name if "/" in result["dataset"] else result["dataset"]
     split = result["split"] + (f"-first{result['first']}" if result.get("first") else "")
+    split += f"-classes{result['classes']}" if result.get("classes") else ""
     return f"{dataset}/{split} {result['ways']}w{result['shots']}s"
 
 
