@@ -277,7 +277,7 @@ def step_sizes(model: FewShotModel) -> None:
             "and meta-training learned them through the inner loop together with the starting "
             "weights: a tensor whose step grew is one the inner loop should change quickly on a "
             "new task; one whose step shrank is better left nearly as it is. Open circles: where "
-            "meta-training started them; filled: the values this model uses."
+            "meta-training started them; filled: where it left them."
         )
         if model.step_size_scale is not None:
             st.write(

@@ -264,3 +264,17 @@ def ui_adapted(app):
     found = [v for v in ui_state(app).cache.values() if isinstance(v, AdaptedClassifier)]
     maml_ones = [c for c in found if c.model.algorithm == "maml" and isinstance(c.trace, list)]
     return next(c for c in maml_ones if c.trace[0].query_features is not None)
+
+
+def test_inside_maml_names_the_val_chosen_scale_of_photo_mamls_step_sizes(app):
+    """Issue 28: photo-maml runs its learned step sizes x0.25 (chosen on val); Inside MAML's
+    step-size section says so beside the chart of the learned ones, and the handwriting
+    model, which uses its own as they are, gets no such line."""
+    fill_support(app, classes=2, shots=2)
+    app.switch_page("app_pages/inside_maml.py").run()
+    assert not [m.value for m in app.markdown if "step sizes below times" in m.value]
+    workspace(app).input_kind = "photo"
+    app.run()
+    assert not app.exception
+    (line,) = [m.value for m in app.markdown if "step sizes below times" in m.value]
+    assert "times 0.25**" in line and "falls at every step" in line
