@@ -102,10 +102,10 @@ class FewShotModel:
     def step_size_scale(self) -> float | None:
         """MAML: the factor a loop chosen on val put on the meta-learned step sizes (the card's
         maml.lr is then maml.lr_meta_learned times it); None when it uses them as learned."""
-        chosen = self.card.get("maml", {}).get("test_loop_chosen_on", {}).get("chosen", {})
-        if "lr_meta_learned" not in self.card.get("maml", {}):
+        settings = self.card.get("maml", {})
+        if "lr_meta_learned" not in settings:
             return None
-        return float(chosen["scale"])
+        return float(settings["test_loop_chosen_on"]["chosen"]["scale"])
 
     @property
     def adapts_backbone(self) -> bool:
