@@ -21,6 +21,7 @@ way to refuse input it cannot use (input_error):
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import sys
 from collections.abc import Mapping, Sequence
@@ -110,6 +111,16 @@ def command_line(module: str, argv: Sequence[str] | None = None) -> str:
     """The command as a person would type it again: "python -m <module> <arguments>" (the
     process's own arguments when `argv` is None), for the records a command writes."""
     return f"python -m {module} " + shlex.join(list(argv) if argv is not None else sys.argv[1:])
+
+
+def report_line(line: Mapping[str, Any], out: str | None = None) -> None:
+    """One JSON result line: printed (flushed, so a long probe shows each as it comes) and,
+    when `out` names a file, appended to it."""
+    text = json.dumps(line)
+    print(text, flush=True)
+    if out:
+        with open(out, "a") as f:
+            f.write(text + "\n")
 
 
 def input_error(error: BaseException | str) -> int:

@@ -15,13 +15,13 @@ disagrees (the probe measures the shipped computation). Test is never read.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 
 import torch
 import torch.nn.functional as F
 
 from core import maml_head
+from core.cli import report_line
 from core.data import load_dataset
 from core.episodes import episodes
 from core.evaluate import EvalConfig, evaluate
@@ -118,10 +118,7 @@ def main(argv=None) -> int:
                 "ci95": round(100 * ci, 2),
                 "s": round(time.perf_counter() - t, 1),
             }
-            print(json.dumps(line), flush=True)
-            if a.out:
-                with open(a.out, "a") as f:
-                    f.write(json.dumps(line) + "\n")
+            report_line(line, a.out)
     return 0
 
 

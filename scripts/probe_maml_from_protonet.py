@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 
+from core.cli import report_line
 from core.evaluate import EvalConfig, evaluate
 from core.learner import FewShotModel, load_model
 
@@ -53,10 +53,7 @@ def main(argv=None) -> int:
                 "ci95": r["ci95"],
                 "s": r["wall_time_s"],
             }
-            print(json.dumps(line), flush=True)
-            if a.out:
-                with open(a.out, "a") as f:
-                    f.write(json.dumps(line) + "\n")
+            report_line(line, a.out)
     return 0
 
 

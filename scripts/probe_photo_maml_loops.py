@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 
 import torch
 
-from core.data import first_images, load_dataset, some_classes
+from core.cli import report_line
+from core.data import FolderDataset, first_images, load_dataset, some_classes
 from core.episodes import episodes
 from core.evaluate import EvalConfig, episode_inputs, evaluate
 from core.learner import FewShotModel, load_model
@@ -30,16 +30,22 @@ DATASETS = [("miniimagenet", 100, 0), ("omniglot", 0, 200)]  # name, first, clas
 
 def variant(model: FewShotModel, steps: int, scale: float, adapts: str) -> FewShotModel:
     card = copy.deepcopy(model.card)
-    rates = {k: float(v) * scale for k, v in card["maml"]["lr"].items()}
+    learned = card["maml"].get("lr_meta_learned", card["maml"]["lr"])  # before a chosen scale
+    rates = {k: float(v) * scale for k, v in learned.items()}
     if adapts == "head":
         rates = {k: (v if k in (HEAD_WEIGHT, HEAD_BIAS) else 0.0) for k, v in rates.items()}
     card["maml"] |= {"lr": rates, "inner_steps": steps}
     return FewShotModel(model.net, card, model.encode)
 
 
-def rising_share(model: FewShotModel, dataset, first, classes, ways, shots, count) -> float:
-    """The share of `count` val episodes in which the support loss rises at some step."""
+def val_data(dataset: str, first: int, classes: int):
+    """The val images a probe draws from, loaded (and, for photos, checked) once."""
     data = some_classes(first_images(load_dataset(dataset, "val"), first), classes)
+    return data.without_unreadable() if isinstance(data, FolderDataset) else data
+
+
+def rising_share(model: FewShotModel, data, ways, shots, count) -> float:
+    """The share of `count` val episodes in which the support loss rises at some step."""
     table = model.encode.dataset_features(data, None, False)
     labels = torch.arange(ways).repeat_interleave(shots)
     rising = 0
@@ -66,6 +72,7 @@ def main(argv=None) -> int:
         steps, scale, adapts = c.split(",")
         runs.append((c, variant(maml, int(steps), float(scale), adapts)))
     for dataset, first, classes in DATASETS:
+        data = val_data(dataset, first, classes)
         for setting in a.settings:
             ways, shots = (int(x) for x in setting[:-1].split("w"))
             for label, model in runs:
@@ -73,17 +80,12 @@ def main(argv=None) -> int:
                     model.name, dataset, "val", ways, shots, 15, a.episodes, seed=0,
                     first=first, classes=classes,
                 )  # fmt: skip
-                r = evaluate(cfg, model)
+                r = evaluate(cfg, model, data=data)
                 line = {"candidate": label, "dataset": dataset, "setting": setting}
                 line |= {k: r[k] for k in ("accuracy", "ci95", "episodes", "wall_time_s")}
                 if a.monotone and model.algorithm == "maml":
-                    line["rising_share"] = rising_share(
-                        model, dataset, first, classes, ways, shots, 100
-                    )
-                print(json.dumps(line), flush=True)
-                if a.out:
-                    with open(a.out, "a") as f:
-                        f.write(json.dumps(line) + "\n")
+                    line["rising_share"] = rising_share(model, data, ways, shots, 100)
+                report_line(line, a.out)
     return 0
 
 
