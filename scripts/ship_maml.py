@@ -1,5 +1,6 @@
-"""Ship an omniglot-maml run (issue 28): the checkpoint its command chose on val becomes
-assets/models/omniglot-maml.*, and the replaced version's inner loop, "none of these"
+"""Ship an Omniglot run (issue 28): the checkpoint its command chose becomes
+assets/models/<name>.* (omniglot-maml unless --name says otherwise), and the replaced
+version's classifier settings (MAML's inner loop or ProtoNet's distance), "none of these"
 thresholds and test numbers are kept in the card under "previous" (with its own "previous"
 inside), labelled as no longer what the app uses.
 
@@ -25,23 +26,26 @@ from core.files import atomic_write_bytes
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--run", type=Path, required=True, help="a run folder with out/omniglot-maml.*")
+    p.add_argument("--run", type=Path, required=True, help="a run folder with out/<name>.*")
+    p.add_argument("--name", default="omniglot-maml", help="omniglot-maml or omniglot-protonet")
     p.add_argument("--version", required=True)
     p.add_argument("--replaces", required=True, help="the shipped version's label")
     p.add_argument("--replaced-test", type=Path, required=True, help="its core.evaluate lines")
     p.add_argument("--note", required=True, help="what the replaced version was")
     p.add_argument("--description", required=True)
     a = p.parse_args(argv)
-    trained = read_card(a.run / "out" / "omniglot-maml.json")
-    shipped_path = models_dir() / "omniglot-maml.json"
+    trained = read_card(a.run / "out" / f"{a.name}.json")
+    shipped_path = models_dir() / f"{a.name}.json"
     shipped = read_card(shipped_path)
     if shipped["training"] == trained["training"]:
         raise SystemExit(f"{shipped_path} is already {a.run}'s model")
     lines = [json.loads(line) for line in a.replaced_test.read_text().splitlines() if line]
+    lines = [r for r in lines if r.get("model", a.name) == a.name]
+    algorithm = shipped["algorithm"]  # "maml" or "protonet": the card key of its settings
     trained["previous"] = {
         "version": a.replaces,
         "note": a.note + " No longer what the app uses.",
-        "maml": shipped["maml"],
+        algorithm: shipped[algorithm],
         "open_set": shipped.get("open_set"),
         "test": {
             f"{r['ways']}w{r['shots']}s": {"accuracy": r["accuracy"], "ci95": r["ci95"]}
@@ -54,12 +58,12 @@ def main(argv: list[str] | None = None) -> int:
     }
     trained["figures"] = shipped.get("figures", {})
     trained["description"] = a.description
-    weights = "omniglot-maml.safetensors"
+    weights = f"{a.name}.safetensors"
     shutil.copyfile(a.run / "out" / weights, models_dir() / weights)
     atomic_write_bytes(shipped_path, json.dumps(trained, indent=2).encode())
     training = trained["training"]
     print(
-        f"shipped omniglot-maml {a.version}: step {training['best_step']} of "
+        f"shipped {a.name} {a.version}: step {training['best_step']} of "
         f"{training['steps_run']} (val mean {training['best_val']:.2f}), "
         f"{training['wall_time_s']:.0f} s"
     )

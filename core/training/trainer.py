@@ -226,6 +226,18 @@ class Trainer(MetaTrainingRun):
     def inputs_key(self) -> str:
         return self.inputs.key()
 
+    def data_note(self) -> str:
+        """The card's "data": what it trained on and how its checkpoint was chosen. Trained on
+        trainval, val is no held-out score: the checkpoint is the step fixed in advance."""
+        c = self.config
+        trained = f"{self.inputs.data_name}: trained on '{c.train_split}', "
+        if c.train_split == "trainval" and c.val_split == "val":
+            return trained + (
+                f"val inside it (its val numbers are not held out); checkpoint: step "
+                f"{self.best_step}, the step count fixed in advance on a run without val"
+            )
+        return trained + f"checkpoint chosen on '{c.val_split}'"
+
     # -- steps ------------------------------------------------------------------------------
     def _episode(self, data: Episodic, ways: int, shots: int) -> tuple[torch.Tensor, ...]:
         return episode_batch(data, ways, shots, self.config.queries, self.generator, self.device)
@@ -345,8 +357,7 @@ class Trainer(MetaTrainingRun):
             "training": {
                 "command": self.command,
                 "config": asdict(c),
-                "data": f"{self.inputs.data_name}: trained on '{c.train_split}', "
-                f"checkpoint chosen on '{c.val_split}'",
+                "data": self.data_note(),
                 "seed": c.seed,
                 "steps_run": self.step,
                 "best_step": self.best_step,
