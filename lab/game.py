@@ -10,9 +10,10 @@ returns a new one, so a page keeps the newest in its session state and nothing i
 The models are only read (adapt_tensors returns new objects).
 
 The models' scores on many trials are not computed here: scripts/within_alphabet.py
-measured them once per shipped model on the same 400 test trials (omniglot-protonet with
+measured them once per shipped model on the same 400 test trials (omniglot-protonet v1 with
 omniglot-maml v3 in docs/results/maml-v3/within-alphabet-test.jsonl, v4 alone in
-docs/results/maml-v4/), and stored_scores reads those files, the newer line of a model winning.
+docs/results/maml-v4/, protonet v2 with maml v5 in docs/results/maml-v5/), and stored_scores
+reads those files, the newer line of a model winning.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ ROUND_LENGTH = 20
 ROUND_SEED = 2015  # "Play 20 trials" is the same round for everyone: seeds 2015 .. 2034
 SCORES_FILES = tuple(
     PROJECT_ROOT / "docs" / "results" / version / "within-alphabet-test.jsonl"
-    for version in ("maml-v3", "maml-v4")
+    for version in ("maml-v3", "maml-v4", "maml-v5")
 )
 
 

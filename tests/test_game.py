@@ -148,10 +148,11 @@ def test_the_models_picks_are_what_their_classifiers_say(omniglot_test, protonet
 
 def test_the_stored_scores_are_the_measured_ones_beside_people(tmp_path):
     scores = {row["who"]: row for row in game.stored_scores()}
-    assert scores["omniglot-protonet"]["accuracy"] == 84.72
+    # protonet v2's and maml v5's lines (docs/results/maml-v5/) replace v1's 84.72 (maml-v3/)
+    # and v4's 84.62 (maml-v4/): the newer file wins
+    assert scores["omniglot-protonet"]["accuracy"] == 84.75
     assert scores["omniglot-protonet"]["ci95"] == 1.19
-    # omniglot-maml v4's line (docs/results/maml-v4/) replaces v3's 83.65 beside ProtoNet's
-    assert scores["omniglot-maml"]["accuracy"] == 84.62 and scores["omniglot-maml"]["trials"] == 400
+    assert scores["omniglot-maml"]["accuracy"] == 84.67 and scores["omniglot-maml"]["trials"] == 400
     assert list(scores) == ["omniglot-protonet", "omniglot-maml", "people"]
     assert scores["people"]["accuracy"] == 95.5 and "Lake" in scores["people"]["source"]
     assert "scripts.within_alphabet" in scores["omniglot-maml"]["source"]
