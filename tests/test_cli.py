@@ -177,12 +177,15 @@ def test_shipped_now_is_computed_when_the_log_is_read(tmp_path):
     omniglot-maml v2 kept v1's weights, so the weights alone cannot tell them apart)."""
     import hashlib
 
+    from core.settings import CARD_INNER_STEPS
     from core.testlog import ROOT, model_digest, read_test_log
 
     models = ROOT / "assets" / "models"
     weights = hashlib.sha256((models / "omniglot-maml.safetensors").read_bytes()).hexdigest()
     card = json.loads((models / "omniglot-maml.json").read_text())
-    v1 = dict(card, maml=card["previous"]["maml"])  # the same weights, v3's inner loop
+    # the same weights, another inner loop (v3's 10 steps against v4's 20, say)
+    steps = card["maml"][CARD_INNER_STEPS]
+    v1 = dict(card, maml=card["maml"] | {CARD_INNER_STEPS: steps // 2})
     lines = [
         {"model": "omniglot-maml", "weights_sha256": weights, "model_sha256": model_digest(card)},
         {"model": "omniglot-maml", "weights_sha256": weights, "model_sha256": model_digest(v1)},

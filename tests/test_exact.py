@@ -25,7 +25,7 @@ def _image(shape: int, variant: int) -> Image.Image:
 
 def _task(n: int):
     """n classes of drawn shapes (the 5th: crosses turned 45 degrees), 3 examples each; to
-    check: 3 more drawings a class and blends of two classes at 9 mixes, so that some
+    check: 3 more drawings a class and blends of two classes at 33 mixes, so that some
     answers are close calls (a saturated softmax would hide a wrong picture)."""
     shapes = list(range(min(n, 4)))
     support = [_image(s, v) for s in shapes for v in range(3)]
@@ -39,7 +39,7 @@ def _task(n: int):
         for a in shapes
         for b in shapes
         if a < b
-        for alpha in np.linspace(0.1, 0.9, 9)
+        for alpha in np.linspace(0.1, 0.9, 33)
     ]
     return support, labels, checks
 

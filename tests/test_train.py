@@ -127,3 +127,22 @@ def test_init_from_a_maml_model_starts_from_its_inner_step_sizes(tmp_path, monke
     for name, rate in rates.items():
         assert started[name] == pytest.approx(rate, rel=1e-6)
     assert list(start("src-proto").values()) == pytest.approx([0.5] * len(names), rel=1e-6)
+
+
+def test_the_card_says_when_val_was_inside_the_training_split():
+    """Issue 28: a model trained on trainval has no held-out val, so its card must not say
+    its checkpoint was chosen on val; a train-only run's card still does."""
+    from core.training.config import OmniglotConfig
+    from core.training.omniglot import OmniglotInputs
+    from core.training.trainer import Trainer
+
+    def note(split: str) -> str:
+        config = OmniglotConfig(algorithm="protonet", train_split=split, channels=8, device="cpu")
+        trainer = Trainer(config, OmniglotInputs(config), "test")
+        trainer.best_step = 3000
+        return trainer.data_note()
+
+    held_out, inside = note("train"), note("trainval")
+    assert held_out == "Omniglot, Vinyals split: trained on 'train', checkpoint chosen on 'val'"
+    assert "trained on 'trainval'" in inside and "not held out" in inside
+    assert "step 3000" in inside and "chosen on 'val'" not in inside
