@@ -94,10 +94,11 @@ with measured:
         st.info(f"The models' measured scores cannot be shown: {markdown_text(str(error))}.")
     else:
         st.markdown(view.measured_bars(rows, game.tally.percent("you")), unsafe_allow_html=True)
+        files = ", ".join(dict.fromkeys(row["file"] for row in rows if row["file"]))
         st.caption(
             "Models: each of 400 seeded trials of Omniglot's test alphabets asks all 20 "
             "questions (8,000 picks), measured once with `python -m scripts.within_alphabet "
-            "--split test --trials 400` (docs/results/maml-v2/within-alphabet-test.jsonl); "
+            f"--split test --trials 400` ({files}); "
             "± is a 95% interval over trials. People: 95.5% on the same kind of trial, "
             "[Lake, Salakhutdinov & Tenenbaum, Science 2015]"
             "(https://doi.org/10.1126/science.aab3050)."

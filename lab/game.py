@@ -193,10 +193,19 @@ def start_round(game: Game) -> Game:
     return replace(game, seed=ROUND_SEED, outcome=None, round=())
 
 
+def _shown(path: Path) -> str:
+    """A results file as a visitor may look it up: relative to the project when inside it."""
+    try:
+        return str(path.resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
+
+
 def stored_scores(paths: Path | Sequence[Path] = SCORES_FILES) -> list[dict]:
     """The models' measured scores (JSON lines written by scripts/within_alphabet.py; a
     model's line in a later file replaces its earlier one), then people's, as {"who",
-    "accuracy", "ci95", "trials", "source"}; accuracy in %.
+    "accuracy", "ci95", "trials", "source", "file"} (file: where a model's line is; people's
+    None); accuracy in %.
 
     Raises:
         FileNotFoundError: the results file is missing (the message names it).
@@ -217,8 +226,10 @@ def stored_scores(paths: Path | Sequence[Path] = SCORES_FILES) -> list[dict]:
                     "ci95": float(record["ci95"]),
                     "trials": int(record["trials"]),
                     "source": str(record["command"]),
+                    "file": _shown(path),
                 }
             except (ValueError, KeyError, TypeError) as error:
                 raise ValueError(f"{path} line {number} is not a score: {error}") from error
     people = {"who": "people", "accuracy": HUMAN_ACCURACY, "ci95": None, "trials": None}
+    people |= {"file": None}
     return [*rows.values(), people | {"source": "Lake, Salakhutdinov & Tenenbaum, Science 2015"}]

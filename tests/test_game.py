@@ -156,6 +156,10 @@ def test_the_stored_scores_are_the_measured_ones_beside_people(tmp_path):
     assert list(scores) == ["omniglot-protonet", "omniglot-maml", "people"]
     assert scores["people"]["accuracy"] == 95.5 and "Lake" in scores["people"]["source"]
     assert "scripts.within_alphabet" in scores["omniglot-maml"]["source"]
+    # where each line is, for the page's caption: both of today's lines in maml-v5's file
+    assert scores["omniglot-maml"]["file"] == "docs/results/maml-v5/within-alphabet-test.jsonl"
+    assert scores["omniglot-protonet"]["file"] == scores["omniglot-maml"]["file"]
+    assert scores["people"]["file"] is None
     missing = tmp_path / "none.jsonl"
     with pytest.raises(FileNotFoundError, match="none.jsonl"):
         game.stored_scores(missing)

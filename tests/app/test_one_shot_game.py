@@ -64,6 +64,7 @@ def test_a_pick_shows_the_models_answers_and_counts(omniglot_test, protonet_mode
     page = " ".join(b.value for b in at.markdown) + " ".join(c.value for c in at.caption)
     assert "84.8%" in page and "84.7%" in page and "95.5%" in page and "50.0%" in page
     assert "scripts.within_alphabet" in page and "Lake" in page
+    assert "(docs/results/maml-v5/within-alphabet-test.jsonl)" in page  # the file it read
 
 
 def test_play_twenty_trials_starts_the_fixed_round(omniglot_test):
