@@ -41,8 +41,14 @@ def save_checkpoint(net: nn.Module, card: dict[str, Any], directory: Path | None
     tensors = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
     weights = directory / f"{name}.safetensors"
     atomic_write(weights, lambda tmp: save_file(tensors, str(tmp), metadata={"name": name}))
-    atomic_write_bytes(directory / f"{name}.json", json.dumps(card, indent=2).encode())
+    write_card(directory / f"{name}.json", card)
     return weights
+
+
+def write_card(path: Path, card: dict[str, Any]) -> None:
+    """Write a model card atomically, as save_checkpoint and read_card expect it (the scripts
+    that edit a shipped card write it back with this)."""
+    atomic_write_bytes(path, json.dumps(card, indent=2).encode())
 
 
 def read_card(path: Path) -> dict[str, Any]:

@@ -231,5 +231,5 @@ def stored_scores(paths: Path | Sequence[Path] = SCORES_FILES) -> list[dict]:
             except (ValueError, KeyError, TypeError) as error:
                 raise ValueError(f"{path} line {number} is not a score: {error}") from error
     people = {"who": "people", "accuracy": HUMAN_ACCURACY, "ci95": None, "trials": None}
-    people |= {"file": None}
-    return [*rows.values(), people | {"source": "Lake, Salakhutdinov & Tenenbaum, Science 2015"}]
+    source = "Lake, Salakhutdinov & Tenenbaum, Science 2015"
+    return [*rows.values(), people | {"source": source, "file": None}]

@@ -16,9 +16,8 @@ import json
 import shlex
 import sys
 
-from core.checkpoints import models_dir, read_card
+from core.checkpoints import models_dir, read_card, write_card
 from core.evaluate import EvalConfig, evaluate
-from core.files import atomic_write_bytes
 from core.learner import load_model
 from core.maml import HEAD_BIAS, HEAD_WEIGHT
 from core.training.config import parse_setting
@@ -74,4 +73,4 @@ if args.record:
         "val_mean": scores,
         "command": "python -m scripts.choose_maml_inner_loop " + shlex.join(sys.argv[1:]),
     }
-    atomic_write_bytes(path, json.dumps(card, indent=2).encode())
+    write_card(path, card)

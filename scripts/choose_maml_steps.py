@@ -15,9 +15,8 @@ import shlex
 import sys
 import time
 
-from core.checkpoints import models_dir, read_card
+from core.checkpoints import models_dir, read_card, write_card
 from core.evaluate import EvalConfig, evaluate
-from core.files import atomic_write_bytes
 from core.learner import load_model
 from core.training.config import parse_setting
 
@@ -80,7 +79,7 @@ if args.record:  # the app and core.evaluate then use it by default
         "val_mean_by_steps": scores,
         "command": "python -m scripts.choose_maml_steps " + shlex.join(sys.argv[1:]),
     }
-    atomic_write_bytes(card_path, json.dumps(card, indent=2).encode())
+    write_card(card_path, card)
 if not args.no_test:
     for ways, shots in settings:
         t = time.time()

@@ -11,11 +11,9 @@ where they came from; the test measurement that follows says how well they serve
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-from core.checkpoints import models_dir, read_card
-from core.files import atomic_write_bytes
+from core.checkpoints import models_dir, read_card, write_card
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
             f"'{twin['training']['config']['train_split']}' alone) chose these thresholds on val",
         },
     }
-    atomic_write_bytes(path, json.dumps(card, indent=2).encode())
+    write_card(path, card)
     chosen = {n: round(e["threshold"], 3) for n, e in card["open_set"]["by_ways"].items()}
     print(f"{a.name}: thresholds {chosen} from {a.source}")
     return 0

@@ -17,9 +17,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from core.checkpoints import models_dir, read_card
+from core.checkpoints import models_dir, read_card, write_card
 from core.cli import command_line, command_parser
-from core.files import atomic_write_bytes
 from scripts.choose_maml_v2 import variant
 
 CHOICE = Path("docs/results/maml-v2/choose-val.jsonl")
@@ -72,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         ],
         "start_probe": "docs/results/maml-v2/start-probe.txt",
     }
-    atomic_write_bytes(path, json.dumps(card, indent=2).encode())
+    write_card(path, card)
     print(f"wrote {path}: {args.steps} steps, step sizes x{args.scale}, per-class head steps")
     return 0
 

@@ -16,8 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-from core.checkpoints import list_checkpoints, models_dir, read_card
-from core.files import atomic_write_bytes
+from core.checkpoints import list_checkpoints, models_dir, read_card, write_card
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -52,7 +51,7 @@ def record(paths: list[Path]) -> None:
             card.setdefault("metrics", {})[metric_key(result)] = {
                 k: result[k] for k in keep if k in result and result[k] is not None
             }
-            atomic_write_bytes(card_path, json.dumps(card, indent=2).encode())
+            write_card(card_path, card)
 
 
 def plot_curves() -> None:
@@ -159,7 +158,7 @@ def _name_figure(name: str, kind: str, path: str) -> None:
     card = read_card(card_path)
     if card.setdefault("figures", {}).get(kind) != path:
         card["figures"][kind] = path
-        atomic_write_bytes(card_path, json.dumps(card, indent=2).encode())
+        write_card(card_path, card)
 
 
 if __name__ == "__main__":

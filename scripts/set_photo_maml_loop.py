@@ -14,12 +14,10 @@ chosen on val by core.evaluate_open_set --record, the test metrics added by scri
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from core.checkpoints import models_dir, read_card
+from core.checkpoints import models_dir, read_card, write_card
 from core.cli import command_line, command_parser
-from core.files import atomic_write_bytes
 
 CHOICE = [
     Path("docs/results/photo-maml-v2/probe-loops-val.jsonl"),
@@ -71,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     card["metrics"] = {}
     card["previous"] = previous
     card["loop_command"] = command_line("scripts.set_photo_maml_loop", argv)
-    atomic_write_bytes(path, json.dumps(card, indent=2).encode())
+    write_card(path, card)
     print(f"wrote {path}: {args.steps} steps, meta-learned step sizes x{args.scale}")
     return 0
 

@@ -20,8 +20,7 @@ import json
 import shutil
 from pathlib import Path
 
-from core.checkpoints import models_dir, read_card
-from core.files import atomic_write_bytes
+from core.checkpoints import models_dir, read_card, write_card
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     trained["description"] = a.description
     weights = f"{a.name}.safetensors"
     shutil.copyfile(a.run / "out" / weights, models_dir() / weights)
-    atomic_write_bytes(shipped_path, json.dumps(trained, indent=2).encode())
+    write_card(shipped_path, trained)
     training = trained["training"]
     print(
         f"shipped {a.name} {a.version}: step {training['best_step']} of "

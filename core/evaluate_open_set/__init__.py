@@ -19,7 +19,6 @@ share of unknown queries answered "none of these".
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -113,8 +112,7 @@ def measure(config: OpenSetConfig, model: FewShotModel | None = None, data=None)
 def record_threshold(config: OpenSetConfig, result: dict) -> None:
     """Write the val result's threshold (Youden's J) into the model card, for config.ways
     classes (card "open_set.by_ways"), keeping those chosen for other numbers of classes."""
-    from core.checkpoints import models_dir, read_card
-    from core.files import atomic_write_bytes
+    from core.checkpoints import models_dir, read_card, write_card
 
     path = models_dir() / f"{config.model}.json"
     card = read_card(path)
@@ -136,7 +134,7 @@ def record_threshold(config: OpenSetConfig, result: dict) -> None:
         "score": result["score"],
         "by_ways": dict(sorted(by_ways.items(), key=lambda item: int(item[0]))),
     }
-    atomic_write_bytes(path, json.dumps(card, indent=2).encode())
+    write_card(path, card)
 
 
 def log_test(result: dict, why: str, path: Path = TEST_LOG) -> None:
